@@ -1,0 +1,38 @@
+# Every target creates .venv and installs the project when needed, so `make run` and
+# `make test` work on a fresh clone with nothing but Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/asn-feedback db upgrade
+	$(BIN)/asn-feedback seed-demo --if-empty
+	$(BIN)/asn-feedback serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check core bot admin_api app tests bench migrations
+	$(BIN)/ruff format --check core bot admin_api app tests bench migrations
+	$(BIN)/mypy
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest --db sqlite
+
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db
+
+test: lint test-sqlite test-postgres
+
+bench: $(STAMP)
+	$(BIN)/python bench/ikm_bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

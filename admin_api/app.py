@@ -1,0 +1,34 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from admin_api import routes_auth, routes_masterdata, routes_scores
+from admin_api.problems import install_problem_handlers
+from admin_api.schemas import HealthOut
+from core.config import Settings
+
+
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
+    app = FastAPI(
+        title="asn-feedback admin API",
+        version="0.1.0",
+        description=(
+            "Supervisors triage citizen feedback and read service scores (IKM). "
+            "Log in with POST /auth/token (OAuth2 password flow), then use the bearer token."
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_problem_handlers(app)
+
+    @app.get("/healthz", response_model=HealthOut, tags=["health"])
+    def healthz() -> HealthOut:
+        return HealthOut(status="ok")
+
+    app.include_router(routes_auth.router)
+    app.include_router(routes_masterdata.router)
+    app.include_router(routes_scores.router)
+    return app

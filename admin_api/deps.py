@@ -1,0 +1,65 @@
+"""FastAPI dependencies: settings, a database session, the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from admin_api.security import user_id_from_token
+from core.access import Actor
+from core.config import Settings
+from core.db import session_scope
+from core.users import actor_for
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with session_scope(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_UNAUTHORIZED = HTTPException(
+    status_code=401,
+    detail="log in first: POST /auth/token, then send 'Authorization: Bearer <token>'",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def get_actor(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Actor:
+    if not token:
+        raise _UNAUTHORIZED
+    user_id = user_id_from_token(token, settings.jwt_secret)
+    actor = actor_for(session, user_id) if user_id is not None else None
+    if actor is None:
+        raise HTTPException(
+            status_code=401,
+            detail="the token is invalid or expired, or the account is inactive; log in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -1,0 +1,146 @@
+"""IKM per unit, service and element for a period, and the XLSX SKM report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.schemas import (
+    ElementOut,
+    PeriodOut,
+    ServiceScoreOut,
+    UnitScoreDetailOut,
+    UnitScoreListOut,
+    UnitScoreOut,
+)
+from core.clock import utcnow
+from core.config import Settings
+from core.masterdata import get_unit_by_code
+from core.reports import skm_report_xlsx
+from core.scores import Period, Score, UnitScore, unit_score_detail, unit_scores
+
+router = APIRouter(tags=["scores"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+StartQ = Annotated[
+    date | None, Query(description="first local day (default: start of this quarter)")
+]
+EndQ = Annotated[date | None, Query(description="last local day, inclusive (default: today)")]
+
+
+def _period(settings: Settings, start: date | None, end: date | None) -> Period:
+    today = utcnow().astimezone(settings.tz).date()
+    end = end or today
+    if start is None:
+        quarter_month = 3 * ((end.month - 1) // 3) + 1
+        start = date(end.year, quarter_month, 1)
+    return Period(start=start, end=end)
+
+
+def _score_fields(score: Score) -> dict[str, object]:
+    ikm = score.ikm
+    grade = score.grade
+    return {
+        "n": score.n,
+        "ikm": float(ikm) if ikm is not None else None,
+        "grade": grade.letter if grade else None,
+        "grade_label": grade.label if grade else None,
+    }
+
+
+def _unit_out(u: UnitScore) -> UnitScoreOut:
+    return UnitScoreOut(
+        unit_code=u.unit_code,
+        unit_name=u.unit_name,
+        population=u.population,
+        minimum_sample=u.minimum_sample,
+        sample_sufficient=u.sample_sufficient,
+        **_score_fields(u.score),
+    )
+
+
+@router.get("/scores/units", response_model=UnitScoreListOut)
+def scores_per_unit(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> UnitScoreListOut:
+    period = _period(settings, start, end)
+    rows = unit_scores(
+        session, period, settings.tz, actor.unit_scope(), settings.default_service_population
+    )
+    return UnitScoreListOut(
+        period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
+        units=[_unit_out(r) for r in rows],
+    )
+
+
+@router.get("/scores/units/{code}", response_model=UnitScoreDetailOut)
+def scores_for_unit(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> UnitScoreDetailOut:
+    unit = get_unit_by_code(session, code)
+    assert unit.id is not None
+    actor.require_unit(unit.id)
+    period = _period(settings, start, end)
+    detail = unit_score_detail(
+        session, unit, period, settings.tz, settings.default_service_population
+    )
+    return UnitScoreDetailOut(
+        period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
+        unit=_unit_out(detail.unit),
+        elements=[
+            ElementOut(
+                number=e.number, name=e.name, nrr=float(e.nrr), weighted_nrr=float(e.weighted_nrr)
+            )
+            for e in detail.unit.score.elements()
+        ],
+        services=[
+            ServiceScoreOut(
+                service_id=s.service_id,
+                service_name=s.service_name,
+                **_score_fields(s.score),
+            )
+            for s in detail.services
+        ],
+        generated_at=utcnow(),
+    )
+
+
+@router.get(
+    "/scores/units/{code}/report.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the SKM report workbook"}},
+)
+def skm_report(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> Response:
+    unit = get_unit_by_code(session, code)
+    assert unit.id is not None
+    actor.require_unit(unit.id)
+    period = _period(settings, start, end)
+    detail = unit_score_detail(
+        session, unit, period, settings.tz, settings.default_service_population
+    )
+    generated: datetime = utcnow().astimezone(settings.tz)
+    body = skm_report_xlsx(detail, period, generated)
+    filename = f"skm-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    return Response(
+        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

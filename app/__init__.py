@@ -1,0 +1,1 @@
+"""Composition root: the `asn-feedback` command and process wiring."""

@@ -1,0 +1,162 @@
+"""The `asn-feedback` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.config import ConfigError, Settings, load_settings
+from core.db import make_engine, session_scope
+from core.errors import DomainError
+
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="asn-feedback: citizen feedback on public services.",
+)
+db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
+officers_cli = typer.Typer(no_args_is_help=True, help="Officer roster.")
+user_cli = typer.Typer(no_args_is_help=True, help="Admin API accounts.")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(officers_cli, name="officers")
+cli.add_typer(user_cli, name="user")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from core.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("database is at the latest schema")
+
+
+@cli.command("seed-demo")
+def seed_demo_cmd(
+    if_empty: Annotated[
+        bool, typer.Option(help="do nothing (and succeed) when data exists")
+    ] = False,
+) -> None:
+    """Fill an empty database with demo data for Kota Kupang and create a demo admin."""
+    from core.demo import database_is_empty, seed_demo
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        if not database_is_empty(session):
+            if if_empty:
+                typer.echo("database already has data; demo data not loaded")
+                return
+            raise _fail("the database already has data; demo data goes only into an empty one")
+        result = seed_demo(session, settings.tz)
+    typer.echo(
+        f"demo data: {result.units} units, {result.services} services, "
+        f"{result.officers} officers, {result.surveys} survey responses"
+    )
+    typer.echo("")
+    typer.echo("  Admin login (shown once, write it down):")
+    typer.echo(f"    username: {result.admin_username}")
+    typer.echo(f"    password: {result.admin_password}")
+    typer.echo("")
+
+
+@officers_cli.command("import")
+def officers_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check only, change nothing")] = False,
+) -> None:
+    """Import officers from CSV (nip, name, unit_code[, position, active]): all rows or none."""
+    from core.access import Actor
+    from core.models import Role
+    from core.officer_import import import_officers
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    system = Actor(user_id=0, username="cli", role=Role.admin)
+    with session_scope(engine) as session:
+        report = import_officers(session, system, file.read_bytes(), dry_run=dry_run)
+        if not report.ok:
+            session.rollback()
+            for err in report.errors:
+                typer.echo(f"row {err.row}, column {err.column or '-'}: {err.reason}", err=True)
+            raise _fail(f"{len(report.errors)} bad row(s); nothing was imported")
+    verb = "would create" if dry_run else "created"
+    typer.echo(
+        f"{verb} {report.created}, {'would update' if dry_run else 'updated'} {report.updated}"
+    )
+
+
+@user_cli.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[str, typer.Option(help="admin, supervisor, unit_head or viewer")],
+    unit: Annotated[list[str] | None, typer.Option(help="unit code in scope (repeatable)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create an admin API account."""
+    from core.models import Role
+    from core.users import create_user
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise _fail("--role must be one of admin, supervisor, unit_head, viewer", 2) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, username, role_value, password, unit or [])
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"created {user.role} {user.username}")
+
+
+@cli.command("serve")
+def serve_cmd(
+    host: Annotated[str | None, typer.Option(help="listen address (default API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (default API_PORT)")] = None,
+) -> None:
+    """Run the admin API and (with TELEGRAM_BOT_TOKEN) the bot, in one process."""
+    from app.serve import run
+    from core.migrate import is_at_head
+
+    settings = _settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    engine = make_engine(settings.database_url)
+    if not is_at_head(engine):
+        raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")
+    host = host or settings.api_host
+    port = port or settings.api_port
+    typer.echo(f"admin API: http://{host}:{port}/docs  (log in with POST /auth/token)")
+    run(settings, engine, host, port)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,59 @@
+"""Run the API (uvicorn) and, with a token, the bot (polling) in one process and event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import uvicorn
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+from admin_api import create_app
+from bot import build_application
+from core.config import Settings
+
+log = logging.getLogger("asn_feedback.serve")
+
+
+async def start_bot(
+    app: Application[Any, Any, Any, Any, Any, Any], poll_interval: float = 0.0
+) -> None:
+    """PTB's documented manual lifecycle (instead of run_polling, which owns the loop)."""
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=poll_interval, drop_pending_updates=False)
+    await app.start()
+
+
+async def stop_bot(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+async def serve(settings: Settings, engine: Engine, host: str, port: int) -> None:
+    api = create_app(settings, engine)
+    config = uvicorn.Config(api, host=host, port=port, log_level="info", lifespan="on")
+    server = uvicorn.Server(config)
+    bot_app = None
+    if settings.telegram_bot_token:
+        bot_app = build_application(settings, engine)
+        await start_bot(bot_app)
+        log.info("bot is polling Telegram as @%s", bot_app.bot.username)
+    else:
+        log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
+    try:
+        await server.serve()
+    finally:
+        if bot_app is not None:
+            with contextlib.suppress(Exception):
+                await stop_bot(bot_app)
+
+
+def run(settings: Settings, engine: Engine, host: str, port: int) -> None:
+    asyncio.run(serve(settings, engine, host, port))

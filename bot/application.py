@@ -1,0 +1,88 @@
+"""Build the python-telegram-bot Application and wire it to the conversation flow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.flow import FlowConfig, Outcome, handle
+from bot.i18n import t
+from bot.telegram_io import deliver, to_inbound
+from core.config import Settings
+from core.db import make_engine, session_scope
+
+log = logging.getLogger(__name__)
+ENGINE_KEY = "engine"
+FLOW_KEY = "flow_config"
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot. `request` replaces the HTTP transport (tests); otherwise HTTPX is used."""
+    if not settings.telegram_bot_token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = ApplicationBuilder().token(settings.telegram_bot_token)
+    if settings.telegram_api_base_url:
+        root = settings.telegram_api_base_url
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    if request is not None:
+        builder = builder.request(request)
+        builder = builder.get_updates_request(get_updates_request or request)
+    builder = builder.post_init(_post_init)
+    app = builder.build()
+    app.bot_data[ENGINE_KEY] = engine or make_engine(settings.database_url)
+    app.bot_data[FLOW_KEY] = FlowConfig(tz=settings.tz, area_name=settings.area_name)
+    app.add_handler(TypeHandler(Update, on_update))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for lang in ("id", "en"):
+        commands = [
+            BotCommand("start", t(lang, "menu.title")[:256]),
+            BotCommand("cancel", t(lang, "cancel.done")[:256]),
+            BotCommand("language", t(lang, "menu.language")[:256]),
+            BotCommand("help", t(lang, "help.text").splitlines()[0][:256]),
+        ]
+        try:
+            await app.bot.set_my_commands(commands, language_code=None if lang == "id" else lang)
+        except Exception:  # a missing command menu must not stop the bot
+            log.warning("setMyCommands failed", exc_info=True)
+
+
+def _handle_in_db(engine: Engine, cfg: FlowConfig, inbound: Any) -> Outcome:
+    with session_scope(engine) as session:
+        return handle(session, cfg, inbound)
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    inbound = to_inbound(update, context.bot.username if context.bot else None)
+    if inbound is None:
+        return
+    engine: Engine = context.bot_data[ENGINE_KEY]
+    cfg: FlowConfig = context.bot_data[FLOW_KEY]
+    outcome = await asyncio.to_thread(_handle_in_db, engine, cfg, inbound)
+    if not outcome.duplicate:
+        await deliver(update, outcome)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            text = f"{t('id', 'error.generic')}\n\n{t('en', 'error.generic')}"
+            await update.effective_chat.send_message(text)
+        except Exception:
+            log.warning("could not tell the user about the error", exc_info=True)

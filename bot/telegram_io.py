@@ -1,0 +1,79 @@
+"""Translate Telegram updates into flow events, and flow screens into Bot API calls."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, MessageEntityType, MessageLimit
+from telegram.error import BadRequest
+
+from bot.flow import Inbound, Outcome, Screen
+
+log = logging.getLogger(__name__)
+
+
+def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
+    """None for updates the bot does not answer (groups, channels, service updates)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return None
+    ids = (update.update_id, chat.id, user.id)
+    if update.callback_query is not None:
+        return Inbound(*ids, kind="callback", data=update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return Inbound(*ids, kind="other")  # edited messages and the like
+    text = message.text
+    if text is None:
+        return Inbound(*ids, kind="other")
+    entities = message.entities or ()
+    if text.startswith("/") and any(
+        e.type == MessageEntityType.BOT_COMMAND and e.offset == 0 for e in entities
+    ):
+        head, _, args = text.partition(" ")
+        name, _, target = head[1:].partition("@")
+        if target and bot_username and target.lower() != bot_username.lower():
+            return None
+        return Inbound(*ids, kind="command", command=name.lower(), args=args)
+    return Inbound(*ids, kind="text", text=text)
+
+
+def _markup(screen: Screen) -> InlineKeyboardMarkup | None:
+    if not screen.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in screen.buttons
+        ]
+    )
+
+
+def _fit(text: str) -> str:
+    limit = MessageLimit.MAX_TEXT_LENGTH
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def deliver(update: Update, outcome: Outcome) -> None:
+    """Answer the button press (if any), then show the screens: edit the first in place."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(outcome.toast)
+        except BadRequest as exc:  # query too old: the press is still handled
+            log.info("could not answer callback query: %s", exc)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    screens = list(outcome.screens)
+    if screens and outcome.edit_first and query is not None and query.message is not None:
+        first = screens.pop(0)
+        try:
+            await query.edit_message_text(_fit(first.text), reply_markup=_markup(first))
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                screens.insert(0, first)
+    for screen in screens:
+        await chat.send_message(_fit(screen.text), reply_markup=_markup(screen))

@@ -1,0 +1,39 @@
+"""Citizens as the bot knows them: Telegram id, language, privacy consent."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.clock import utcnow
+from core.models import Citizen, Language
+
+
+def get_citizen(session: Session, telegram_user_id: int) -> Citizen | None:
+    return session.exec(select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)).first()
+
+
+def get_or_create_citizen(session: Session, telegram_user_id: int) -> Citizen:
+    citizen = get_citizen(session, telegram_user_id)
+    if citizen is not None:
+        return citizen
+    citizen = Citizen(telegram_user_id=telegram_user_id)
+    try:
+        with session.begin_nested():
+            session.add(citizen)
+    except IntegrityError:  # created by a concurrent update of the same user
+        found = get_citizen(session, telegram_user_id)
+        assert found is not None
+        return found
+    return citizen
+
+
+def set_language(session: Session, citizen: Citizen, language: Language) -> None:
+    citizen.language = language.value
+    session.add(citizen)
+
+
+def give_consent(session: Session, citizen: Citizen) -> None:
+    if citizen.consent_at is None:
+        citizen.consent_at = utcnow()
+        session.add(citizen)

@@ -1,0 +1,116 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis"})
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///data/asn-feedback.db"
+    timezone: str = "Asia/Makassar"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    jwt_secret: str = ""
+    jwt_expire_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = ""
+    public_bot_username: str = "asn_feedback_bot"
+    area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
+
+    default_service_population: int = Field(default=1000, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        elif value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("use an IANA time zone name such as Asia/Makassar") from exc
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use the root URL of a Bot API server, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: str) -> str:
+        value = value.strip()
+        if value and (":" not in value or " " in value):
+            raise ValueError("use the token @BotFather gave you, like 123456:ABC-DEF...")
+        return value
+
+    @model_validator(mode="after")
+    def _require_real_secret(self) -> Settings:
+        if self.jwt_secret.lower() in PLACEHOLDER_SECRETS:
+            if self.environment == "production":
+                raise ValueError(
+                    "JWT_SECRET must be set to a random value in production "
+                    '(python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            # Development and tests: a per-process secret; tokens die with the process.
+            object.__setattr__(self, "jwt_secret", secrets.token_urlsafe(48))
+        elif len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters long")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad key and what it needs."""
+    err = exc.errors()[0]
+    loc = [str(part) for part in err.get("loc", ())]
+    key = loc[0].upper() if loc else "JWT_SECRET" if "JWT_SECRET" in err["msg"] else "settings"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"Configuration error: {key}: {msg}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

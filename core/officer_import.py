@@ -1,0 +1,170 @@
+"""Officer roster import from CSV: all-or-nothing, every bad row reported.
+
+Columns (header required, any order): nip, name, unit_code, and optionally position, active.
+An existing NIP is updated; a new one is created.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from core.access import Actor
+from core.masterdata import OfficerCreate, new_public_code
+from core.models import Officer, Unit
+
+REQUIRED_COLUMNS = ("nip", "name", "unit_code")
+OPTIONAL_COLUMNS = ("position", "active")
+MAX_ROWS = 20_000
+TRUE_WORDS = {"1", "true", "yes", "ya", "aktif", ""}
+FALSE_WORDS = {"0", "false", "no", "tidak", "nonaktif"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based line number in the file, header is row 1
+    column: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    data: OfficerCreate
+    unit_id: int
+    active: bool
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text; save it as CSV UTF-8") from None
+
+
+def import_officers(
+    session: Session, actor: Actor, raw: bytes, *, dry_run: bool = False
+) -> ImportReport:
+    actor.require_write()
+    report = ImportReport(dry_run=dry_run)
+    try:
+        text = _decode(raw)
+    except ValueError as exc:
+        report.errors.append(RowError(0, "", str(exc)))
+        return report
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        report.errors.append(RowError(1, ",".join(missing), "required column missing"))
+        return report
+    reader.fieldnames = header
+
+    units = {u.code: u for u in session.exec(select(Unit)).all()}
+    rows: list[_Row] = []
+    seen_nips: dict[str, int] = {}
+    for index, record in enumerate(reader, start=2):
+        if index - 1 > MAX_ROWS:
+            report.errors.append(RowError(index, "", f"more than {MAX_ROWS} rows; split the file"))
+            break
+        if None in record:
+            report.errors.append(RowError(index, "", "more fields than the header has"))
+            continue
+        values = {k: (v or "").strip() for k, v in record.items() if k}
+        if not any(values.values()):
+            continue
+        row = _validate_row(index, values, units, actor, seen_nips, report)
+        if row is not None:
+            rows.append(row)
+
+    if report.errors:
+        return report
+    existing = {
+        o.nip: o
+        for o in session.exec(
+            select(Officer).where(col(Officer.nip).in_([r.data.nip for r in rows]))
+        ).all()
+    }
+    for row in rows:
+        officer = existing.get(row.data.nip)
+        if officer is not None and not actor.can_see_unit(officer.unit_id):
+            report.errors.append(RowError(row.line, "nip", "this officer belongs to another unit"))
+    if report.errors:
+        return report
+    for row in rows:
+        officer = existing.get(row.data.nip)
+        if officer is None:
+            report.created += 1
+            officer = Officer(nip=row.data.nip, name="", unit_id=row.unit_id,
+                              public_code=new_public_code())  # fmt: skip
+        else:
+            report.updated += 1
+        officer.name = row.data.name
+        officer.position = row.data.position
+        officer.unit_id = row.unit_id
+        officer.active = row.active
+        if not dry_run:
+            session.add(officer)
+    if dry_run:
+        session.rollback()
+    else:
+        session.flush()
+    return report
+
+
+def _validate_row(
+    line: int,
+    values: dict[str, str],
+    units: dict[str, Unit],
+    actor: Actor,
+    seen_nips: dict[str, int],
+    report: ImportReport,
+) -> _Row | None:
+    errors_before = len(report.errors)
+    try:
+        data = OfficerCreate(
+            nip=values.get("nip", ""),
+            name=values.get("name", ""),
+            position=values.get("position", ""),
+            unit_code=values.get("unit_code", ""),
+        )
+    except ValidationError as exc:
+        for err in exc.errors():
+            column = str(err["loc"][0]) if err["loc"] else ""
+            report.errors.append(RowError(line, column, err["msg"].removeprefix("Value error, ")))
+        return None
+    unit = units.get(data.unit_code.lower())
+    if unit is None or unit.id is None:
+        report.errors.append(RowError(line, "unit_code", f"unknown unit {data.unit_code!r}"))
+    elif not actor.can_see_unit(unit.id):
+        report.errors.append(RowError(line, "unit_code", "this unit is outside your scope"))
+    active_raw = values.get("active", "").lower()
+    if active_raw not in TRUE_WORDS | FALSE_WORDS:
+        report.errors.append(RowError(line, "active", "use 1/0, true/false or ya/tidak"))
+    if data.nip in seen_nips:
+        report.errors.append(
+            RowError(line, "nip", f"the same NIP is already on row {seen_nips[data.nip]}")
+        )
+    else:
+        seen_nips[data.nip] = line
+    if len(report.errors) > errors_before or unit is None or unit.id is None:
+        return None
+    return _Row(line=line, data=data, unit_id=unit.id, active=active_raw not in FALSE_WORDS)

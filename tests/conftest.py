@@ -1,0 +1,119 @@
+"""Test fixtures. `--db sqlite` (default) or `--db postgres`; tests using a database are
+marked `db` automatically so the PostgreSQL run can select them with `-m db`."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
+
+import core.models  # noqa: F401  (registers tables)
+from core.config import Settings, load_settings
+from core.db import make_engine
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DB_FIXTURES = {"engine", "session", "db_url", "fresh_db_url", "settings"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=("sqlite", "postgres"), default="sqlite")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+class PgDatabases:
+    """Creates uniquely named databases on the test server and drops them afterwards."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = make_url(base_url)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"asnfb_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def pg_databases(db_kind: str) -> Iterator[PgDatabases | None]:
+    if db_kind != "postgres":
+        yield None
+        return
+    dbs = PgDatabases(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
+    yield dbs
+    dbs.drop_all()
+
+
+def _new_db_url(pg: PgDatabases | None, tmp: Path) -> str:
+    if pg is not None:
+        return pg.create()
+    return f"sqlite:///{tmp / f'{uuid.uuid4().hex[:8]}.db'}"
+
+
+@pytest.fixture(scope="session")
+def db_url(pg_databases: PgDatabases | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _new_db_url(pg_databases, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture
+def fresh_db_url(pg_databases: PgDatabases | None, tmp_path: Path) -> str:
+    """An empty database of its own (migration tests)."""
+    return _new_db_url(pg_databases, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _schema_engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(_schema_engine: Engine) -> Engine:
+    """The shared test database, emptied before each test."""
+    with _schema_engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+    return _schema_engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return load_settings(
+        database_url=db_url,
+        environment="test",
+        telegram_bot_token="123456:TEST-TOKEN",
+        timezone="Asia/Makassar",
+        _env_file=None,
+    )

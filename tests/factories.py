@@ -1,0 +1,94 @@
+"""Small helpers that put master data and survey responses in the test database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session
+
+from core.masterdata import new_public_code
+from core.models import AppUser, Officer, Role, Service, SurveyResponse, Unit, UserUnit
+from core.users import hash_password
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def make_unit(session: Session, code: str, name: str | None = None, **kw: object) -> Unit:
+    unit = Unit(code=code, name=name or f"Unit {code}", **kw)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def make_service(session: Session, unit: Unit, name: str) -> Service:
+    assert unit.id is not None
+    service = Service(unit_id=unit.id, name=name)
+    session.add(service)
+    session.flush()
+    return service
+
+
+def make_nip(sex: int = 1) -> str:
+    n = next(_seq)
+    return f"19850412{2010 + n % 10}03{sex}{n % 1000:03d}"
+
+
+def make_officer(session: Session, unit: Unit, name: str, **kw: object) -> Officer:
+    assert unit.id is not None
+    officer = Officer(
+        nip=str(kw.pop("nip", make_nip())),
+        name=name,
+        unit_id=unit.id,
+        public_code=str(kw.pop("public_code", new_public_code())),
+        **kw,
+    )
+    session.add(officer)
+    session.flush()
+    return officer
+
+
+def add_response(
+    session: Session,
+    unit: Unit,
+    answers: Sequence[int],
+    at: datetime | None = None,
+    service: Service | None = None,
+    officer: Officer | None = None,
+) -> SurveyResponse:
+    assert unit.id is not None
+    moment = at or datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    q = list(answers)
+    r = SurveyResponse(
+        unit_id=unit.id,
+        service_id=service.id if service else None,
+        officer_id=officer.id if officer else None,
+        q1=q[0], q2=q[1], q3=q[2], q4=q[3], q5=q[4], q6=q[5], q7=q[6], q8=q[7], q9=q[8],
+        channel="test",
+        local_date=(moment + timedelta(hours=8)).date(),
+        created_at=moment,
+    )  # fmt: skip
+    session.add(r)
+    session.flush()
+    return r
+
+
+def make_user(
+    session: Session, username: str, role: Role, units: Sequence[Unit] = ()
+) -> AppUser:
+    user = AppUser(username=username, password_hash=hash_password(PASSWORD), role=role.value)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    for unit in units:
+        assert unit.id is not None
+        session.add(UserUnit(user_id=user.id, unit_id=unit.id))
+    session.flush()
+    return user
+
+
+def local(d: date, hour: int = 10) -> datetime:
+    """A moment on a local (WITA, UTC+8) day, in UTC."""
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC) - timedelta(hours=8)
