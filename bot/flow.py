@@ -179,7 +179,7 @@ def _on_text(ctx: Ctx, text: str) -> Outcome:
 
 # Buttons ----------------------------------------------------------------------------------
 
-_CALLBACK_RE = re.compile(r"^[a-z]{1,5}(:[A-Za-z0-9_-]{1,20}){1,3}$")
+_CALLBACK_RE = re.compile(r"^[a-z]{1,8}(:[A-Za-z0-9_-]{1,20}){1,3}$")
 
 
 def _on_callback(ctx: Ctx, data: str) -> Outcome:

@@ -1,0 +1,206 @@
+"""Drive the real bot: real `Update`s through the real `Application`, with a Bot API
+transport (a `telegram.request.BaseRequest`) that answers like Telegram and records calls."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 123456
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "ASN Feedback", "username": "asnfb_bot"}
+
+
+@dataclass
+class ChatMessage:
+    message_id: int
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+
+
+class FakeTelegram(BaseRequest):
+    """Answers Bot API calls as Telegram would, and keeps each chat's messages."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.chats: dict[int, dict[int, ChatMessage]] = {}
+        self._ids = itertools.count(1000)
+        self.callback_answers: list[dict[str, Any]] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = json.loads(request_data.json_payload) if request_data else {}
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value[:1] in "{[":
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    pass
+        self.calls.append((api_method, params))
+        result = self.answer(api_method, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
+                    "supports_inline_queries": False}  # fmt: skip
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            msg = ChatMessage(next(self._ids), params["text"], _buttons(params))
+            self.chats.setdefault(chat_id, {})[msg.message_id] = msg
+            return self._message_json(chat_id, msg)
+        if method == "editMessageText":
+            chat_id = int(params["chat_id"])
+            msg = self.chats.setdefault(chat_id, {}).get(int(params["message_id"]))
+            if msg is None:
+                msg = ChatMessage(int(params["message_id"]), "")
+                self.chats[chat_id][msg.message_id] = msg
+            msg.text = params["text"]
+            msg.buttons = _buttons(params)
+            return self._message_json(chat_id, msg)
+        if method == "answerCallbackQuery":
+            self.callback_answers.append(params)
+            return True
+        if method in ("setMyCommands", "deleteWebhook", "deleteMessage"):
+            return True
+        if method == "getUpdates":
+            return []
+        raise AssertionError(f"the bot called an unexpected method {method}")
+
+    @staticmethod
+    def _message_json(chat_id: int, msg: ChatMessage) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "message_id": msg.message_id,
+            "date": 1_800_000_000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "text": msg.text,
+        }
+        if msg.buttons:
+            out["reply_markup"] = {
+                "inline_keyboard": [
+                    [{"text": label, "callback_data": data} for label, data in row]
+                    for row in msg.buttons
+                ]
+            }
+        return out
+
+    def sent_to(self, chat_id: int, method: str | None = None) -> list[dict[str, Any]]:
+        return [
+            p for m, p in self.calls
+            if (method is None or m == method) and int(p.get("chat_id", 0) or 0) == chat_id
+        ]  # fmt: skip
+
+
+def _buttons(params: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    markup = params.get("reply_markup") or {}
+    return [
+        [(b["text"], b["callback_data"]) for b in row]
+        for row in markup.get("inline_keyboard", [])
+    ]
+
+
+_update_ids = itertools.count(1)
+
+
+class ScriptedCitizen:
+    """A person in a private chat with the bot: types, sends stickers, presses buttons."""
+
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], tg: FakeTelegram,
+                 user_id: int, first_name: str = "Ani") -> None:  # fmt: skip
+        self.app = app
+        self.tg = tg
+        self.user_id = user_id
+        self.user = {"id": user_id, "is_bot": False, "first_name": first_name,
+                     "language_code": "id"}  # fmt: skip
+        self._message_ids = itertools.count(1)
+        self.last_update: dict[str, Any] | None = None
+
+    # -- what the citizen sees -------------------------------------------------------------
+    def messages(self) -> list[ChatMessage]:
+        return list(self.tg.chats.get(self.user_id, {}).values())
+
+    def screen(self) -> ChatMessage:
+        """The newest message of the bot (the one to read and press)."""
+        msgs = self.messages()
+        assert msgs, "the bot has said nothing yet"
+        return max(msgs, key=lambda m: m.message_id)
+
+    def buttons(self) -> list[tuple[str, str]]:
+        return [b for row in self.screen().buttons for b in row]
+
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.buttons()]
+
+    # -- what the citizen does ---------------------------------------------------------------
+    def _chat(self) -> dict[str, Any]:
+        return {"id": self.user_id, "type": "private", "first_name": self.user["first_name"]}
+
+    async def send_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(_update_ids), **payload}
+        self.last_update = update
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return update
+
+    async def replay(self, update: dict[str, Any]) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    def _message(self, **fields: Any) -> dict[str, Any]:
+        return {"message_id": next(self._message_ids), "date": 1_800_000_000,
+                "chat": self._chat(), "from": self.user, **fields}  # fmt: skip
+
+    async def say(self, text: str) -> None:
+        fields: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            fields["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split(" ")[0])}
+            ]
+        await self.send_update({"message": self._message(**fields)})
+
+    async def send_sticker(self) -> None:
+        sticker = {"file_id": "CAACAgIAAxk", "file_unique_id": "AgAD", "type": "regular",
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
+        await self.send_update({"message": self._message(sticker=sticker)})
+
+    async def send_photo(self) -> None:
+        photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+        await self.send_update({"message": self._message(photo=photo)})
+
+    async def press_data(self, data: str, message_id: int | None = None) -> None:
+        msg_id = message_id if message_id is not None else self.screen().message_id
+        msg = self.tg.chats.get(self.user_id, {}).get(msg_id)
+        message = {"message_id": msg_id, "date": 1_800_000_000, "chat": self._chat(),
+                   "from": BOT_USER, "text": msg.text if msg else "..."}  # fmt: skip
+        query = {"id": str(next(_update_ids)), "from": self.user, "chat_instance": "ci",
+                 "data": data, "message": message}  # fmt: skip
+        await self.send_update({"callback_query": query})
+
+    async def press(self, label_part: str) -> None:
+        """Press the button of the newest message whose label contains `label_part`."""
+        matches = [(lbl, d) for lbl, d in self.buttons() if label_part.lower() in lbl.lower()]
+        assert matches, f"no button {label_part!r} in {self.labels()} ({self.screen().text!r})"
+        await self.press_data(matches[0][1])
