@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from admin_api import create_app
-from bot import build_application
+from bot import build_application, set_bot_commands
 from core.config import Settings
 
 log = logging.getLogger("asn_feedback.serve")
@@ -23,6 +23,7 @@ async def start_bot(
 ) -> None:
     """PTB's documented manual lifecycle (instead of run_polling, which owns the loop)."""
     await app.initialize()
+    await set_bot_commands(app)
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=poll_interval, drop_pending_updates=False)
     await app.start()
@@ -36,23 +37,40 @@ async def stop_bot(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await app.shutdown()
 
 
-async def serve(settings: Settings, engine: Engine, host: str, port: int) -> None:
+async def serve(
+    settings: Settings,
+    engine: Engine,
+    host: str,
+    port: int,
+    *,
+    stop: asyncio.Event | None = None,
+    poll_interval: float = 0.0,
+) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's handlers) or until `stop` is set."""
     api = create_app(settings, engine)
     config = uvicorn.Config(api, host=host, port=port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
+    watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
     bot_app = None
     if settings.telegram_bot_token:
         bot_app = build_application(settings, engine)
-        await start_bot(bot_app)
+        await start_bot(bot_app, poll_interval)
         log.info("bot is polling Telegram as @%s", bot_app.bot.username)
     else:
         log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
     try:
         await server.serve()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         if bot_app is not None:
             with contextlib.suppress(Exception):
                 await stop_bot(bot_app)
+
+
+async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
 def run(settings: Settings, engine: Engine, host: str, port: int) -> None:

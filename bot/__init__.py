@@ -1,5 +1,5 @@
 """The Telegram adapter: conversations, keyboards, texts (id, en)."""
 
-from bot.application import build_application
+from bot.application import build_application, set_bot_commands
 
-__all__ = ["build_application"]
+__all__ = ["build_application", "set_bot_commands"]

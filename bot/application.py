@@ -39,7 +39,6 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
         builder = builder.get_updates_request(get_updates_request or request)
-    builder = builder.post_init(_post_init)
     app = builder.build()
     app.bot_data[ENGINE_KEY] = engine or make_engine(settings.database_url)
     app.bot_data[FLOW_KEY] = FlowConfig(tz=settings.tz, area_name=settings.area_name)
@@ -48,7 +47,8 @@ def build_application(
     return app
 
 
-async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu in both languages (call after `initialize`)."""
     for lang in ("id", "en"):
         commands = [
             BotCommand("start", t(lang, "menu.title")[:256]),

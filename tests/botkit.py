@@ -3,6 +3,7 @@ transport (a `telegram.request.BaseRequest`) that answers like Telegram and reco
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -56,18 +57,20 @@ class FakeTelegram(BaseRequest):
         params = json.loads(request_data.json_payload) if request_data else {}
         for key, value in list(params.items()):
             if isinstance(value, str) and value[:1] in "{[":
-                try:
+                with contextlib.suppress(ValueError):
                     params[key] = json.loads(value)
-                except ValueError:
-                    pass
         self.calls.append((api_method, params))
         result = self.answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}  # fmt: skip
+            return {
+                **BOT_USER,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             msg = ChatMessage(next(self._ids), params["text"], _buttons(params))
@@ -111,16 +114,16 @@ class FakeTelegram(BaseRequest):
 
     def sent_to(self, chat_id: int, method: str | None = None) -> list[dict[str, Any]]:
         return [
-            p for m, p in self.calls
+            p
+            for m, p in self.calls
             if (method is None or m == method) and int(p.get("chat_id", 0) or 0) == chat_id
-        ]  # fmt: skip
+        ]
 
 
 def _buttons(params: dict[str, Any]) -> list[list[tuple[str, str]]]:
     markup = params.get("reply_markup") or {}
     return [
-        [(b["text"], b["callback_data"]) for b in row]
-        for row in markup.get("inline_keyboard", [])
+        [(b["text"], b["callback_data"]) for b in row] for row in markup.get("inline_keyboard", [])
     ]
 
 
@@ -130,13 +133,22 @@ _update_ids = itertools.count(1)
 class ScriptedCitizen:
     """A person in a private chat with the bot: types, sends stickers, presses buttons."""
 
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], tg: FakeTelegram,
-                 user_id: int, first_name: str = "Ani") -> None:  # fmt: skip
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        tg: FakeTelegram,
+        user_id: int,
+        first_name: str = "Ani",
+    ) -> None:
         self.app = app
         self.tg = tg
         self.user_id = user_id
-        self.user = {"id": user_id, "is_bot": False, "first_name": first_name,
-                     "language_code": "id"}  # fmt: skip
+        self.user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": "id",
+        }
         self._message_ids = itertools.count(1)
         self.last_update: dict[str, Any] | None = None
 
@@ -170,8 +182,13 @@ class ScriptedCitizen:
         await self.app.process_update(Update.de_json(update, self.app.bot))
 
     def _message(self, **fields: Any) -> dict[str, Any]:
-        return {"message_id": next(self._message_ids), "date": 1_800_000_000,
-                "chat": self._chat(), "from": self.user, **fields}  # fmt: skip
+        return {
+            "message_id": next(self._message_ids),
+            "date": 1_800_000_000,
+            "chat": self._chat(),
+            "from": self.user,
+            **fields,
+        }
 
     async def say(self, text: str) -> None:
         fields: dict[str, Any] = {"text": text}
@@ -182,8 +199,15 @@ class ScriptedCitizen:
         await self.send_update({"message": self._message(**fields)})
 
     async def send_sticker(self) -> None:
-        sticker = {"file_id": "CAACAgIAAxk", "file_unique_id": "AgAD", "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
+        sticker = {
+            "file_id": "CAACAgIAAxk",
+            "file_unique_id": "AgAD",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         await self.send_update({"message": self._message(sticker=sticker)})
 
     async def send_photo(self) -> None:
@@ -193,10 +217,20 @@ class ScriptedCitizen:
     async def press_data(self, data: str, message_id: int | None = None) -> None:
         msg_id = message_id if message_id is not None else self.screen().message_id
         msg = self.tg.chats.get(self.user_id, {}).get(msg_id)
-        message = {"message_id": msg_id, "date": 1_800_000_000, "chat": self._chat(),
-                   "from": BOT_USER, "text": msg.text if msg else "..."}  # fmt: skip
-        query = {"id": str(next(_update_ids)), "from": self.user, "chat_instance": "ci",
-                 "data": data, "message": message}  # fmt: skip
+        message = {
+            "message_id": msg_id,
+            "date": 1_800_000_000,
+            "chat": self._chat(),
+            "from": BOT_USER,
+            "text": msg.text if msg else "...",
+        }
+        query = {
+            "id": str(next(_update_ids)),
+            "from": self.user,
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        }
         await self.send_update({"callback_query": query})
 
     async def press(self, label_part: str) -> None:

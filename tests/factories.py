@@ -65,19 +65,25 @@ def add_response(
         unit_id=unit.id,
         service_id=service.id if service else None,
         officer_id=officer.id if officer else None,
-        q1=q[0], q2=q[1], q3=q[2], q4=q[3], q5=q[4], q6=q[5], q7=q[6], q8=q[7], q9=q[8],
+        q1=q[0],
+        q2=q[1],
+        q3=q[2],
+        q4=q[3],
+        q5=q[4],
+        q6=q[5],
+        q7=q[6],
+        q8=q[7],
+        q9=q[8],
         channel="test",
         local_date=(moment + timedelta(hours=8)).date(),
         created_at=moment,
-    )  # fmt: skip
+    )
     session.add(r)
     session.flush()
     return r
 
 
-def make_user(
-    session: Session, username: str, role: Role, units: Sequence[Unit] = ()
-) -> AppUser:
+def make_user(session: Session, username: str, role: Role, units: Sequence[Unit] = ()) -> AppUser:
     user = AppUser(username=username, password_hash=hash_password(PASSWORD), role=role.value)
     session.add(user)
     session.flush()

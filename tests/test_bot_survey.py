@@ -66,9 +66,11 @@ async def answer_all(c: ScriptedCitizen, values: list[int]) -> None:
 
 
 async def test_whole_survey_in_indonesian(
-    engine: Engine, demo_units: dict[str, int], citizen: Callable[[int], ScriptedCitizen],
+    engine: Engine,
+    demo_units: dict[str, int],
+    citizen: Callable[[int], ScriptedCitizen],
     bot: tuple[App, FakeTelegram],
-) -> None:  # fmt: skip
+) -> None:
     _, tg = bot
     c = citizen(5001)
     await onboard(c)
@@ -101,10 +103,17 @@ async def test_whole_survey_in_indonesian(
     [r] = responses(engine)
     assert [r.q1, r.q2, r.q3, r.q4, r.q5, r.q6, r.q7, r.q8, r.q9] == [4, 4, 3, 2, 4, 3, 4, 3, 2]
     assert (r.unit_id, r.service_id, r.officer_id) == (
-        demo_units["dukcapil"], demo_units["ktp"], demo_units["yoh"])  # fmt: skip
+        demo_units["dukcapil"],
+        demo_units["ktp"],
+        demo_units["yoh"],
+    )
     assert r.comment == "Antrean panjang tapi petugas ramah."
     assert (r.sex, r.age_band, r.education, r.occupation) == (
-        "perempuan", "30-39", "d4-s1", "wirausaha")  # fmt: skip
+        "perempuan",
+        "30-39",
+        "d4-s1",
+        "wirausaha",
+    )
     # Each answer replaced the question in place: the chat stays short.
     sent = tg.sent_to(5001, "sendMessage")
     assert len(tg.sent_to(5001, "editMessageText")) >= 15
@@ -272,8 +281,7 @@ async def test_bad_input_at_every_step_gets_a_hint_and_the_step_again(
     await poke("Jenis kelamin")
     await c.press("Lewati semua")
     assert len(responses(engine)) == 1
-    assert any("Tombol sudah tidak berlaku" in (a.get("text") or "")
-               for a in c.tg.callback_answers)  # fmt: skip
+    assert any("Tombol sudah tidak berlaku" in (a.get("text") or "") for a in c.tg.callback_answers)
 
 
 def _state(engine: Engine, chat_id: int) -> tuple[str, str]:
@@ -283,9 +291,11 @@ def _state(engine: Engine, chat_id: int) -> tuple[str, str]:
 
 
 async def test_cancel_language_help_and_duplicate_updates(
-    engine: Engine, demo_units: dict[str, int], citizen: Callable[[int], ScriptedCitizen],
+    engine: Engine,
+    demo_units: dict[str, int],
+    citizen: Callable[[int], ScriptedCitizen],
     bot: tuple[App, FakeTelegram],
-) -> None:  # fmt: skip
+) -> None:
     _, tg = bot
     c = citizen(5007)
     await onboard(c)
@@ -313,16 +323,20 @@ async def test_cancel_language_help_and_duplicate_updates(
     assert "nothing to cancel" in c.screen().text
 
 
-async def test_group_chats_are_ignored(
-    engine: Engine, bot: tuple[App, FakeTelegram]
-) -> None:
+async def test_group_chats_are_ignored(engine: Engine, bot: tuple[App, FakeTelegram]) -> None:
     app, tg = bot
     from telegram import Update
 
-    update = {"update_id": 99_999, "message": {
-        "message_id": 1, "date": 1_800_000_000,
-        "chat": {"id": -100123, "type": "supergroup", "title": "Warga"},
-        "from": {"id": 777, "is_bot": False, "first_name": "B"}, "text": "/start",
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}  # fmt: skip
+    update = {
+        "update_id": 99_999,
+        "message": {
+            "message_id": 1,
+            "date": 1_800_000_000,
+            "chat": {"id": -100123, "type": "supergroup", "title": "Warga"},
+            "from": {"id": 777, "is_bot": False, "first_name": "B"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
     await app.process_update(Update.de_json(update, app.bot))
     assert [m for m, _ in tg.calls if m == "sendMessage"] == []

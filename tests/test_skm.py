@@ -50,10 +50,16 @@ def test_rounding_happens_once_at_the_end() -> None:
 @pytest.mark.parametrize(
     ("ikm", "letter"),
     [
-        ("88.31", "A"), ("88.30", "B"), ("76.61", "B"), ("76.60", "C"),
-        ("65.00", "C"), ("64.99", "D"), ("100.00", "A"), ("25.00", "D"),
+        ("88.31", "A"),
+        ("88.30", "B"),
+        ("76.61", "B"),
+        ("76.60", "C"),
+        ("65.00", "C"),
+        ("64.99", "D"),
+        ("100.00", "A"),
+        ("25.00", "D"),
     ],
-)  # fmt: skip
+)
 def test_grade_boundaries(ikm: str, letter: str) -> None:
     assert grade_for(Decimal(ikm)).letter == letter
 
@@ -88,8 +94,18 @@ def test_ikm_needs_responses() -> None:
 
 @pytest.mark.parametrize(
     ("population", "sample"),
-    [(1, 1), (10, 10), (11, 14), (100, 80), (101, 86), (1000, 278), (1001, 285),
-     (100_000, 384), (1_000_000, 384), (5_000_000, 384)],
-)  # fmt: skip
+    [
+        (1, 1),
+        (10, 10),
+        (11, 14),
+        (100, 80),
+        (101, 86),
+        (1000, 278),
+        (1001, 285),
+        (100_000, 384),
+        (1_000_000, 384),
+        (5_000_000, 384),
+    ],
+)
 def test_krejcie_morgan_uses_next_larger_population(population: int, sample: int) -> None:
     assert minimum_sample(population) == sample

@@ -1,0 +1,169 @@
+"""The `asn-feedback` command: migrations, demo data, users, officer import, config errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from core.db import make_engine
+from core.models import AppUser, Officer, SurveyResponse, Unit
+from core.users import authenticate
+from tests.factories import make_unit
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> str:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    return db_url
+
+
+def test_seed_demo_into_a_migrated_empty_database(
+    monkeypatch: pytest.MonkeyPatch, fresh_db_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", fresh_db_url)
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "username: admin" in result.output
+    password = result.output.split("password: ")[1].split()[0]
+    engine = make_engine(fresh_db_url)
+    with Session(engine) as s:
+        units = s.exec(select(Unit)).all()
+        assert len(units) == 15
+        assert "Dinas Kependudukan dan Pencatatan Sipil" in {u.name for u in units}
+        assert s.exec(select(func.count()).select_from(SurveyResponse)).one() >= 300
+        admin = s.exec(select(AppUser)).one()
+        assert password not in admin.password_hash and admin.password_hash.startswith("$argon2")
+        assert authenticate(s, "admin", password) is not None
+    # Never into a database that has data.
+    again = runner.invoke(cli, ["seed-demo"])
+    assert again.exit_code == 1 and "already has data" in again.output
+    quiet = runner.invoke(cli, ["seed-demo", "--if-empty"])
+    assert quiet.exit_code == 0 and "not loaded" in quiet.output
+    with Session(engine) as s:
+        assert len(s.exec(select(Unit)).all()) == 15
+    engine.dispose()
+
+
+def test_user_create_reads_password_from_stdin(env: str, engine: Engine) -> None:
+    with Session(engine) as s:
+        make_unit(s, "dukcapil")
+        s.commit()
+    args = [
+        "user",
+        "create",
+        "--username",
+        "siti",
+        "--role",
+        "supervisor",
+        "--unit",
+        "dukcapil",
+        "--password-stdin",
+    ]
+    result = runner.invoke(cli, args, input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    with Session(engine) as s:
+        assert authenticate(s, "siti", "a long enough password") is not None
+    short = runner.invoke(cli, [*args[:3], "budi", *args[4:]], input="short\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+    bad_role = runner.invoke(
+        cli,
+        ["user", "create", "--username", "x1x", "--role", "king", "--password-stdin"],
+        input="whatever-long-pass\n",
+    )
+    assert bad_role.exit_code == 2 and "--role must be one of" in bad_role.output
+    no_unit = runner.invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--username",
+            "x2x",
+            "--role",
+            "viewer",
+            "--unit",
+            "nope",
+            "--password-stdin",
+        ],
+        input="whatever-long-pass\n",
+    )
+    assert no_unit.exit_code == 1 and "unknown unit code(s): nope" in no_unit.output
+
+
+def test_officers_import_dry_run_and_errors(env: str, engine: Engine, tmp_path: Path) -> None:
+    with Session(engine) as s:
+        make_unit(s, "dukcapil")
+        s.commit()
+    good = tmp_path / "good.csv"
+    good.write_text("nip,name,unit_code\n199001012015011001,Agustinus Tefa,dukcapil\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nip,name,unit_code\n199001012015011001,A,dukcapil\n1990,B,dukcapil\n")
+
+    dry = runner.invoke(cli, ["officers", "import", str(good), "--dry-run"])
+    assert dry.exit_code == 0 and "would create 1" in dry.output
+    failed = runner.invoke(cli, ["officers", "import", str(bad)])
+    assert failed.exit_code == 1
+    assert "row 3, column nip: NIP must be 18 digits, got 4" in failed.output
+    with Session(engine) as s:
+        assert s.exec(select(Officer)).all() == []
+    done = runner.invoke(cli, ["officers", "import", str(good)])
+    assert done.exit_code == 0 and "created 1" in done.output
+    with Session(engine) as s:
+        assert [o.name for o in s.exec(select(Officer)).all()] == ["Agustinus Tefa"]
+
+
+@pytest.mark.parametrize(
+    ("env_vars", "message"),
+    [
+        ({"DATABASE_URL": "mysql://x"}, "Configuration error: DATABASE_URL: use sqlite"),
+        ({"TIMEZONE": "Mars/Olympus"}, "Configuration error: TIMEZONE: use an IANA time zone"),
+        ({"API_PORT": "eighty"}, "Configuration error: API_PORT:"),
+        (
+            {"ENVIRONMENT": "production", "JWT_SECRET": "changeme"},
+            "JWT_SECRET must be set to a random value in production",
+        ),
+        ({"JWT_SECRET": "short"}, "JWT_SECRET must be at least 32 characters"),
+        ({"TELEGRAM_BOT_TOKEN": "not a token"}, "Configuration error: TELEGRAM_BOT_TOKEN:"),
+    ],
+)
+def test_bad_configuration_fails_with_one_line_naming_the_key(
+    tmp_path: Path, env_vars: dict[str, str], message: str
+) -> None:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "JWT"))}
+    environ.update(env_vars)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "db", "upgrade"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert message in lines[0]
+
+
+def test_postgres_url_forms_are_normalised() -> None:
+    from core.config import load_settings
+
+    for url in ("postgres://u@h/db", "postgresql://u@h/db"):
+        assert load_settings(database_url=url, _env_file=None).database_url == (
+            "postgresql+psycopg://u@h/db"
+        )

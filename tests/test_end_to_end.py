@@ -1,0 +1,152 @@
+"""The whole stack over real HTTP: `serve` runs the API and the bot, the bot polls a local
+Bot API server, a scripted citizen completes a survey, and the API's scores show it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.serve import serve
+from core.config import Settings, load_settings
+from core.models import Role
+from tests.bot_api_server import TOKEN, BotApiServer
+from tests.factories import PASSWORD, make_service, make_unit, make_user
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiServer]:
+    server = BotApiServer().start()
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HttpCitizen:
+    """A citizen whose messages reach the bot only through getUpdates."""
+
+    def __init__(self, server: BotApiServer, user_id: int) -> None:
+        self.server = server
+        self.user_id = user_id
+        self.user = {"id": user_id, "is_bot": False, "first_name": "Ani"}
+        self.chat = {"id": user_id, "type": "private", "first_name": "Ani"}
+        self.ids = itertools.count(1)
+
+    def screen(self) -> Any:
+        msgs = self.server.state.chats.get(self.user_id, {})
+        return max(msgs.values(), key=lambda m: m.message_id)
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        since = self.server.version
+        self.server.push({"update_id": next(self.ids) + 10_000, **payload})
+        await asyncio.to_thread(self.server.wait_for_calls, since)
+        await asyncio.sleep(0.05)  # let a second call of the same update (send after edit) land
+
+    async def say(self, text: str) -> None:
+        message: dict[str, Any] = {
+            "message_id": next(self.ids),
+            "date": 1_800_000_000,
+            "chat": self.chat,
+            "from": self.user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+        await self._send({"message": message})
+
+    async def press(self, label_part: str) -> None:
+        screen = self.screen()
+        data = next(d for row in screen.buttons for lbl, d in row if label_part in lbl)
+        query = {
+            "id": str(next(self.ids)),
+            "from": self.user,
+            "chat_instance": "c",
+            "data": data,
+            "message": {
+                "message_id": screen.message_id,
+                "date": 1_800_000_000,
+                "chat": self.chat,
+                "text": screen.text,
+            },
+        }
+        await self._send({"callback_query": query})
+
+
+async def test_survey_through_polling_shows_in_api_scores(
+    engine: Engine, db_url: str, bot_api: BotApiServer
+) -> None:
+    with Session(engine) as s:
+        unit = make_unit(s, "dukcapil", "Dinas Kependudukan dan Pencatatan Sipil")
+        make_service(s, unit, "KTP-el")
+        make_user(s, "spv", Role.supervisor, [unit])
+        s.commit()
+    settings: Settings = load_settings(
+        database_url=db_url,
+        environment="test",
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=bot_api.url,
+        _env_file=None,
+    )
+    port = _free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, engine, "127.0.0.1", port, stop=stop))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
+            for _ in range(100):
+                try:
+                    if (await api.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            c = HttpCitizen(bot_api, 7001)
+            await c.say("/start")
+            await c.press("Bahasa Indonesia")
+            await c.press("setuju")
+            await c.press("Nilai layanan")
+            await c.press("Kependudukan")
+            await c.press("KTP-el")
+            for answer in (
+                "Sangat sesuai",
+                "Mudah",
+                "Cepat",
+                "Gratis",
+                "Sesuai",
+                "Sangat kompeten",
+                "Sopan dan ramah",
+                "Dikelola",
+                "Baik",
+            ):
+                await c.press(answer)
+            await c.press("Lewati")
+            await c.press("Lewati semua")
+            assert "Menu utama" in c.screen().text
+
+            token = (
+                await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+            ).json()
+            scores = await api.get(
+                "/scores/units/dukcapil",
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+            )
+            body = scores.json()
+            # Answers 4,3,3,4,3,4,3,4,3 = 31 -> IKM 25 x 31 / 9 = 86.11 (B)
+            assert body["unit"]["n"] == 1
+            assert body["unit"]["ikm"] == 86.11 and body["unit"]["grade"] == "B"
+            assert body["services"][0]["service_name"] == "KTP-el"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+    methods = {m for m, _ in bot_api.state.calls}
+    assert {"getMe", "setMyCommands", "sendMessage", "editMessageText"} <= methods
