@@ -14,6 +14,7 @@ from core.db import make_engine, session_scope
 from core.errors import DomainError
 
 cli = typer.Typer(
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     add_completion=False,
     help="asn-feedback: citizen feedback on public services.",
@@ -159,4 +160,10 @@ def serve_cmd(
 
 
 def main() -> None:
-    cli()
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        cli()
+    except OperationalError as exc:
+        typer.echo(f"Error: cannot use the database (check DATABASE_URL): {exc.orig}", err=True)
+        sys.exit(3)
