@@ -1,0 +1,66 @@
+"""Every user-facing text exists in both catalogs, and every key the bot uses is there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, LOCALES_DIR, t
+from core.surveys import PROFILE_CHOICES
+
+BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+
+
+def _catalog(lang: str) -> dict[str, str]:
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "bot.po").open("rb") as fh:
+        return {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+
+
+def _keys_used_in_code() -> set[str]:
+    keys: set[str] = set()
+    prefixes = "lang|consent|menu|privacy|help|cancel|hint|deeplink|nav|svy|profile|element|error"
+    pattern = re.compile(rf"""["']((?:{prefixes})\.[a-z0-9_.]+)["']""")
+    for path in BOT_DIR.glob("*.py"):
+        keys |= set(pattern.findall(path.read_text()))
+    keys |= {f"element.{i}" for i in range(1, 10)}
+    keys |= {f"svy.q{i}" for i in range(1, 10)}
+    keys |= {f"svy.q{i}.a{v}" for i in range(1, 10) for v in range(1, 5)}
+    keys |= {f"svy.profile.{name}" for name in PROFILE_CHOICES}
+    keys |= {f"profile.{name}.{v}" for name, values in PROFILE_CHOICES.items() for v in values}
+    return keys
+
+
+def test_both_languages_have_the_same_complete_catalog() -> None:
+    catalogs = {lang: _catalog(lang) for lang in LANGUAGES}
+    assert set(catalogs["id"]) == set(catalogs["en"])
+    for lang, catalog in catalogs.items():
+        empty = [k for k, v in catalog.items() if not v.strip()]
+        assert empty == [], f"{lang}: untranslated {empty}"
+
+
+def test_every_key_the_bot_uses_is_translated() -> None:
+    used = _keys_used_in_code()
+    assert len(used) > 100
+    for lang in LANGUAGES:
+        missing = sorted(used - set(_catalog(lang)))
+        assert missing == [], f"{lang} lacks {missing}"
+
+
+def test_no_unused_texts() -> None:
+    assert sorted(set(_catalog("id")) - _keys_used_in_code()) == []
+
+
+def test_placeholders_match_between_languages() -> None:
+    id_cat, en_cat = _catalog("id"), _catalog("en")
+    placeholder = re.compile(r"\{(\w+)\}")
+    for key, text in id_cat.items():
+        assert set(placeholder.findall(text)) == set(placeholder.findall(en_cat[key])), key
+
+
+def test_lookup_formats_and_falls_back_to_indonesian() -> None:
+    assert t("en", "svy.comment.too_long", length=1200, max=1000).startswith(
+        "The comment is too long (1200"
+    )
+    assert t("xx", "menu.rate") == t("id", "menu.rate")
