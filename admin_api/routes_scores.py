@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
 from admin_api.schemas import (
@@ -17,11 +18,19 @@ from admin_api.schemas import (
     UnitScoreListOut,
     UnitScoreOut,
 )
+from core.access import Actor
 from core.clock import utcnow
 from core.config import Settings
 from core.masterdata import get_unit_by_code
 from core.reports import skm_report_xlsx
-from core.scores import Period, Score, UnitScore, unit_score_detail, unit_scores
+from core.scores import (
+    Period,
+    Score,
+    UnitScore,
+    UnitScoreDetail,
+    unit_score_detail,
+    unit_scores,
+)
 
 router = APIRouter(tags=["scores"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,6 +48,17 @@ def _period(settings: Settings, start: date | None, end: date | None) -> Period:
         quarter_month = 3 * ((end.month - 1) // 3) + 1
         start = date(end.year, quarter_month, 1)
     return Period(start=start, end=end)
+
+
+def _unit_detail(
+    actor: Actor, session: Session, settings: Settings, code: str, period: Period
+) -> UnitScoreDetail:
+    unit = get_unit_by_code(session, code)
+    assert unit.id is not None
+    actor.require_unit(unit.id)
+    return unit_score_detail(
+        session, unit, period, settings.tz, settings.default_service_population
+    )
 
 
 def _score_fields(score: Score) -> dict[str, object]:
@@ -90,13 +110,8 @@ def scores_for_unit(
     start: StartQ = None,
     end: EndQ = None,
 ) -> UnitScoreDetailOut:
-    unit = get_unit_by_code(session, code)
-    assert unit.id is not None
-    actor.require_unit(unit.id)
     period = _period(settings, start, end)
-    detail = unit_score_detail(
-        session, unit, period, settings.tz, settings.default_service_population
-    )
+    detail = _unit_detail(actor, session, settings, code, period)
     return UnitScoreDetailOut(
         period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
         unit=_unit_out(detail.unit),
@@ -131,16 +146,13 @@ def skm_report(
     start: StartQ = None,
     end: EndQ = None,
 ) -> Response:
-    unit = get_unit_by_code(session, code)
-    assert unit.id is not None
-    actor.require_unit(unit.id)
     period = _period(settings, start, end)
-    detail = unit_score_detail(
-        session, unit, period, settings.tz, settings.default_service_population
-    )
+    detail = _unit_detail(actor, session, settings, code, period)
     generated: datetime = utcnow().astimezone(settings.tz)
     body = skm_report_xlsx(detail, period, generated)
-    filename = f"skm-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    filename = (
+        f"skm-{detail.unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    )
     return Response(
         body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

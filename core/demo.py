@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from core.clock import local_date, utcnow
 from core.errors import Conflict
 from core.masterdata import new_public_code
-from core.models import Officer, Role, Service, SurveyResponse, Unit
+from core.models import Officer, Role, Service, SurveyResponse, Unit, answer_columns
 from core.users import create_user
 
 DEMO_UNITS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -125,15 +125,7 @@ def seed_demo(
                 unit_id=unit.id,
                 service_id=service.id if service else None,
                 officer_id=officer.id if officer else None,
-                q1=answers[0],
-                q2=answers[1],
-                q3=answers[2],
-                q4=answers[3],
-                q5=answers[4],
-                q6=answers[5],
-                q7=answers[6],
-                q8=answers[7],
-                q9=answers[8],
+                **answer_columns(answers),
                 channel="demo",
                 local_date=local_date(moment, tz),
                 created_at=moment,

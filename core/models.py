@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, SmallInteger, Text
 from sqlmodel import Field, SQLModel
@@ -99,6 +101,11 @@ class UserUnit(SQLModel, table=True):
 
 
 ELEMENT_COLUMNS = tuple(f"q{i}" for i in range(1, 10))
+
+
+def answer_columns(answers: Sequence[int]) -> dict[str, Any]:
+    """The nine element answers as SurveyResponse column values (q1..q9)."""
+    return dict(zip(ELEMENT_COLUMNS, answers, strict=True))
 
 
 class SurveyResponse(SQLModel, table=True):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from core.clock import local_date, utcnow
 from core.errors import Conflict, InvalidInput
 from core.masterdata import require_active_unit
-from core.models import Officer, Service, SurveyResponse
+from core.models import Officer, Service, SurveyResponse, answer_columns
 from core.skm import ELEMENT_COUNT
 
 MAX_COMMENT_LENGTH = 1000
@@ -95,13 +95,12 @@ def submit_survey(
     moment = now or utcnow()
     day = local_date(moment, tz)
     key = daily_key(citizen_id, draft.unit_id, draft.service_id, day) if citizen_id else None
-    q = draft.answers
     response = SurveyResponse(
         unit_id=draft.unit_id,
         service_id=draft.service_id,
         officer_id=draft.officer_id,
         citizen_id=citizen_id,
-        q1=q[0], q2=q[1], q3=q[2], q4=q[3], q5=q[4], q6=q[5], q7=q[6], q8=q[7], q9=q[8],
+        **answer_columns(draft.answers),
         comment=(draft.comment or None),
         sex=draft.sex,
         age_band=draft.age_band,
@@ -111,7 +110,7 @@ def submit_survey(
         local_date=day,
         daily_key=key,
         created_at=moment,
-    )  # fmt: skip
+    )
     try:
         with session.begin_nested():
             session.add(response)

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session
 
 from core.masterdata import new_public_code
-from core.models import AppUser, Officer, Role, Service, SurveyResponse, Unit, UserUnit
-from core.users import hash_password
+from core.models import AppUser, Officer, Role, Service, SurveyResponse, Unit, answer_columns
+from core.users import create_user
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -60,20 +60,11 @@ def add_response(
 ) -> SurveyResponse:
     assert unit.id is not None
     moment = at or datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
-    q = list(answers)
     r = SurveyResponse(
         unit_id=unit.id,
         service_id=service.id if service else None,
         officer_id=officer.id if officer else None,
-        q1=q[0],
-        q2=q[1],
-        q3=q[2],
-        q4=q[3],
-        q5=q[4],
-        q6=q[5],
-        q7=q[6],
-        q8=q[7],
-        q9=q[8],
+        **answer_columns(answers),
         channel="test",
         local_date=(moment + timedelta(hours=8)).date(),
         created_at=moment,
@@ -84,15 +75,7 @@ def add_response(
 
 
 def make_user(session: Session, username: str, role: Role, units: Sequence[Unit] = ()) -> AppUser:
-    user = AppUser(username=username, password_hash=hash_password(PASSWORD), role=role.value)
-    session.add(user)
-    session.flush()
-    assert user.id is not None
-    for unit in units:
-        assert unit.id is not None
-        session.add(UserUnit(user_id=user.id, unit_id=unit.id))
-    session.flush()
-    return user
+    return create_user(session, username, role, PASSWORD, [u.code for u in units])
 
 
 def local(d: date, hour: int = 10) -> datetime:
