@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.i18n import LANGUAGES, t
-from core.citizens import get_or_create_citizen, give_consent, set_language
+from core.citizens import erase_citizen, get_or_create_citizen, give_consent, set_language
 from core.conversations import ChatState, claim_update, load_state, save_state
 from core.deeplinks import Preselection, resolve_payload
 from core.errors import InvalidInput
@@ -83,6 +83,7 @@ class Ctx:
     cfg: FlowConfig
     citizen: Citizen
     st: ChatState
+    erased: bool = False
 
     @property
     def lang(self) -> str:
@@ -107,7 +108,8 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
         out = _on_text(ctx, ev.text)
     else:
         out = Outcome(screens=[_with_hint(ctx, "hint.unsupported")])
-    save_state(session, ctx.st)
+    if not ctx.erased:
+        save_state(session, ctx.st)
     return out
 
 
@@ -132,8 +134,11 @@ def _on_command(ctx: Ctx, command: str, args: str) -> Outcome:
             st.data["resume"] = st.step
         st.step = "lang"
         return Outcome(screens=[render(ctx)])
-    if command == "privacy" and st.step not in ONBOARDING_STEPS:
+    if command == "privacy" and st.step in SURVEY_STEPS:
         return Outcome(screens=[_privacy_screen(ctx), render(ctx)])
+    if command == "privacy" and st.step not in ONBOARDING_STEPS:
+        st.step = "privacy"
+        return Outcome(screens=[render(ctx)])
     return Outcome(screens=[_with_hint(ctx, "hint.unknown_command")])
 
 
@@ -200,6 +205,8 @@ def _route_callback(ctx: Ctx, data: str) -> Outcome | None:
         return _after_onboarding(ctx)
     if head == "m" and step == "menu":
         return _on_menu(ctx, parts[1])
+    if head == "pv" and step in ("privacy", "erase_confirm"):
+        return _on_privacy(ctx, parts[1])
     if head == "svy" and step in SURVEY_STEPS:
         return _on_survey_button(ctx, parts[1:])
     return None
@@ -238,9 +245,24 @@ def _on_menu(ctx: Ctx, item: str) -> Outcome | None:
         ctx.st.step = "lang"
         return Outcome(screens=[render(ctx)], edit_first=True)
     if item == "privacy":
-        screen = _privacy_screen(ctx)
-        screen.buttons = _menu_screen(ctx).buttons
-        return Outcome(screens=[screen], edit_first=True)
+        ctx.st.step = "privacy"
+        return _edit(render(ctx))
+    return None
+
+
+def _on_privacy(ctx: Ctx, action: str) -> Outcome | None:
+    step = ctx.st.step
+    if step == "privacy" and action == "erase":
+        ctx.st.step = "erase_confirm"
+        return _edit(render(ctx))
+    if step == "erase_confirm" and action == "yes":
+        farewell = Screen(ctx.tr("privacy.erased"))
+        erase_citizen(ctx.session, ctx.citizen)
+        ctx.erased = True
+        return _edit(farewell)
+    if action in ("back", "no"):
+        _to_menu(ctx)
+        return _edit(_menu_screen(ctx))
     return None
 
 
@@ -453,6 +475,18 @@ def render(ctx: Ctx) -> Screen:
             ctx.tr("consent.notice", area=ctx.cfg.area_name),
             [[(ctx.tr("consent.accept"), "consent:yes")]],
         )
+    if step == "privacy":
+        screen = _privacy_screen(ctx)
+        screen.buttons = [
+            [(ctx.tr("privacy.erase"), "pv:erase")],
+            [(ctx.tr("nav.back"), "pv:back")],
+        ]
+        return screen
+    if step == "erase_confirm":
+        return Screen(
+            ctx.tr("privacy.erase_confirm"),
+            [[(ctx.tr("privacy.erase_yes"), "pv:yes")], [(ctx.tr("privacy.erase_no"), "pv:no")]],
+        )
     renderer = _SURVEY_RENDERERS.get(step)
     if renderer is not None:
         return renderer(ctx)
@@ -585,7 +619,7 @@ def _render_question(ctx: Ctx) -> Screen:
         question=ctx.tr(f"svy.q{number}"),
     )
     buttons: list[list[Button]] = [
-        [(ctx.tr(f"svy.q{number}.a{v}"), f"svy:a:{qi}:{v}")] for v in (4, 3, 2, 1)
+        [(ctx.tr(f"svy.q{number}.a{v}"), f"svy:a:{qi}:{v}")] for v in (1, 2, 3, 4)
     ]
     return Screen(f"{_survey_header(ctx)}\n\n{question}", buttons + _back_row(ctx))
 

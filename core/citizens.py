@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import utcnow
-from core.models import Citizen, Language
+from core.models import Citizen, ConversationState, Language, SurveyResponse
 
 
 def get_citizen(session: Session, telegram_user_id: int) -> Citizen | None:
@@ -37,3 +38,17 @@ def give_consent(session: Session, citizen: Citizen) -> None:
     if citizen.consent_at is None:
         citizen.consent_at = utcnow()
         session.add(citizen)
+
+
+def erase_citizen(session: Session, citizen: Citizen) -> None:
+    """Erase who the citizen is. Their survey answers stay, unlinked, for the statistics."""
+    session.execute(
+        update(SurveyResponse)
+        .where(col(SurveyResponse.citizen_id) == citizen.id)
+        .values(citizen_id=None, daily_key=None)
+    )
+    session.execute(
+        delete(ConversationState).where(col(ConversationState.chat_id) == citizen.telegram_user_id)
+    )
+    session.delete(citizen)
+    session.flush()

@@ -85,7 +85,7 @@ async def test_whole_survey_in_indonesian(
     await c.press("Yohanes")
     # Element 1 with the regulation's own wording and answers.
     assert "kesesuaian persyaratan pelayanan" in c.screen().text
-    assert c.labels()[:4] == ["Sangat sesuai", "Sesuai", "Kurang sesuai", "Tidak sesuai"]
+    assert c.labels()[:4] == ["Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"]
     await c.press_data("svy:a:0:4")
     assert "kecepatan waktu" not in c.screen().text and "prosedur" in c.screen().text
     await c.press("Sangat mudah")
@@ -137,7 +137,7 @@ async def test_english_back_button_and_skips(
     await c.press("Rate a service")
     await c.press("Kecamatan Alak")  # a unit without services or officers: straight to Q1
     assert "Question 1 of 9" in c.screen().text
-    assert c.labels()[:4] == ["Very suitable", "Suitable", "Less suitable", "Not suitable"]
+    assert c.labels()[:4] == ["Not suitable", "Less suitable", "Suitable", "Very suitable"]
     await c.press("Very suitable")
     assert "Question 2 of 9" in c.screen().text
     await c.press("Back")
@@ -340,3 +340,33 @@ async def test_group_chats_are_ignored(engine: Engine, bot: tuple[App, FakeTeleg
     }
     await app.process_update(Update.de_json(update, app.bot))
     assert [m for m, _ in tg.calls if m == "sendMessage"] == []
+
+
+async def test_privacy_screen_and_erasing_my_data(
+    engine: Engine, demo_units: dict[str, int], citizen: Callable[[int], ScriptedCitizen]
+) -> None:
+    c = citizen(5008)
+    await onboard(c)
+    await c.press("Nilai layanan")
+    await c.press("Kecamatan Alak")
+    await answer_all(c, [4] * 9)
+    await c.press("Lewati")
+    await c.press("Lewati semua")
+    await c.press("Privasi")
+    assert "Persetujuan Anda: diberikan pada" in c.screen().text
+    await c.press("Hapus data saya")
+    assert "tidak dapat dibatalkan" in c.screen().text
+    await c.press("Batal")
+    assert "Menu utama" in c.screen().text
+    await c.say("/privacy")
+    await c.press("Hapus data saya")
+    await c.press("Ya, hapus")
+    assert "telah dihapus" in c.screen().text
+    assert c.buttons() == []
+    with Session(engine) as s:
+        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 5008)).first() is None
+        assert s.get(ConversationState, 5008) is None
+        [r] = s.exec(select(SurveyResponse)).all()
+        assert r.citizen_id is None and r.q1 == 4  # the answer still counts, without a name
+    await c.say("/start")  # a new beginning: language and consent again
+    assert "Pilih bahasa" in c.screen().text
