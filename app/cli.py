@@ -64,7 +64,10 @@ def seed_demo_cmd(
     with session_scope(engine) as session:
         if not database_is_empty(session):
             if if_empty:
-                typer.echo("database already has data; demo data not loaded")
+                typer.echo(
+                    "database already has data; demo data not loaded "
+                    "(log in with your account, or add one: asn-feedback user create ...)"
+                )
                 return
             raise _fail("the database already has data; demo data goes only into an empty one")
         result = seed_demo(session, settings.tz)
