@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
-from core.models import Citizen, ConversationState, Language, SurveyResponse
+from core.models import Case, Citizen, ConversationState, Language, SurveyResponse
 
 
 def get_citizen(session: Session, telegram_user_id: int) -> Citizen | None:
@@ -47,6 +47,8 @@ def erase_citizen(session: Session, citizen: Citizen) -> None:
         .where(col(SurveyResponse.citizen_id) == citizen.id)
         .values(citizen_id=None, daily_key=None)
     )
+    # Cases go on without a reporter: nobody can be told or asked about them any more.
+    session.execute(update(Case).where(col(Case.citizen_id) == citizen.id).values(citizen_id=None))
     session.execute(
         delete(ConversationState).where(col(ConversationState.chat_id) == citizen.telegram_user_id)
     )

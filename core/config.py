@@ -36,6 +36,16 @@ class Settings(BaseSettings):
 
     default_service_population: int = Field(default=1000, ge=1)
 
+    case_reference_prefix: str = Field(default="KPG", pattern=r"^[A-Z]{2,6}$")
+    sla_verify_working_days: int = Field(default=3, ge=1, le=60)
+    sla_followup_working_days: int = Field(default=5, ge=1, le=60)
+    sla_resolve_days: int = Field(default=60, ge=1, le=365)
+    reopen_window_days: int = Field(default=14, ge=1, le=90)
+    autoclose_days: int = Field(default=14, ge=1, le=90)
+    complaints_per_day: int = Field(default=5, ge=1, le=100)
+    attachments_dir: str = "data/attachments"
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

@@ -35,11 +35,17 @@ def create_user(
     role: Role,
     password: str,
     unit_codes: Iterable[str] = (),
+    *,
+    password_hash: str | None = None,
 ) -> AppUser:
+    """Create an account; `password_hash` (argon2) is for accounts moved from elsewhere."""
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
         raise InvalidInput("username: 3-64 lowercase letters, digits, '.', '_' or '-'")
-    check_password_strength(password)
+    if password_hash is None:
+        check_password_strength(password)
+    elif not password_hash.startswith("$argon2"):
+        raise InvalidInput("only argon2 password hashes can be imported")
     codes = [c.strip().lower() for c in unit_codes]
     if role is not Role.admin and not codes:
         raise InvalidInput(f"a {role.value} needs at least one unit (--unit CODE)")
@@ -49,7 +55,11 @@ def create_user(
     unknown = sorted(set(codes) - {u.code for u in units})
     if unknown:
         raise NotFound(f"unknown unit code(s): {', '.join(unknown)}")
-    user = AppUser(username=username, password_hash=hash_password(password), role=role.value)
+    user = AppUser(
+        username=username,
+        password_hash=password_hash or hash_password(password),
+        role=role.value,
+    )
     session.add(user)
     session.flush()
     assert user.id is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from core.masterdata import new_public_code
 from core.models import AppUser, Officer, Role, Service, SurveyResponse, Unit, answer_columns
-from core.users import create_user
+from core.users import create_user, hash_password
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery staple"
@@ -74,8 +75,14 @@ def add_response(
     return r
 
 
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
 def make_user(session: Session, username: str, role: Role, units: Sequence[Unit] = ()) -> AppUser:
-    return create_user(session, username, role, PASSWORD, [u.code for u in units])
+    codes = [u.code for u in units]
+    return create_user(session, username, role, "", codes, password_hash=_password_hash())
 
 
 def local(d: date, hour: int = 10) -> datetime:

@@ -1,0 +1,139 @@
+"""The supervisor's case list: filters, sorting and keyset (cursor) pagination, in SQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from core.access import Actor
+from core.clock import local_day_bounds_utc, utcnow
+from core.errors import InvalidInput
+from core.models import Case, CaseStatus, Privacy, Role
+
+MAX_PAGE = 200
+
+
+class CaseSort(StrEnum):
+    newest = "newest"  # received_at descending
+    due = "due"  # running deadline ascending: most overdue first (clock running only)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    statuses: Sequence[CaseStatus] = ()
+    unit_id: int | None = None
+    officer_id: int | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+@dataclass
+class CasePage:
+    items: list[Case] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def _encode_cursor(sort: CaseSort, case: Case) -> str:
+    key = case.received_at if sort is CaseSort.newest else case.due_at
+    assert key is not None and case.id is not None
+    raw = json.dumps([sort.value, key.isoformat(), case.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(sort: CaseSort, cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, key, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        moment = datetime.fromisoformat(key)
+        if kind != sort.value or not isinstance(case_id, int) or moment.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InvalidInput("the cursor is invalid; start again without it") from None
+    return moment, case_id
+
+
+def visible_cases_clause(actor: Actor) -> list[Any]:
+    """SQL conditions for the cases this actor may see at all."""
+    if actor.is_admin:
+        return []
+    clauses: list[Any] = [col(Case.unit_id).in_(actor.unit_ids or {-1})]
+    if actor.role is not Role.supervisor:
+        clauses.append(Case.privacy != Privacy.rahasia.value)
+    return clauses
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    tz: ZoneInfo,
+    filters: CaseFilter,
+    *,
+    sort: CaseSort = CaseSort.newest,
+    cursor: str | None = None,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> CasePage:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1-{MAX_PAGE}")
+    now = now or utcnow()
+    where = visible_cases_clause(actor)
+    if filters.statuses:
+        where.append(col(Case.status).in_([s.value for s in filters.statuses]))
+    if filters.unit_id is not None:
+        where.append(Case.unit_id == filters.unit_id)
+    if filters.officer_id is not None:
+        where.append(Case.officer_id == filters.officer_id)
+    if filters.category:
+        where.append(Case.category == filters.category)
+    if filters.overdue is True:
+        where.append(col(Case.due_at) < now)
+    elif filters.overdue is False:
+        where.append(or_(col(Case.due_at).is_(None), col(Case.due_at) >= now))
+    if filters.text:
+        like = f"%{filters.text.strip().lower()}%"
+        where.append(
+            or_(func.lower(Case.description).like(like), func.lower(Case.reference).like(like))
+        )
+    if filters.received_from or filters.received_to:
+        lo, hi = local_day_bounds_utc(
+            filters.received_from or date(2000, 1, 1), filters.received_to or date(2100, 1, 1), tz
+        )
+        where.extend([Case.received_at >= lo, Case.received_at < hi])
+
+    stmt = select(Case).where(*where)
+    if sort is CaseSort.newest:
+        stmt = stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+        if cursor:
+            at, last_id = _decode_cursor(sort, cursor)
+            stmt = stmt.where(
+                or_(
+                    col(Case.received_at) < at,
+                    and_(col(Case.received_at) == at, col(Case.id) < last_id),
+                )
+            )
+    else:
+        stmt = stmt.where(col(Case.due_at).is_not(None)).order_by(
+            col(Case.due_at).asc(), col(Case.id).asc()
+        )
+        if cursor:
+            at, last_id = _decode_cursor(sort, cursor)
+            stmt = stmt.where(
+                or_(col(Case.due_at) > at, and_(col(Case.due_at) == at, col(Case.id) > last_id))
+            )
+    rows = list(session.exec(stmt.limit(limit + 1)).all())
+    page = CasePage(items=rows[:limit])
+    if len(rows) > limit:
+        page.next_cursor = _encode_cursor(sort, rows[limit - 1])
+    return page
