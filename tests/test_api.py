@@ -222,7 +222,9 @@ def test_every_route_needs_a_token(world: World) -> None:
     for path, ops in schema["paths"].items():
         if path in open_paths:
             continue
-        concrete = path.format(code="unit-a", service_id=1, officer_id=1)
+        concrete = path.format(
+            code="unit-a", service_id=1, officer_id=1, case_id=1, attachment_id=1
+        )
         for method in ops:
             r = world.client.request(method.upper(), concrete)
             assert r.status_code == 401, f"{method} {path} answered {r.status_code} without a token"
