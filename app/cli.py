@@ -22,9 +22,11 @@ cli = typer.Typer(
 db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
 officers_cli = typer.Typer(no_args_is_help=True, help="Officer roster.")
 user_cli = typer.Typer(no_args_is_help=True, help="Admin API accounts.")
+cases_cli = typer.Typer(no_args_is_help=True, help="Complaint cases.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(officers_cli, name="officers")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(cases_cli, name="cases")
 
 
 def _settings() -> Settings:
@@ -137,6 +139,18 @@ def user_create(
     except DomainError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"created {user.role} {user.username}")
+
+
+@cases_cli.command("autoclose")
+def cases_autoclose() -> None:
+    """Close resolved cases the citizen has not answered within AUTOCLOSE_DAYS."""
+    from core.cases import CasePolicy, autoclose
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        count = autoclose(session, CasePolicy.from_settings(settings))
+    typer.echo(f"closed {count} case(s)")
 
 
 @cli.command("serve")

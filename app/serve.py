@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from admin_api import create_app
 from bot import build_application, set_bot_commands
+from bot.dispatcher import Dispatcher
 from core.config import Settings
 
 log = logging.getLogger("asn_feedback.serve")
@@ -45,6 +46,7 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     poll_interval: float = 0.0,
+    outbox_idle: float = 1.0,
 ) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers) or until `stop` is set."""
     api = create_app(settings, engine)
@@ -52,10 +54,14 @@ async def serve(
     server = uvicorn.Server(config)
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
     bot_app = None
+    outbox_stop = asyncio.Event()
+    outbox_task = None
     if settings.telegram_bot_token:
         bot_app = build_application(settings, engine)
         await start_bot(bot_app, poll_interval)
         log.info("bot is polling Telegram as @%s", bot_app.bot.username)
+        dispatcher = Dispatcher(engine, bot_app.bot)
+        outbox_task = asyncio.create_task(dispatcher.run(outbox_stop, idle_seconds=outbox_idle))
     else:
         log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
     try:
@@ -63,6 +69,10 @@ async def serve(
     finally:
         if watcher is not None:
             watcher.cancel()
+        outbox_stop.set()
+        if outbox_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(outbox_task, 10)
         if bot_app is not None:
             with contextlib.suppress(Exception):
                 await stop_bot(bot_app)

@@ -296,6 +296,7 @@ class OutboundMessage(SQLModel, table=True):
     __tablename__ = "outbound_message"
     __table_args__ = (
         Index("ix_outbound_message_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbound_message_chat_id_status_id", "chat_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

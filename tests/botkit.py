@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
+from telegram.error import NetworkError
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -32,6 +33,11 @@ class FakeTelegram(BaseRequest):
         self.chats: dict[int, dict[int, ChatMessage]] = {}
         self._ids = itertools.count(1000)
         self.callback_answers: list[dict[str, Any]] = []
+        # Scripted trouble for sendMessage: ("429", seconds), ("403", ""), ("net", "")
+        self.failures: list[tuple[str, object]] = []
+        self.errors_returned: list[int] = []
+        self.timer: Any = None  # a callable giving the (fake) time of each call
+        self.send_times: list[float] = []
 
     @property
     def read_timeout(self) -> float | None:
@@ -59,7 +65,27 @@ class FakeTelegram(BaseRequest):
             if isinstance(value, str) and value[:1] in "{[":
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(value)
+        if api_method == "sendMessage" and self.failures:
+            kind, value = self.failures.pop(0)
+            if kind == "net":
+                raise NetworkError("connection reset by peer")
+            code = int(kind)
+            self.errors_returned.append(code)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": code,
+                "description": {
+                    429: f"Too Many Requests: retry after {value}",
+                    403: "Forbidden: bot was blocked by the user",
+                    400: "Bad Request: chat not found",
+                }[code],
+            }
+            if code == 429:
+                body["parameters"] = {"retry_after": value}
+            return code, json.dumps(body).encode()
         self.calls.append((api_method, params))
+        if api_method == "sendMessage" and self.timer is not None:
+            self.send_times.append(self.timer())
         result = self.answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 

@@ -167,3 +167,30 @@ def test_postgres_url_forms_are_normalised() -> None:
         assert load_settings(database_url=url, _env_file=None).database_url == (
             "postgresql+psycopg://u@h/db"
         )
+
+
+def test_cases_autoclose_command(env: str, engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.models import Case
+
+    with Session(engine) as s:
+        unit = make_unit(s, "dukcapil")
+        old = datetime.now(UTC) - timedelta(days=20)
+        s.add(
+            Case(
+                reference="KPG-2611-0001",
+                unit_id=unit.id or 0,
+                category="lainnya",
+                description="x" * 30,
+                status="resolved",
+                resolved_at=old,
+                verify_due_at=old,
+                resolve_due_at=old,
+            )
+        )
+        s.commit()
+    result = runner.invoke(cli, ["cases", "autoclose"])
+    assert result.exit_code == 0 and "closed 1 case(s)" in result.output
+    with Session(engine) as s:
+        assert s.exec(select(Case)).one().status == "closed"

@@ -8,6 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, t
+from bot.notifications import OUTCOMES, TEMPLATES
 from core.surveys import PROFILE_CHOICES
 
 BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
@@ -20,7 +21,10 @@ def _catalog(lang: str) -> dict[str, str]:
 
 def _keys_used_in_code() -> set[str]:
     keys: set[str] = set()
-    prefixes = "lang|consent|menu|privacy|help|cancel|hint|deeplink|nav|svy|profile|element|error"
+    prefixes = (
+        "lang|consent|menu|privacy|help|cancel|hint|deeplink|nav|svy|profile|element|error"
+        "|notify|outcome|cmp|case"
+    )
     pattern = re.compile(rf"""["']((?:{prefixes})\.[a-z0-9_.]+)["']""")
     for path in BOT_DIR.glob("*.py"):
         keys |= set(pattern.findall(path.read_text()))
@@ -29,6 +33,8 @@ def _keys_used_in_code() -> set[str]:
     keys |= {f"svy.q{i}.a{v}" for i in range(1, 10) for v in range(1, 5)}
     keys |= {f"svy.profile.{name}" for name in PROFILE_CHOICES}
     keys |= {f"profile.{name}.{v}" for name, values in PROFILE_CHOICES.items() for v in values}
+    keys |= {f"notify.{name}" for name in TEMPLATES}
+    keys |= {f"outcome.{name}" for name in OUTCOMES}
     return keys
 
 
