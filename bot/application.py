@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -11,15 +12,19 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot.flow import FlowConfig, Outcome, handle
+from bot.attachments import fetch_attachments
+from bot.conversation import FlowConfig, Outcome
+from bot.flow import handle
 from bot.i18n import t
 from bot.telegram_io import deliver, to_inbound
+from core.cases import CasePolicy
 from core.config import Settings
 from core.db import make_engine, session_scope
 
 log = logging.getLogger(__name__)
 ENGINE_KEY = "engine"
 FLOW_KEY = "flow_config"
+ATTACHMENTS_KEY = "attachments"
 
 
 def build_application(
@@ -41,7 +46,12 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request or request)
     app = builder.build()
     app.bot_data[ENGINE_KEY] = engine or make_engine(settings.database_url)
-    app.bot_data[FLOW_KEY] = FlowConfig(tz=settings.tz, area_name=settings.area_name)
+    app.bot_data[FLOW_KEY] = FlowConfig(
+        tz=settings.tz,
+        area_name=settings.area_name,
+        case_policy=CasePolicy.from_settings(settings),
+    )
+    app.bot_data[ATTACHMENTS_KEY] = (Path(settings.attachments_dir), settings.attachment_max_bytes)
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
@@ -74,8 +84,12 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     engine: Engine = context.bot_data[ENGINE_KEY]
     cfg: FlowConfig = context.bot_data[FLOW_KEY]
     outcome = await asyncio.to_thread(_handle_in_db, engine, cfg, inbound)
-    if not outcome.duplicate:
-        await deliver(update, outcome)
+    if outcome.duplicate:
+        return
+    await deliver(update, outcome)
+    if outcome.attachments:
+        root, max_bytes = context.bot_data[ATTACHMENTS_KEY]
+        await fetch_attachments(context.bot, engine, root, max_bytes, outcome.attachments)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

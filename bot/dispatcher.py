@@ -190,24 +190,34 @@ class Dispatcher:
         except (Forbidden, BadRequest) as exc:
             log.info("outbound message %s failed for good: %s", msg.id, exc)
             await asyncio.to_thread(
-                self._finish, msg.id, status="failed", last_error=str(exc)[:500],
+                self._finish,
+                msg.id,
+                status="failed",
+                last_error=str(exc)[:500],
                 attempts=msg.attempts + 1,
-            )  # fmt: skip
+            )
             return "failed"
         except (TelegramError, OSError) as exc:
             attempts = msg.attempts + 1
             backoff = min(2.0**attempts, self.limits.max_backoff_s)
             log.warning("outbound message %s: %s; retry in %.0f s", msg.id, exc, backoff)
             await asyncio.to_thread(
-                self._finish, msg.id, attempts=attempts, last_error=str(exc)[:500],
+                self._finish,
+                msg.id,
+                attempts=attempts,
+                last_error=str(exc)[:500],
                 next_attempt_at=self.clock() + timedelta(seconds=backoff),
-            )  # fmt: skip
+            )
             return "stop"
         self._per_chat[msg.chat_id].append(self.monotonic())
         await asyncio.to_thread(
-            self._finish, msg.id, status="sent", sent_at=self.clock(),
-            telegram_message_id=result.message_id, attempts=msg.attempts + 1,
-        )  # fmt: skip
+            self._finish,
+            msg.id,
+            status="sent",
+            sent_at=self.clock(),
+            telegram_message_id=result.message_id,
+            attempts=msg.attempts + 1,
+        )
         return "sent"
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:

@@ -48,8 +48,10 @@ def render(message: OutboundMessage) -> Rendered:
     if template == "case_info_requested":
         buttons = [[(t(lang, "notify.button.reply"), f"case:reply:{ref}")]]
     elif template == "case_resolved":
-        buttons = [[
-            (t(lang, "notify.button.satisfied"), f"case:rate:{ref}:y"),
-            (t(lang, "notify.button.unsatisfied"), f"case:rate:{ref}:n"),
-        ]]  # fmt: skip
+        buttons = [
+            [
+                (t(lang, "notify.button.satisfied"), f"case:rate:{ref}:y"),
+                (t(lang, "notify.button.unsatisfied"), f"case:rate:{ref}:n"),
+            ]
+        ]
     return Rendered(text=text or "-", buttons=buttons)

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest
 
-from bot.flow import Inbound, Outcome, Screen
+from bot.conversation import Inbound, Outcome, Screen
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
     message = update.message
     if message is None:
         return Inbound(*ids, kind="other")  # edited messages and the like
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return Inbound(*ids, kind="photo", data=largest.file_id)
+    if message.location is not None:
+        loc = message.location
+        return Inbound(*ids, kind="location", latitude=loc.latitude, longitude=loc.longitude)
     text = message.text
     if text is None:
         return Inbound(*ids, kind="other")

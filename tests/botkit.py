@@ -38,6 +38,7 @@ class FakeTelegram(BaseRequest):
         self.errors_returned: list[int] = []
         self.timer: Any = None  # a callable giving the (fake) time of each call
         self.send_times: list[float] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content served by getFile + download
 
     @property
     def read_timeout(self) -> float | None:
@@ -59,6 +60,9 @@ class FakeTelegram(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download
+            file_path = url.split("/file/bot", 1)[1].split("/", 1)[1]
+            return 200, self.files[file_path.rsplit("/", 1)[-1]]
         api_method = url.rsplit("/", 1)[-1]
         params = json.loads(request_data.json_payload) if request_data else {}
         for key, value in list(params.items()):
@@ -114,6 +118,15 @@ class FakeTelegram(BaseRequest):
         if method == "answerCallbackQuery":
             self.callback_answers.append(params)
             return True
+        if method == "getFile":
+            file_id = params["file_id"]
+            data = self.files[file_id]
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(data),
+                "file_path": f"photos/{file_id}",
+            }
         if method in ("setMyCommands", "deleteWebhook", "deleteMessage"):
             return True
         if method == "getUpdates":
@@ -236,9 +249,16 @@ class ScriptedCitizen:
         }
         await self.send_update({"message": self._message(sticker=sticker)})
 
-    async def send_photo(self) -> None:
-        photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+    async def send_photo(self, file_id: str = "AgACAgIAAxk") -> None:
+        photo = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "AQAD", "width": 90, "height": 90},
+            {"file_id": file_id, "file_unique_id": "AQAE", "width": 800, "height": 600},
+        ]
         await self.send_update({"message": self._message(photo=photo)})
+
+    async def send_location(self, latitude: float, longitude: float) -> None:
+        location = {"latitude": latitude, "longitude": longitude}
+        await self.send_update({"message": self._message(location=location)})
 
     async def press_data(self, data: str, message_id: int | None = None) -> None:
         msg_id = message_id if message_id is not None else self.screen().message_id

@@ -7,11 +7,21 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from bot.complaint import EDITABLE
 from bot.i18n import LANGUAGES, LOCALES_DIR, t
 from bot.notifications import OUTCOMES, TEMPLATES
+from core.models import CaseStatus, Privacy
 from core.surveys import PROFILE_CHOICES
 
 BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+
+
+# Every kind of public case event the citizen's timeline can show.
+PUBLIC_EVENT_KINDS = (
+    "created", "verified", "rejected", "assigned", "info_requested", "citizen_replied",
+    "resolved", "closed", "auto_closed", "reopened", "reopened_by_citizen",
+    "rated_satisfied", "rated_unsatisfied",
+)  # fmt: skip
 
 
 def _catalog(lang: str) -> dict[str, str]:
@@ -35,6 +45,10 @@ def _keys_used_in_code() -> set[str]:
     keys |= {f"profile.{name}.{v}" for name, values in PROFILE_CHOICES.items() for v in values}
     keys |= {f"notify.{name}" for name in TEMPLATES}
     keys |= {f"outcome.{name}" for name in OUTCOMES}
+    keys |= {f"cmp.edit.{name}" for name in EDITABLE}
+    keys |= {f"privacy.level.{p.value}" for p in Privacy}
+    keys |= {f"status.{s.value}" for s in CaseStatus}
+    keys |= {f"event.{kind}" for kind in PUBLIC_EVENT_KINDS}
     return keys
 
 

@@ -1,0 +1,217 @@
+"""What every conversation step shares: events in, screens out, the saved state, navigation.
+
+A step is a name in `ChatState.step`; each flow module registers how its steps are drawn
+(`RENDERERS`), so any step can be shown again from the saved state alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot.i18n import t
+from core.cases import CasePolicy
+from core.conversations import ChatState
+from core.models import Citizen, Officer, Unit
+
+PAGE_SIZE = 8
+ONBOARDING_STEPS = frozenset({"lang", "consent"})
+# Steps with a "back" history (the survey's and the complaint's).
+FLOW_PREFIXES = ("svy_", "cmp_")
+
+Button = tuple[str, str]  # label, callback data
+
+
+@dataclass(frozen=True)
+class Inbound:
+    update_id: int
+    chat_id: int
+    user_id: int
+    kind: Literal["command", "text", "callback", "photo", "location", "other"]
+    command: str = ""
+    args: str = ""
+    text: str = ""
+    data: str = ""  # callback data, or a photo's file id
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class Screen:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    screens: list[Screen] = field(default_factory=list)
+    edit_first: bool = False  # the first screen replaces the message whose button was pressed
+    toast: str | None = None
+    duplicate: bool = False
+    attachments: list[int] = field(default_factory=list)  # photos to fetch from Telegram
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    tz: ZoneInfo
+    area_name: str
+    case_policy: CasePolicy
+
+
+@dataclass
+class Ctx:
+    session: Session
+    cfg: FlowConfig
+    citizen: Citizen
+    st: ChatState
+    erased: bool = False
+
+    @property
+    def lang(self) -> str:
+        return self.citizen.language
+
+    def tr(self, key: str, **params: object) -> str:
+        return t(self.lang, key, **params)
+
+
+def in_flow(step: str) -> bool:
+    return step.startswith(FLOW_PREFIXES)
+
+
+# Navigation -------------------------------------------------------------------------------
+
+
+def push_and_go(ctx: Ctx, step: str, *, qi: int | None = None, pf: int | None = None) -> None:
+    """Go to `step`, remembering where we were so "back" can return."""
+    st = ctx.st
+    if in_flow(st.step):
+        st.data.setdefault("back", []).append([st.step, st.data.get("qi"), st.data.get("pf")])
+    st.step = step
+    st.data["qi"] = qi
+    st.data["pf"] = pf
+
+
+def go_back(ctx: Ctx) -> None:
+    step, qi, pf = ctx.st.data["back"].pop()
+    ctx.st.step = step
+    ctx.st.data["qi"] = qi
+    ctx.st.data["pf"] = pf
+
+
+def to_menu(ctx: Ctx) -> None:
+    ctx.st.step = "menu"
+    ctx.st.data = {}
+
+
+def edit(screen: Screen, **kw: object) -> Outcome:
+    return Outcome(screens=[screen], edit_first=True, **kw)  # type: ignore[arg-type]
+
+
+# Rendering --------------------------------------------------------------------------------
+
+RENDERERS: dict[str, Callable[[Ctx], Screen]] = {}
+
+
+def register(step: str) -> Callable[[Callable[[Ctx], Screen]], Callable[[Ctx], Screen]]:
+    def deco(fn: Callable[[Ctx], Screen]) -> Callable[[Ctx], Screen]:
+        RENDERERS[step] = fn
+        return fn
+
+    return deco
+
+
+def render(ctx: Ctx) -> Screen:
+    """The screen of the current step, from the saved state alone."""
+    renderer = RENDERERS.get(ctx.st.step)
+    return renderer(ctx) if renderer is not None else menu_screen(ctx)
+
+
+def menu_screen(ctx: Ctx, prefix: str | None = None) -> Screen:
+    buttons = [
+        [(ctx.tr("menu.rate"), "m:rate")],
+        [(ctx.tr("menu.report"), "m:report")],
+        [(ctx.tr("menu.mine"), "m:mine")],
+        [(ctx.tr("menu.language"), "m:lang"), (ctx.tr("menu.privacy"), "m:privacy")],
+    ]
+    return prefixed(Screen(ctx.tr("menu.title"), buttons), prefix)
+
+
+def prefixed(screen: Screen, prefix: str | None) -> Screen:
+    if prefix:
+        screen.text = f"{prefix}\n\n{screen.text}"
+    return screen
+
+
+def with_hint(ctx: Ctx, key: str) -> Screen:
+    return prefixed(render(ctx), ctx.tr(key))
+
+
+def back_row(ctx: Ctx) -> list[list[Button]]:
+    return [[(ctx.tr("nav.back"), f"{ctx.st.step[:3]}:back")]] if ctx.st.data.get("back") else []
+
+
+def pager(ctx: Ctx, page: int, pages: int, data_prefix: str) -> list[Button]:
+    nav: list[Button] = []
+    if page > 0:
+        nav.append((ctx.tr("nav.prev"), f"{data_prefix}:{page - 1}"))
+    if page + 1 < pages:
+        nav.append((ctx.tr("nav.next"), f"{data_prefix}:{page + 1}"))
+    return nav
+
+
+def current_page(ctx: Ctx) -> int:
+    return max(int(ctx.st.data.get("page") or 0), 0)
+
+
+def unit_buttons(ctx: Ctx, flow: str) -> tuple[list[list[Button]], int, int] | None:
+    """A page of active units as buttons `<flow>:u:<id>` plus paging; None if no units."""
+    units = ctx.session.exec(
+        select(Unit).where(Unit.active == True).order_by(col(Unit.name))  # noqa: E712
+    ).all()
+    if not units:
+        return None
+    pages = (len(units) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(current_page(ctx), pages - 1)
+    chunk = units[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    buttons: list[list[Button]] = [[(u.name, f"{flow}:u:{u.id}")] for u in chunk]
+    nav = pager(ctx, page, pages, f"{flow}:pg")
+    if nav:
+        buttons.append(nav)
+    return buttons, page, pages
+
+
+def active_officers(ctx: Ctx, unit_id: int, offset: int, limit: int) -> Sequence[Officer]:
+    return ctx.session.exec(
+        select(Officer)
+        .where(Officer.unit_id == unit_id, Officer.active == True)  # noqa: E712
+        .order_by(col(Officer.name), col(Officer.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def officer_buttons(ctx: Ctx, flow: str, unit_id: int) -> list[list[Button]]:
+    """A page of the unit's active officers as `<flow>:o:<id>` buttons, with paging."""
+    page = current_page(ctx)
+    officers = active_officers(ctx, unit_id, page * PAGE_SIZE, PAGE_SIZE + 1)
+    if not officers and page:
+        ctx.st.data["page"] = page = 0
+        officers = active_officers(ctx, unit_id, 0, PAGE_SIZE + 1)
+    buttons: list[list[Button]] = [[(o.name, f"{flow}:o:{o.id}")] for o in officers[:PAGE_SIZE]]
+    pages = page + (2 if len(officers) > PAGE_SIZE else 1)
+    nav = pager(ctx, page, pages, f"{flow}:opg")
+    if nav:
+        buttons.append(nav)
+    return buttons
+
+
+def page_button(ctx: Ctx, args: Sequence[str]) -> Outcome | None:
+    """A press on a paging button: show that page of the current step."""
+    if len(args) != 1 or not args[0].isdigit() or len(args[0]) > 4:
+        return None
+    ctx.st.data["page"] = int(args[0])
+    return edit(render(ctx))

@@ -1,0 +1,242 @@
+"""A citizen's own reports: the list, one report's public timeline, and what the citizen
+answers about it (satisfied or not after resolution, more information when asked)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bot.conversation import (
+    Ctx,
+    Outcome,
+    Screen,
+    edit,
+    in_flow,
+    menu_screen,
+    register,
+    render,
+    to_menu,
+)
+from core.cases import (
+    can_reopen,
+    citizen_cases,
+    citizen_rate,
+    citizen_reply,
+    get_case_for_citizen,
+    public_timeline,
+)
+from core.categories import category_label
+from core.clock import utcnow
+from core.errors import DomainError
+from core.models import Case, CaseStatus, Unit
+
+REFERENCE_RE = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,7}$")
+MIN_ANSWER = 5
+MAX_ANSWER = 2000
+BODY_SHOWN = frozenset(
+    {"rejected", "info_requested", "resolved", "reopened", "reopened_by_citizen", "citizen_replied"}
+)
+
+
+def show_list(ctx: Ctx) -> Screen:
+    ctx.st.step = "mine"
+    ctx.st.data = {}
+    return render(ctx)
+
+
+def show_status(ctx: Ctx, reference: str) -> list[Screen]:
+    """`/status REF`: the reporter's own case, or the same "not found" for anything else."""
+    reference = reference.strip().upper()
+    case = (
+        get_case_for_citizen(ctx.session, ctx.citizen, reference)
+        if REFERENCE_RE.match(reference)
+        else None
+    )
+    if case is None:
+        return [Screen(ctx.tr("case.not_found", ref=reference[:30] or "-")), render(ctx)]
+    if in_flow(ctx.st.step) or ctx.st.step.startswith("case_"):
+        return [_detail(ctx, case, with_buttons=False), render(ctx)]
+    ctx.st.step = "case_detail"
+    ctx.st.data = {"ref": case.reference}
+    return [render(ctx)]
+
+
+def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
+    """`case:view:REF`, `case:list`, `case:rate:REF:y|n`, `case:reply:REF`, `case:cancel`."""
+    action, args = parts[0], list(parts[1:])
+    step = ctx.st.step
+    if action == "list" and not args and step in ("mine", "case_detail"):
+        return edit(show_list(ctx))
+    if action == "home" and not args and step in ("mine", "case_detail"):
+        to_menu(ctx)
+        return edit(menu_screen(ctx))
+    if action == "cancel" and not args and step in ("case_reason", "case_reply"):
+        screen = _restore(ctx)
+        return edit(screen)
+    if not args:
+        return None
+    case = get_case_for_citizen(ctx.session, ctx.citizen, args[0])
+    if case is None:
+        return None
+    if action == "view" and len(args) == 1 and step in ("mine", "case_detail"):
+        ctx.st.step = "case_detail"
+        ctx.st.data = {"ref": case.reference}
+        return edit(render(ctx))
+    if action == "rate" and len(args) == 2 and args[1] in ("y", "n"):
+        return _rate(ctx, case, args[1] == "y")
+    if action == "reply" and len(args) == 1:
+        if case.status != CaseStatus.waiting_citizen:
+            return Outcome(toast=ctx.tr("case.no_question"))
+        _stash(ctx, "case_reply", case.reference)
+        return Outcome(screens=[render(ctx)])
+    return None
+
+
+def on_text(ctx: Ctx, text: str) -> Outcome | None:
+    step = ctx.st.step
+    if step not in ("case_reason", "case_reply"):
+        return None
+    answer = text.strip()
+    if not MIN_ANSWER <= len(answer) <= MAX_ANSWER:
+        hint = ctx.tr("case.answer_length", min=MIN_ANSWER, max=MAX_ANSWER)
+        return Outcome(screens=[Screen(hint), render(ctx)])
+    case = get_case_for_citizen(ctx.session, ctx.citizen, str(ctx.st.data.get("ref", "")))
+    try:
+        if case is None:
+            raise DomainError("case not found")
+        if step == "case_reason":
+            citizen_rate(ctx.session, ctx.cfg.case_policy, ctx.citizen, case, False, answer)
+            key = (
+                "case.reopened"
+                if case.status == CaseStatus.in_progress
+                else "case.closed_unsatisfied"
+            )
+        else:
+            citizen_reply(ctx.session, ctx.citizen, case, answer)
+            key = "case.reply_sent"
+    except DomainError:
+        key = "case.not_open"
+    ref = case.reference if case else ""
+    done = Screen(ctx.tr(key, ref=ref))
+    return Outcome(screens=[done, _restore(ctx)])
+
+
+def _rate(ctx: Ctx, case: Case, satisfied: bool) -> Outcome:
+    if case.status != CaseStatus.resolved:
+        return Outcome(toast=ctx.tr("case.already_rated"))
+    if satisfied:
+        citizen_rate(ctx.session, ctx.cfg.case_policy, ctx.citizen, case, True)
+        return edit(Screen(ctx.tr("case.thanks_satisfied", ref=case.reference)))
+    if not can_reopen(ctx.cfg.case_policy, case, utcnow()):
+        _stash(ctx, "case_reason", case.reference)
+        screen = Screen(ctx.tr("case.reason_final", ref=case.reference), _cancel_row(ctx))
+        return Outcome(screens=[screen])
+    _stash(ctx, "case_reason", case.reference)
+    return Outcome(screens=[render(ctx)])
+
+
+def _stash(ctx: Ctx, step: str, reference: str) -> None:
+    """Remember what the citizen was doing, to come back to it after this answer."""
+    st = ctx.st
+    previous: dict[str, Any] = {"step": st.step, "data": st.data}
+    if st.step in ("case_reason", "case_reply"):
+        previous = st.data.get("stash") or {"step": "menu", "data": {}}
+    st.step = step
+    st.data = {"ref": reference, "stash": previous}
+
+
+def _restore(ctx: Ctx) -> Screen:
+    stash = ctx.st.data.get("stash") or {}
+    ctx.st.step = str(stash.get("step") or "menu")
+    data = stash.get("data")
+    ctx.st.data = data if isinstance(data, dict) else {}
+    if ctx.st.step in ("case_reason", "case_reply", "lang", "consent"):
+        to_menu(ctx)
+    return render(ctx)
+
+
+def _cancel_row(ctx: Ctx) -> list[list[tuple[str, str]]]:
+    return [[(ctx.tr("case.cancel"), "case:cancel")]]
+
+
+# Screens ----------------------------------------------------------------------------------
+
+
+def _status_label(ctx: Ctx, status: str) -> str:
+    return ctx.tr(f"status.{status}")
+
+
+@register("mine")
+def _render_list(ctx: Ctx) -> Screen:
+    cases = citizen_cases(ctx.session, ctx.citizen)
+    home = [(ctx.tr("nav.menu"), "case:home")]
+    if not cases:
+        return Screen(ctx.tr("case.none"), [home])
+    buttons = [
+        [(f"{c.reference} · {_status_label(ctx, c.status)}", f"case:view:{c.reference}")]
+        for c in cases
+    ]
+    return Screen(ctx.tr("case.list"), [*buttons, home])
+
+
+@register("case_detail")
+def _render_detail(ctx: Ctx) -> Screen:
+    case = get_case_for_citizen(ctx.session, ctx.citizen, str(ctx.st.data.get("ref", "")))
+    if case is None:
+        return show_list(ctx)
+    return _detail(ctx, case, with_buttons=True)
+
+
+def _detail(ctx: Ctx, case: Case, *, with_buttons: bool) -> Screen:
+    unit = ctx.session.get(Unit, case.unit_id)
+    tz = ctx.cfg.tz
+    lines = [
+        ctx.tr(
+            "case.detail",
+            ref=case.reference,
+            unit=unit.name if unit else "-",
+            category=category_label(case.category, ctx.lang),
+            status=_status_label(ctx, case.status),
+        ),
+        "",
+        ctx.tr("case.timeline"),
+    ]
+    for event in public_timeline(ctx.session, case):
+        when = event.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+        line = f"• {when} {ctx.tr(f'event.{event.kind}')}"
+        if event.kind in BODY_SHOWN and event.body:
+            line += f": {event.body[:300]}"
+        lines.append(line)
+    buttons: list[list[tuple[str, str]]] = []
+    if with_buttons:
+        if case.status == CaseStatus.resolved:
+            buttons.append(
+                [
+                    (ctx.tr("notify.button.satisfied"), f"case:rate:{case.reference}:y"),
+                    (ctx.tr("notify.button.unsatisfied"), f"case:rate:{case.reference}:n"),
+                ]
+            )
+        if case.status == CaseStatus.waiting_citizen:
+            buttons.append([(ctx.tr("notify.button.reply"), f"case:reply:{case.reference}")])
+        buttons.append(
+            [(ctx.tr("case.back_to_list"), "case:list"), (ctx.tr("nav.menu"), "case:home")]
+        )
+    return Screen("\n".join(lines), buttons)
+
+
+@register("case_reason")
+def _render_reason(ctx: Ctx) -> Screen:
+    ref = ctx.st.data.get("ref", "")
+    return Screen(ctx.tr("case.reason_prompt", ref=ref), _cancel_row(ctx))
+
+
+@register("case_reply")
+def _render_reply(ctx: Ctx) -> Screen:
+    ref = str(ctx.st.data.get("ref", ""))
+    case = get_case_for_citizen(ctx.session, ctx.citizen, ref)
+    question = ""
+    if case is not None:
+        asked = [e for e in public_timeline(ctx.session, case) if e.kind == "info_requested"]
+        question = asked[-1].body or "" if asked else ""
+    return Screen(ctx.tr("case.reply_prompt", ref=ref, question=question), _cancel_row(ctx))

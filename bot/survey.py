@@ -1,0 +1,302 @@
+"""The SKM survey: unit, optional service and officer, nine elements, comment, profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from bot.conversation import (
+    Ctx,
+    Outcome,
+    Screen,
+    back_row,
+    edit,
+    go_back,
+    menu_screen,
+    officer_buttons,
+    page_button,
+    prefixed,
+    push_and_go,
+    register,
+    render,
+    to_menu,
+    unit_buttons,
+)
+from core.deeplinks import Preselection
+from core.errors import InvalidInput
+from core.models import Officer, Service, Unit
+from core.skm import ELEMENT_COUNT
+from core.surveys import (
+    MAX_COMMENT_LENGTH,
+    PROFILE_CHOICES,
+    AlreadyAnsweredToday,
+    SurveyDraft,
+    has_answered_today,
+    submit_survey,
+)
+
+MAX_SERVICES_SHOWN = 20
+PROFILE_FIELDS = tuple(PROFILE_CHOICES)
+
+
+def start_survey(ctx: Ctx, pre: Preselection | None) -> Screen:
+    st = ctx.st
+    st.data = {"answers": [0] * ELEMENT_COUNT, "back": [], "page": 0}
+    if pre is None:
+        st.step = "svy_unit"
+        return render(ctx)
+    unit = ctx.session.get(Unit, pre.unit_id)
+    if unit is None or not unit.active:
+        to_menu(ctx)
+        return menu_screen(ctx, prefix=ctx.tr("deeplink.unknown"))
+    st.data.update(unit_id=pre.unit_id, service_id=pre.service_id, officer_id=pre.officer_id)
+    st.data["pre_officer"] = pre.officer_id is not None
+    if pre.service_id is not None:
+        return _after_service(ctx)
+    return _after_unit(ctx)
+
+
+def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
+    st, action = ctx.st, parts[0]
+    args = parts[1:]
+    if action == "back" and not args and st.data.get("back"):
+        go_back(ctx)
+        return edit(render(ctx))
+    if (action == "pg" and st.step == "svy_unit") or (action == "opg" and st.step == "svy_officer"):
+        return page_button(ctx, args)
+    if len(args) == 1 and args[0].isdigit():
+        value = int(args[0])
+        if action == "u" and st.step == "svy_unit":
+            return _choose_unit(ctx, value)
+        if action == "s" and st.step == "svy_service":
+            return _choose_service(ctx, value)
+        if action == "o" and st.step == "svy_officer":
+            return _choose_officer(ctx, value)
+    if action == "a" and st.step == "svy_q" and len(args) == 2:
+        return _answer(ctx, args)
+    if action == "c" and args == ["skip"] and st.step == "svy_comment":
+        st.data["comment"] = None
+        push_and_go(ctx, "svy_profile", pf=0)
+        return edit(render(ctx))
+    if action == "p" and st.step == "svy_profile":
+        return _profile(ctx, args)
+    return None
+
+
+def on_text(ctx: Ctx, text: str) -> Outcome | None:
+    """The comment step takes text; other survey steps do not."""
+    if ctx.st.step != "svy_comment":
+        return None
+    comment = text.strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        hint = ctx.tr("svy.comment.too_long", length=len(comment), max=MAX_COMMENT_LENGTH)
+        return Outcome(screens=[prefixed(render(ctx), hint)])
+    ctx.st.data["comment"] = comment or None
+    push_and_go(ctx, "svy_profile", pf=0)
+    return Outcome(screens=[prefixed(render(ctx), ctx.tr("svy.comment.saved"))])
+
+
+def _choose_unit(ctx: Ctx, unit_id: int) -> Outcome | None:
+    unit = ctx.session.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        return None
+    ctx.st.data.update(unit_id=unit_id, service_id=None, officer_id=None, pre_officer=False)
+    return edit(_after_unit(ctx))
+
+
+def _services(ctx: Ctx) -> Sequence[Service]:
+    return ctx.session.exec(
+        select(Service)
+        .where(Service.unit_id == ctx.st.data["unit_id"], Service.active == True)  # noqa: E712
+        .order_by(col(Service.name))
+        .limit(MAX_SERVICES_SHOWN)
+    ).all()
+
+
+def _after_unit(ctx: Ctx) -> Screen:
+    if _services(ctx):
+        push_and_go(ctx, "svy_service")
+        return render(ctx)
+    ctx.st.data["service_id"] = None
+    return _after_service(ctx)
+
+
+def _choose_service(ctx: Ctx, service_id: int) -> Outcome | None:
+    if service_id:
+        service = ctx.session.get(Service, service_id)
+        if service is None or service.unit_id != ctx.st.data.get("unit_id") or not service.active:
+            return None
+    ctx.st.data["service_id"] = service_id or None
+    return edit(_after_service(ctx))
+
+
+def _after_service(ctx: Ctx) -> Screen:
+    data = ctx.st.data
+    assert ctx.citizen.id is not None
+    if has_answered_today(
+        ctx.session, ctx.citizen.id, data["unit_id"], data.get("service_id"), ctx.cfg.tz
+    ):
+        to_menu(ctx)
+        return menu_screen(ctx, prefix=ctx.tr("svy.already_today"))
+    has_officers = ctx.session.exec(
+        select(Officer.id).where(Officer.unit_id == data["unit_id"], Officer.active == True)  # noqa: E712
+    ).first()
+    if not data.get("pre_officer") and has_officers:
+        data["page"] = 0
+        push_and_go(ctx, "svy_officer")
+    else:
+        push_and_go(ctx, "svy_q", qi=0)
+    return render(ctx)
+
+
+def _choose_officer(ctx: Ctx, officer_id: int) -> Outcome | None:
+    if officer_id:
+        officer = ctx.session.get(Officer, officer_id)
+        if officer is None or officer.unit_id != ctx.st.data.get("unit_id") or not officer.active:
+            return None
+    ctx.st.data["officer_id"] = officer_id or None
+    push_and_go(ctx, "svy_q", qi=0)
+    return edit(render(ctx))
+
+
+def _answer(ctx: Ctx, args: Sequence[str]) -> Outcome | None:
+    data = ctx.st.data
+    if not (args[0].isdigit() and args[1] in ("1", "2", "3", "4")):
+        return None
+    qi = int(args[0])
+    if qi != data.get("qi"):
+        return None
+    data["answers"][qi] = int(args[1])
+    if qi + 1 < ELEMENT_COUNT:
+        push_and_go(ctx, "svy_q", qi=qi + 1)
+    else:
+        push_and_go(ctx, "svy_comment")
+    return edit(render(ctx))
+
+
+def _profile(ctx: Ctx, args: Sequence[str]) -> Outcome | None:
+    data = ctx.st.data
+    if args == ["skip"]:
+        for name in PROFILE_FIELDS:
+            data.pop(name, None)
+        return _submit(ctx)
+    if len(args) != 2 or not (args[0].isdigit() and args[1].isdigit()):
+        return None
+    pf, choice = int(args[0]), int(args[1])
+    if pf != data.get("pf") or pf >= len(PROFILE_FIELDS):
+        return None
+    name = PROFILE_FIELDS[pf]
+    if choice >= len(PROFILE_CHOICES[name]):
+        return None
+    data[name] = PROFILE_CHOICES[name][choice]
+    if pf + 1 < len(PROFILE_FIELDS):
+        push_and_go(ctx, "svy_profile", pf=pf + 1)
+        return edit(render(ctx))
+    return _submit(ctx)
+
+
+def _submit(ctx: Ctx) -> Outcome:
+    data = ctx.st.data
+    unit = ctx.session.get(Unit, data["unit_id"])
+    draft = SurveyDraft(
+        unit_id=data["unit_id"],
+        service_id=data.get("service_id"),
+        officer_id=data.get("officer_id"),
+        answers=tuple(data["answers"]),
+        comment=data.get("comment"),
+        sex=data.get("sex"),
+        age_band=data.get("age_band"),
+        education=data.get("education"),
+        occupation=data.get("occupation"),
+    )
+    try:
+        submit_survey(ctx.session, draft, citizen_id=ctx.citizen.id, tz=ctx.cfg.tz)
+    except AlreadyAnsweredToday:
+        to_menu(ctx)
+        return edit(menu_screen(ctx, prefix=ctx.tr("svy.already_today")))
+    except InvalidInput:
+        to_menu(ctx)
+        return edit(menu_screen(ctx, prefix=ctx.tr("svy.changed")))
+    to_menu(ctx)
+    thanks = Screen(ctx.tr("svy.thanks", unit=unit.name if unit else ""))
+    return Outcome(screens=[thanks, menu_screen(ctx)], edit_first=True)
+
+
+# Screens ----------------------------------------------------------------------------------
+
+
+def _header(ctx: Ctx) -> str:
+    data = ctx.st.data
+    lines = [ctx.tr("svy.header")]
+    unit = ctx.session.get(Unit, data["unit_id"]) if data.get("unit_id") else None
+    if unit is not None:
+        lines.append(ctx.tr("svy.selected", unit=unit.name))
+    service = ctx.session.get(Service, data["service_id"]) if data.get("service_id") else None
+    if service is not None:
+        lines.append(ctx.tr("svy.selected_service", service=service.name))
+    officer = ctx.session.get(Officer, data["officer_id"]) if data.get("officer_id") else None
+    if officer is not None:
+        lines.append(ctx.tr("svy.selected_officer", officer=officer.name))
+    return "\n".join(lines)
+
+
+@register("svy_unit")
+def _render_unit(ctx: Ctx) -> Screen:
+    page = unit_buttons(ctx, "svy")
+    if page is None:
+        to_menu(ctx)
+        return menu_screen(ctx, prefix=ctx.tr("svy.unit.none"))
+    buttons, index, pages = page
+    text = f"{ctx.tr('svy.header')}\n\n{ctx.tr('svy.unit.prompt', page=index + 1, pages=pages)}"
+    return Screen(text, buttons + back_row(ctx))
+
+
+@register("svy_service")
+def _render_service(ctx: Ctx) -> Screen:
+    buttons = [[(s.name, f"svy:s:{s.id}")] for s in _services(ctx)]
+    buttons.append([(ctx.tr("svy.service.skip"), "svy:s:0")])
+    text = f"{_header(ctx)}\n\n{ctx.tr('svy.service.prompt')}"
+    return Screen(text, buttons + back_row(ctx))
+
+
+@register("svy_officer")
+def _render_officer(ctx: Ctx) -> Screen:
+    buttons = officer_buttons(ctx, "svy", ctx.st.data["unit_id"])
+    buttons.append([(ctx.tr("svy.officer.skip"), "svy:o:0")])
+    text = f"{_header(ctx)}\n\n{ctx.tr('svy.officer.prompt')}"
+    return Screen(text, buttons + back_row(ctx))
+
+
+@register("svy_q")
+def _render_question(ctx: Ctx) -> Screen:
+    qi = int(ctx.st.data.get("qi") or 0)
+    number = qi + 1
+    question = ctx.tr(
+        "svy.question",
+        n=number,
+        element=ctx.tr(f"element.{number}"),
+        question=ctx.tr(f"svy.q{number}"),
+    )
+    buttons = [[(ctx.tr(f"svy.q{number}.a{v}"), f"svy:a:{qi}:{v}")] for v in (1, 2, 3, 4)]
+    return Screen(f"{_header(ctx)}\n\n{question}", buttons + back_row(ctx))
+
+
+@register("svy_comment")
+def _render_comment(ctx: Ctx) -> Screen:
+    text = f"{_header(ctx)}\n\n{ctx.tr('svy.comment.prompt', max=MAX_COMMENT_LENGTH)}"
+    return Screen(text, [[(ctx.tr("svy.comment.skip"), "svy:c:skip")], *back_row(ctx)])
+
+
+@register("svy_profile")
+def _render_profile(ctx: Ctx) -> Screen:
+    pf = int(ctx.st.data.get("pf") or 0)
+    name = PROFILE_FIELDS[pf]
+    choices = [
+        (ctx.tr(f"profile.{name}.{value}"), f"svy:p:{pf}:{i}")
+        for i, value in enumerate(PROFILE_CHOICES[name])
+    ]
+    rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+    rows.append([(ctx.tr("svy.profile.skip"), "svy:p:skip")])
+    text = f"{ctx.tr('svy.profile.intro')}\n\n{ctx.tr(f'svy.profile.{name}')}"
+    return Screen(text, rows + back_row(ctx))
