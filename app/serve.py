@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -13,6 +14,7 @@ from telegram.ext import Application
 
 from admin_api import create_app
 from bot import build_application, set_bot_commands
+from bot.attachments import sweep_forever
 from bot.dispatcher import Dispatcher
 from core.config import Settings
 
@@ -61,7 +63,13 @@ async def serve(
         await start_bot(bot_app, poll_interval)
         log.info("bot is polling Telegram as @%s", bot_app.bot.username)
         dispatcher = Dispatcher(engine, bot_app.bot)
-        outbox_task = asyncio.create_task(dispatcher.run(outbox_stop, idle_seconds=outbox_idle))
+        outbox_task = asyncio.gather(
+            dispatcher.run(outbox_stop, idle_seconds=outbox_idle),
+            sweep_forever(
+                bot_app.bot, engine, Path(settings.attachments_dir),
+                settings.attachment_max_bytes, outbox_stop,
+            ),
+        )  # fmt: skip
     else:
         log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,3 +80,16 @@ def _store(engine: Engine, attachment: Attachment, data: bytes, root: Path, max_
             return False
         session.commit()
         return True
+
+
+async def sweep_forever(
+    bot: Bot, engine: Engine, root: Path, max_bytes: int, stop: asyncio.Event, every: float = 60
+) -> None:
+    """Retry photos that could not be fetched when their complaint was filed."""
+    while not stop.is_set():
+        try:
+            await fetch_attachments(bot, engine, root, max_bytes)
+        except Exception:
+            log.exception("attachment sweep failed; will retry")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)

@@ -7,13 +7,14 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from admin_api import create_app
 from core import cases as svc
@@ -67,9 +68,11 @@ def make_case(api: Api, unit: str, privacy: Privacy, status: CaseStatus) -> Case
     with Session(api.engine, expire_on_commit=False) as s:
         citizen = get_or_create_citizen(s, REPORTER_ID)
         draft = svc.ComplaintDraft(
-            unit_id=api.units[unit].id or 0, category="tidak_patut", description=DESC,
+            unit_id=api.units[unit].id or 0,
+            category="tidak_patut",
+            description=DESC,
             privacy=privacy,
-        )  # fmt: skip
+        )
         case = svc.file_complaint(
             s, svc.CasePolicy(sla=POLICY.sla, complaints_per_day=10_000), citizen, draft
         )
@@ -93,12 +96,17 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None, CaseStatus, int]] = {
     "reject": ("POST", "/reject", {"reason": "Bukan kewenangan kami"}, CaseStatus.received, 200),
     "assign": ("POST", "/assign", {"unit_code": "unit-a"}, CaseStatus.verified, 200),
     "request-info": ("POST", "/request-info", {"question": "Kapan?"}, CaseStatus.in_progress, 200),
-    "resolve": ("POST", "/resolve", {"outcome": "substantiated", "resolution": "Ditegur."},
-                CaseStatus.in_progress, 200),
+    "resolve": (
+        "POST",
+        "/resolve",
+        {"outcome": "substantiated", "resolution": "Ditegur."},
+        CaseStatus.in_progress,
+        200,
+    ),
     "close": ("POST", "/close", None, CaseStatus.resolved, 200),
     "reopen": ("POST", "/reopen", {"reason": "Keberatan baru"}, CaseStatus.resolved, 200),
     "notes": ("POST", "/notes", {"body": "Catatan internal"}, CaseStatus.in_progress, 201),
-}  # fmt: skip
+}
 
 
 def visible(role: str, unit: str, privacy: Privacy) -> bool:
@@ -161,8 +169,9 @@ def test_anonymous_reporter_never_reaches_a_non_admin(api: Api) -> None:
         assert all(needle not in body for body in bodies), role
         detail = api.client.get(f"/cases/{plain.id}", headers=api.h(role)).json()
         assert detail["case"]["reporter"]["telegram_user_id"] == REPORTER_ID  # biasa: staff see
-    note = api.client.post(f"/cases/{anon.id}/notes", headers=api.h("supervisor"),
-                           json={"body": "cek"})  # fmt: skip
+    note = api.client.post(
+        f"/cases/{anon.id}/notes", headers=api.h("supervisor"), json={"body": "cek"}
+    )
     assert needle not in note.text
     admin_view = api.client.get(f"/cases/{anon.id}", headers=api.h("admin")).json()
     assert admin_view["case"]["reporter"]["telegram_user_id"] == REPORTER_ID
@@ -189,8 +198,9 @@ def test_problem_details_for_illegal_and_bad_requests(api: Api) -> None:
     assert again.json()["detail"] == (
         "cannot verify a case that is verified; only a case that is received"
     )
-    bad = api.client.post(f"/cases/{case.id}/resolve", headers=h,
-                          json={"outcome": "great", "resolution": "x"})  # fmt: skip
+    bad = api.client.post(
+        f"/cases/{case.id}/resolve", headers=h, json={"outcome": "great", "resolution": "x"}
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["location"] == "body.outcome"
     assert api.client.get("/cases/999999", headers=h).status_code == 404
     assert api.client.get("/cases?category=nope", headers=h).status_code == 422
@@ -217,14 +227,21 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
             received = now - timedelta(hours=rng.randrange(0, 24 * 90))
             status = rng.choice(["received", "verified", "in_progress", "resolved", "closed"])
             due = received + timedelta(days=rng.choice([2, 5, 40])) if status != "closed" else None
-            rows.append(Case(
-                reference=f"TST-{i:05d}", unit_id=unit.id or 0, category=rng.choice(
-                    ["pungli", "tidak_patut", "penundaan_berlarut"]),
-                officer_id=officer.id if i % 5 == 0 and unit.code == "unit-a" else None,
-                description=("antre lama " if i % 7 == 0 else "") + DESC,
-                status=status, received_at=received, verify_due_at=received,
-                resolve_due_at=received, due_at=due, privacy="biasa",
-            ))  # fmt: skip
+            rows.append(
+                Case(
+                    reference=f"TST-{i:05d}",
+                    unit_id=unit.id or 0,
+                    category=rng.choice(["pungli", "tidak_patut", "penundaan_berlarut"]),
+                    officer_id=officer.id if i % 5 == 0 and unit.code == "unit-a" else None,
+                    description=("antre lama " if i % 7 == 0 else "") + DESC,
+                    status=status,
+                    received_at=received,
+                    verify_due_at=received,
+                    resolve_due_at=received,
+                    due_at=due,
+                    privacy="biasa",
+                )
+            )
         s.add_all(rows)
         s.commit()
     h = api.h("supervisor")
@@ -266,3 +283,57 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
     dues = [i["due_at"] for i in by_due]
     assert dues == sorted(dues) and None not in dues
     assert api.client.get("/cases?unit=unit-b", headers=h).status_code == 403
+
+
+def test_attachment_download_for_authorised_users_only(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from core.attachments import store_photo
+    from core.config import load_settings
+    from core.models import Attachment
+
+    cfg = load_settings(
+        database_url=settings.database_url,
+        environment="test",
+        attachments_dir=str(tmp_path),
+        _env_file=None,
+    )
+    with Session(engine, expire_on_commit=False) as s:
+        a = make_unit(s, "unit-a", "Unit A")
+        b = make_unit(s, "unit-b", "Unit B")
+        make_user(s, "spv-a", Role.supervisor, [a])
+        make_user(s, "spv-b", Role.supervisor, [b])
+        citizen = get_or_create_citizen(s, REPORTER_ID)
+        case = svc.file_complaint(
+            s,
+            POLICY,
+            citizen,
+            svc.ComplaintDraft(
+                unit_id=a.id or 0, category="lainnya", description=DESC, photo_file_ids=("f1", "f2")
+            ),
+        )
+        stored, pending = s.exec(select(Attachment).order_by(Attachment.id)).all()
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(buf, "PNG")
+        store_photo(s, stored, buf.getvalue(), tmp_path, 1_000_000)
+        s.commit()
+    with TestClient(create_app(cfg, engine)) as client:
+
+        def h(user: str) -> dict[str, str]:
+            r = client.post("/auth/token", data={"username": user, "password": PASSWORD})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        url = f"/cases/{case.id}/attachments"
+        ok = client.get(f"{url}/{stored.id}", headers=h("spv-a"))
+        assert ok.status_code == 200 and ok.headers["content-type"] == "image/jpeg"
+        assert ok.content[:2] == b"\xff\xd8"
+        assert client.get(f"{url}/{stored.id}", headers=h("spv-b")).status_code == 404
+        assert client.get(f"{url}/{stored.id}").status_code == 401
+        waiting = client.get(f"{url}/{pending.id}", headers=h("spv-a"))
+        assert waiting.status_code == 404 and "not been downloaded" in waiting.json()["detail"]
+        detail = client.get(f"/cases/{case.id}", headers=h("spv-a")).json()
+        assert [x["status"] for x in detail["attachments"]] == ["stored", "pending"]

@@ -4,9 +4,10 @@ Bot API server, a scripted citizen completes a survey, and the API's scores show
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -82,6 +83,103 @@ class HttpCitizen:
             },
         }
         await self._send({"callback_query": query})
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """`serve` (API, polling bot, outbox dispatcher) in this event loop, and an API client."""
+    port = _free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve(settings, engine, "127.0.0.1", port, stop=stop, outbox_idle=0.05)
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
+            for _ in range(200):
+                try:
+                    if (await api.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            yield api
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
+    engine: Engine, db_url: str, bot_api: BotApiServer
+) -> None:
+    with Session(engine) as s:
+        unit = make_unit(s, "kec-oebobo", "Kecamatan Oebobo")
+        spv = make_user(s, "spv", Role.supervisor, [unit])
+        s.commit()
+        spv_id = spv.id
+    settings = load_settings(
+        database_url=db_url,
+        environment="test",
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=bot_api.url,
+        _env_file=None,
+    )
+    async with running(settings, engine) as api:
+        c = HttpCitizen(bot_api, 7002)
+        await c.say("/start")
+        await c.press("Bahasa Indonesia")
+        await c.press("setuju")
+        await c.press("Laporkan masalah")
+        await c.press("Oebobo")
+        await c.press("Penundaan berlarut")
+        await c.say("Surat keterangan domisili saya belum selesai setelah dua minggu menunggu.")
+        await c.press("Lewati")
+        await c.press("Lewati")
+        await c.press("Biasa")
+        await c.press("Kirim laporan")
+        sent = [m.text for m in bot_api.state.chats[7002].values() if "Nomor laporan" in m.text]
+        ref = sent[0].split("Nomor laporan: ")[1].split()[0]
+
+        login = await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+        h = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        listing = (await api.get("/cases?status=received", headers=h)).json()
+        [item] = listing["items"]
+        assert item["reference"] == ref
+        case_url = f"/cases/{item['id']}"
+        assert (await api.post(f"{case_url}/verify", headers=h)).status_code == 200
+        assign = await api.post(f"{case_url}/assign", headers=h, json={"assignee_id": spv_id})
+        assert assign.status_code == 200
+        resolved = await api.post(
+            f"{case_url}/resolve",
+            headers=h,
+            json={
+                "outcome": "substantiated",
+                "resolution": "Surat sudah selesai dan dapat diambil.",
+            },
+        )
+        assert resolved.status_code == 200
+
+        def resolution_arrived() -> bool:
+            return "Apakah Anda puas" in c.screen().text
+
+        await wait_for(resolution_arrived)
+        assert "Surat sudah selesai" in c.screen().text
+        await c.press("Tidak puas")
+        await c.say("Petugas bilang suratnya belum ada.")
+        detail = (await api.get(case_url, headers=h)).json()
+        assert detail["case"]["status"] == "in_progress"
+        assert detail["case"]["reopened_count"] == 1
+        kinds = [e["kind"] for e in detail["events"]]
+        assert kinds == ["created", "verified", "assigned", "resolved", "reopened_by_citizen"]
+    texts = [m.text for m in bot_api.state.chats[7002].values()]
+    assert any("telah diverifikasi" in t for t in texts)
+    assert any("sedang ditangani" in t for t in texts)
 
 
 async def test_survey_through_polling_shows_in_api_scores(
