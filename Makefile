@@ -33,6 +33,7 @@ test: lint test-sqlite test-postgres
 
 bench: $(STAMP)
 	$(BIN)/python bench/ikm_bench.py
+	$(BIN)/python bench/cases_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

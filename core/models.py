@@ -216,7 +216,7 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"  # "case" is an SQL keyword
     __table_args__ = (
         Index("ix_cases_unit_id_status_received_at", "unit_id", "status", "received_at"),
-        Index("ix_cases_status_due_at", "status", "due_at"),
+        Index("ix_cases_due_at_id", "due_at", "id"),
         Index("ix_cases_received_at_id", "received_at", "id"),
         Index("ix_cases_officer_id_received_at", "officer_id", "received_at"),
         Index("ix_cases_citizen_id_received_at", "citizen_id", "received_at"),

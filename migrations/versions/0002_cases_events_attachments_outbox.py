@@ -81,11 +81,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_cases_citizen_id_received_at", ["citizen_id", "received_at"], unique=False
         )
+        batch_op.create_index("ix_cases_due_at_id", ["due_at", "id"], unique=False)
         batch_op.create_index(
             "ix_cases_officer_id_received_at", ["officer_id", "received_at"], unique=False
         )
         batch_op.create_index("ix_cases_received_at_id", ["received_at", "id"], unique=False)
-        batch_op.create_index("ix_cases_status_due_at", ["status", "due_at"], unique=False)
         batch_op.create_index(
             "ix_cases_unit_id_status_received_at",
             ["unit_id", "status", "received_at"],
@@ -190,9 +190,9 @@ def downgrade() -> None:
     op.drop_table("attachment")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_unit_id_status_received_at")
-        batch_op.drop_index("ix_cases_status_due_at")
         batch_op.drop_index("ix_cases_received_at_id")
         batch_op.drop_index("ix_cases_officer_id_received_at")
+        batch_op.drop_index("ix_cases_due_at_id")
         batch_op.drop_index("ix_cases_citizen_id_received_at")
         batch_op.drop_index(batch_op.f("ix_cases_category"))
 
