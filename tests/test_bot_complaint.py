@@ -334,10 +334,14 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
 
     staff(lambda s, k: svc.verify(s, policy, admin, k))
     staff(lambda s, k: svc.assign(s, admin, k, assignee_id=admin.user_id))
+    staff(lambda s, k: svc.add_note(s, admin, k, "Catatan internal: petugas sudah dipanggil."))
     staff(lambda s, k: svc.request_info(s, admin, k, "Jam berapa kejadiannya?"))
     assert await deliver_all(dispatcher) == 3
     assert "Jam berapa kejadiannya?" in c.screen().text
-    await c.press("Balas")
+    await c.say(f"/status {ref}")
+    assert "Petugas bertanya: Jam berapa" in c.screen().text
+    assert "Catatan internal" not in " ".join(m.text for m in c.messages())
+    await c.press_data(f"case:reply:{ref}")
     assert "Pertanyaan petugas" in c.screen().text
     await c.say("Sekitar jam sepuluh pagi.")
     assert any("jawaban Anda untuk laporan" in m.text for m in c.messages())
