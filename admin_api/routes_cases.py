@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
 from core import cases as svc
 from core.access import Actor
-from core.case_queries import CaseFilter, CaseSort, list_cases
+from core.case_queries import CaseFilter, CaseSort, CaseSummary, list_cases
 from core.categories import CATEGORIES, category_label
 from core.clock import utcnow
 from core.errors import InvalidInput, NotFound
@@ -184,10 +184,25 @@ def _summary(case: Case, units: dict[int, str], officers: dict[int, str], now: d
     }
 
 
-def _summaries(session: Session, cases: list[Case]) -> list[CaseSummaryOut]:
-    units, officers = _names(session, cases)
+def _summary_out(items: list[CaseSummary]) -> list[CaseSummaryOut]:
     now = utcnow()
-    return [CaseSummaryOut(**_summary(c, units, officers, now)) for c in cases]
+    return [
+        CaseSummaryOut(
+            id=c.id,
+            reference=c.reference,
+            status=c.status,
+            privacy=c.privacy,
+            unit_code=c.unit_code,
+            category=c.category,
+            category_label=category_label(c.category, "id"),
+            excerpt=c.excerpt,
+            officer_name=c.officer_name,
+            received_at=c.received_at,
+            due_at=c.due_at,
+            overdue=c.due_at is not None and c.due_at < now,
+        )
+        for c in items
+    ]
 
 
 def _case_out(session: Session, actor: Actor, case: Case) -> CaseOut:
@@ -285,7 +300,7 @@ def list_cases_route(
         received_to=received_to,
     )
     page = list_cases(session, actor, settings.tz, filters, sort=sort, cursor=cursor, limit=limit)
-    return CasePageOut(items=_summaries(session, page.items), next_cursor=page.next_cursor)
+    return CasePageOut(items=_summary_out(page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut)
@@ -303,9 +318,7 @@ def get_case(
             AttachmentOut(id=a.id or 0, status=a.status, content_type=a.content_type, size=a.size)
             for a in attachments
         ],
-        duplicate_hints=_summaries(
-            session, list(svc.duplicate_hints(session, actor, case, policy))
-        ),
+        duplicate_hints=_summary_out(svc.duplicate_hints(session, actor, case, policy)),
     )
 
 

@@ -185,7 +185,8 @@ def load(url: str, n: int) -> float:
                     copy.write_row(row)
             raw.commit()
             cur.execute("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))")
-            cur.execute("VACUUM ANALYZE cases")
+            cur.execute("ANALYZE cases")
+            cur.execute("ANALYZE case_event")
         raw.commit()
     finally:
         raw.close()

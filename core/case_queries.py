@@ -12,12 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
 
 from core.access import Actor
 from core.clock import local_day_bounds_utc, utcnow
 from core.errors import InvalidInput
-from core.models import Case, CaseStatus, Privacy, Role
+from core.models import Case, CaseStatus, Officer, Privacy, Role, Unit
 
 MAX_PAGE = 200
 
@@ -39,13 +41,57 @@ class CaseFilter:
     received_to: date | None = None
 
 
+@dataclass(frozen=True)
+class CaseSummary:
+    """One line of a case list: what a supervisor scans, selected without loading cases."""
+
+    id: int
+    reference: str
+    status: str
+    privacy: str
+    unit_id: int
+    unit_code: str
+    category: str
+    excerpt: str
+    officer_id: int | None
+    officer_name: str | None
+    received_at: datetime
+    due_at: datetime | None
+
+
 @dataclass
 class CasePage:
-    items: list[Case] = field(default_factory=list)
+    items: list[CaseSummary] = field(default_factory=list)
     next_cursor: str | None = None
 
 
-def _encode_cursor(sort: CaseSort, case: Case) -> str:
+def summary_select() -> Select[Any]:
+    """The columns of a CaseSummary. Unit code and officer name come from correlated
+    subqueries, evaluated only for the rows returned (a join lets SQLite's planner start
+    from the unit table and sort every case of the scope: 100x slower on 1M cases)."""
+    unit_code = sa_select(col(Unit.code)).where(col(Unit.id) == col(Case.unit_id))
+    officer_name = sa_select(col(Officer.name)).where(col(Officer.id) == col(Case.officer_id))
+    return sa_select(
+        col(Case.id),
+        col(Case.reference),
+        col(Case.status),
+        col(Case.privacy),
+        col(Case.unit_id),
+        unit_code.scalar_subquery(),
+        col(Case.category),
+        func.substr(col(Case.description), 1, 140),
+        col(Case.officer_id),
+        officer_name.scalar_subquery(),
+        col(Case.received_at),
+        col(Case.due_at),
+    )
+
+
+def summaries(session: Session, stmt: Select[Any]) -> list[CaseSummary]:
+    return [CaseSummary(*row) for row in session.execute(stmt).all()]
+
+
+def _encode_cursor(sort: CaseSort, case: CaseSummary) -> str:
     key = case.received_at if sort is CaseSort.newest else case.due_at
     assert key is not None and case.id is not None
     raw = json.dumps([sort.value, key.isoformat(), case.id]).encode()
@@ -112,7 +158,7 @@ def list_cases(
         )
         where.extend([Case.received_at >= lo, Case.received_at < hi])
 
-    stmt = select(Case).where(*where)
+    stmt = summary_select().where(*where)
     if sort is CaseSort.newest:
         stmt = stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
         if cursor:
@@ -132,7 +178,7 @@ def list_cases(
             stmt = stmt.where(
                 or_(col(Case.due_at) > at, and_(col(Case.due_at) == at, col(Case.id) > last_id))
             )
-    rows = list(session.exec(stmt.limit(limit + 1)).all())
+    rows = summaries(session, stmt.limit(limit + 1))
     page = CasePage(items=rows[:limit])
     if len(rows) > limit:
         page.next_cursor = _encode_cursor(sort, rows[limit - 1])

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.access import Actor
+from core.case_queries import CaseSummary, summaries, summary_select, visible_cases_clause
 from core.categories import CATEGORIES
 from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
@@ -659,22 +660,23 @@ def autoclose(session: Session, policy: CasePolicy, now: datetime | None = None)
 
 def duplicate_hints(
     session: Session, actor: Actor, case: Case, policy: CasePolicy, limit: int = 10
-) -> Sequence[Case]:
+) -> list[CaseSummary]:
     """Open cases of the same unit and the same officer or category from the last days."""
     since = case.received_at - timedelta(days=policy.duplicate_window_days)
-    same = Case.category == case.category
+    same = col(Case.category) == case.category
     if case.officer_id is not None:
-        same = same | (Case.officer_id == case.officer_id)
-    rows = session.exec(
-        select(Case)
+        same = same | (col(Case.officer_id) == case.officer_id)
+    stmt = (
+        summary_select()
         .where(
-            Case.unit_id == case.unit_id,
-            Case.id != case.id,
+            *visible_cases_clause(actor),
+            col(Case.unit_id) == case.unit_id,
+            col(Case.id) != case.id,
             col(Case.status).in_([s.value for s in OPEN_STATUSES]),
-            Case.received_at >= since,
+            col(Case.received_at) >= since,
             same,
         )
         .order_by(col(Case.received_at).desc())
         .limit(limit)
-    ).all()
-    return [c for c in rows if can_view(actor, c)]
+    )
+    return summaries(session, stmt)
