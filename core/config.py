@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     reopen_window_days: int = Field(default=14, ge=1, le=90)
     autoclose_days: int = Field(default=14, ge=1, le=90)
     complaints_per_day: int = Field(default=5, ge=1, le=100)
+    officer_score_prior_weight: float = Field(default=10.0, ge=0, le=1000)
+    officer_score_min_n: int = Field(default=5, ge=1, le=1000)
+    officer_score_citizen_cap: int = Field(default=3, ge=1, le=1000)
+    behaviour_above_score: float = Field(default=3.5, ge=1, le=4)
+    behaviour_below_score: float = Field(default=2.5, ge=1, le=4)
+    behaviour_below_substantiated: int = Field(default=2, ge=1, le=100)
     attachments_dir: str = "data/attachments"
     attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
 

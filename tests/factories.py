@@ -58,6 +58,7 @@ def add_response(
     at: datetime | None = None,
     service: Service | None = None,
     officer: Officer | None = None,
+    citizen_id: int | None = None,
 ) -> SurveyResponse:
     assert unit.id is not None
     moment = at or datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
@@ -65,6 +66,7 @@ def add_response(
         unit_id=unit.id,
         service_id=service.id if service else None,
         officer_id=officer.id if officer else None,
+        citizen_id=citizen_id,
         **answer_columns(answers),
         channel="test",
         local_date=(moment + timedelta(hours=8)).date(),

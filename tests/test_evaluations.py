@@ -1,0 +1,315 @@
+"""Officer scores, the suggestion, the predikat matrix and the evaluation period lifecycle."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import Session, select
+
+from core import evaluations as ev
+from core.access import Actor
+from core.cases import CasePolicy, ComplaintDraft, assign, file_complaint, resolve, verify
+from core.citizens import get_or_create_citizen
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.models import CaseOutcome, EvaluationEvent, Level, OfficerEvaluation, Role
+from core.officer_scores import OfficerScore, ScorePolicy, UnitPrior, officer_scores, shrink
+from core.sla import SlaPolicy
+from tests.factories import add_response, local, make_officer, make_unit, make_user
+
+WITA = ZoneInfo("Asia/Makassar")
+POLICY = ev.EvaluationPolicy()
+Q4 = date(2026, 10, 1)
+LO = datetime(2026, 9, 30, 16, tzinfo=UTC)
+HI = datetime(2026, 12, 31, 16, tzinfo=UTC)
+
+
+def answers(q6: int, q7: int) -> list[int]:
+    return [3, 3, 3, 3, 3, q6, q7, 3, 3]
+
+
+def test_shrinkage_and_interval_by_hand() -> None:
+    prior = UnitPrior(n=100, mean=3.0, sigma=0.5)
+    shrunk, low, high = shrink(5, 17.5, prior, ScorePolicy(prior_weight=10))
+    # (10 x 3.0 + 17.5) / 15 = 3.16667; 1.96 x 0.5 / sqrt(15) = 0.25303
+    assert shrunk == pytest.approx(3.166667, abs=1e-6)
+    assert low == pytest.approx(2.913637, abs=1e-5)
+    assert high == pytest.approx(3.419697, abs=1e-5)
+    assert shrink(0, 0, prior, ScorePolicy(prior_weight=10))[0] == 3.0
+
+
+@given(st.floats(1, 4), st.floats(1, 4), st.integers(0, 200))
+def test_more_data_moves_toward_the_raw_mean(raw: float, unit_mean: float, n: int) -> None:
+    prior = UnitPrior(n=50, mean=unit_mean, sigma=0.6)
+    policy = ScorePolicy(prior_weight=10)
+    a = shrink(n, raw * n, prior, policy)[0]
+    b = shrink(n + 1, raw * (n + 1), prior, policy)[0]
+    assert abs(b - raw) <= abs(a - raw) + 1e-12
+    assert min(raw, unit_mean) - 1e-9 <= a <= max(raw, unit_mean) + 1e-9
+
+
+@given(st.floats(2.0, 4.0), st.floats(1.0, 3.9))
+def test_a_single_answer_is_not_evidence(raw: float, unit_mean: float) -> None:
+    if raw <= unit_mean + 0.01:
+        return
+    prior = UnitPrior(n=50, mean=unit_mean, sigma=0.6)
+    policy = ScorePolicy(prior_weight=10)
+    one = shrink(1, raw, prior, policy)
+    fifty = shrink(50, raw * 50, prior, policy)
+    assert one[0] < fifty[0]
+    assert one[2] - one[1] > fifty[2] - fifty[1]  # and its interval is wider
+
+
+@pytest.mark.parametrize(
+    ("results", "behaviour", "predikat"),
+    [
+        ("above", "below", "Kurang"),
+        ("above", "meets", "Baik"),
+        ("above", "above", "Sangat Baik"),
+        ("meets", "below", "Kurang"),
+        ("meets", "meets", "Baik"),
+        ("meets", "above", "Baik"),
+        ("below", "below", "Sangat Kurang"),
+        ("below", "meets", "Butuh Perbaikan"),
+        ("below", "above", "Butuh Perbaikan"),
+    ],
+)
+def test_rating_matrix(results: str, behaviour: str, predikat: str) -> None:
+    assert ev.rating(Level(results), Level(behaviour)) == predikat
+
+
+def _score(n: int, shrunk: float, low: float, high: float, unit: float) -> OfficerScore:
+    return OfficerScore(1, 1, n, shrunk, shrunk, low, high, unit, n < 5)
+
+
+def test_suggestion_and_its_reason() -> None:
+    policy = ev.BehaviourPolicy()
+    good = _score(12, 3.61, 3.42, 3.80, 3.20)
+    assert ev.suggest(good, 0, policy) is Level.above
+    assert ev._reason(good, 0, "en") == (
+        "12 responses, score 3.61 (3.42-3.80), above the unit's 3.20; no substantiated complaint"
+    )
+    assert ev._reason(good, 0, "id") == (
+        "12 tanggapan, skor 3,61 (3,42-3,80), di atas rerata unit 3,20; "
+        "tidak ada pengaduan terbukti"
+    )
+    assert ev.suggest(good, 1, policy) is Level.meets  # a substantiated complaint: not above
+    assert ev.suggest(good, 2, policy) is Level.below
+    assert ev.suggest(_score(12, 2.3, 2.1, 2.5, 3.0), 0, policy) is Level.below
+    few = _score(3, 3.9, 3.0, 4.0, 3.0)
+    assert ev.suggest(few, 0, policy) is Level.meets  # insufficient data decides nothing
+    assert "insufficient data" in ev._reason(few, 0, "en")
+
+
+def test_period_bounds() -> None:
+    assert ev.period_bounds("monthly", date(2026, 2, 1)) == (date(2026, 2, 28), "2026-02")
+    assert ev.period_bounds("quarterly", Q4) == (date(2026, 12, 31), "2026-Q4")
+    assert ev.period_bounds("annual", date(2026, 1, 1)) == (date(2026, 12, 31), "2026")
+    with pytest.raises(InvalidInput, match="quarterly"):
+        ev.period_bounds("quarterly", date(2026, 11, 1))
+    with pytest.raises(InvalidInput, match="first day"):
+        ev.period_bounds("monthly", date(2026, 11, 2))
+    assert ev.parse_level(" Di  Atas ") is Level.above
+    with pytest.raises(InvalidInput):
+        ev.parse_level("excellent")
+
+
+class World:
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.unit = make_unit(s, "dukcapil", "Dinas Dukcapil")
+        self.other = make_unit(s, "dinkes", "Dinas Kesehatan")
+        self.yohanes = make_officer(s, self.unit, "Yohanes Ndun", nip="198504122010031001")
+        self.maria = make_officer(s, self.unit, "Maria Bria", nip="199001012015012002")
+        self.outsider = make_officer(s, self.other, "Petrus Seran")
+        spv = make_user(s, "spv", Role.supervisor, [self.unit])
+        viewer = make_user(s, "viewer", Role.viewer, [self.unit])
+        self.spv = Actor(spv.id or 0, "spv", Role.supervisor, frozenset({self.unit.id or 0}))
+        self.viewer = Actor(viewer.id or 0, "viewer", Role.viewer, frozenset({self.unit.id or 0}))
+        self.citizens = [get_or_create_citizen(s, 80_000 + i).id or 0 for i in range(40)]
+
+
+@pytest.fixture
+def w(session: Session) -> World:
+    return World(session)
+
+
+def test_officer_scores_in_sql_with_anti_gaming(w: World) -> None:
+    day = date(2026, 11, 2)
+    # Yohanes: five different citizens, (q6 + q7) / 2 = 4, 3.5, 3, 4, 3.5 -> mean 3.6
+    for i, (q6, q7) in enumerate([(4, 4), (4, 3), (3, 3), (4, 4), (3, 4)]):
+        add_response(
+            w.s, w.unit, answers(q6, q7), local(day), officer=w.yohanes, citizen_id=w.citizens[i]
+        )
+    # One citizen, thirty times in one day, all about Maria: counts once.
+    for _ in range(30):
+        add_response(
+            w.s, w.unit, answers(1, 1), local(day), officer=w.maria, citizen_id=w.citizens[10]
+        )
+    # Another citizen on five different days: the cap (3) limits their weight.
+    for k in range(5):
+        add_response(
+            w.s,
+            w.unit,
+            answers(4, 4),
+            local(day + timedelta(days=k)),
+            officer=w.maria,
+            citizen_id=w.citizens[11],
+        )
+    w.s.flush()
+    policy = ScorePolicy(prior_weight=10, min_n=5, citizen_cap=3)
+    pairs = [(w.yohanes.id or 0, w.unit.id or 0), (w.maria.id or 0, w.unit.id or 0)]
+    scores = officer_scores(w.s, pairs, LO, HI, policy)
+    yoh, maria = scores[w.yohanes.id or 0], scores[w.maria.id or 0]
+    assert yoh.n == 5 and yoh.raw_mean == pytest.approx(3.6)
+    assert maria.n == 4 and maria.raw_mean == pytest.approx((1 + 4 * 3) / 4)
+    # The unit prior uses every response of the unit: 5 + 30 + 5 = 40 responses.
+    unit_total = (4 + 3.5 + 3 + 4 + 3.5) + 30 * 1 + 5 * 4
+    assert yoh.unit_mean == pytest.approx(unit_total / 40)
+    assert yoh.shrunk == pytest.approx((10 * unit_total / 40 + 18) / 15)
+    assert not yoh.insufficient and maria.insufficient
+
+
+def _file_case(w: World, officer_id: int, outcome: CaseOutcome | None) -> None:
+    policy = CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
+    admin = Actor(w.spv.user_id, "spv", Role.admin)
+    citizen = get_or_create_citizen(w.s, 99_999)
+    when = datetime(2026, 11, 3, 2, tzinfo=UTC)
+    case = file_complaint(
+        w.s,
+        policy,
+        citizen,
+        ComplaintDraft(
+            unit_id=w.unit.id or 0,
+            officer_id=officer_id,
+            category="tidak_patut",
+            description="Petugas membentak warga di loket pelayanan.",
+        ),
+        when,
+    )
+    if outcome is not None:
+        verify(w.s, policy, admin, case, when)
+        assign(w.s, admin, case, assignee_id=w.spv.user_id, now=when)
+        resolve(w.s, admin, case, outcome, "Diperiksa.", when)
+
+
+def test_period_lifecycle(w: World) -> None:
+    day = date(2026, 11, 5)
+    for i in range(12):
+        add_response(
+            w.s, w.unit, answers(4, 4), local(day), officer=w.yohanes, citizen_id=w.citizens[i]
+        )
+    for i in range(12, 20):
+        add_response(w.s, w.unit, answers(2, 3), local(day), citizen_id=w.citizens[i])
+    _file_case(w, w.maria.id or 0, CaseOutcome.substantiated)
+    _file_case(w, w.maria.id or 0, CaseOutcome.partly)
+    _file_case(w, w.maria.id or 0, None)
+
+    with pytest.raises(Forbidden):
+        ev.create_period(w.s, w.viewer, "quarterly", Q4, ["dukcapil"])
+    with pytest.raises(Forbidden):
+        ev.create_period(w.s, w.spv, "quarterly", Q4, ["dinkes"])
+    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
+    assert (period.name, period.end) == ("2026-Q4", date(2026, 12, 31))
+    with pytest.raises(Conflict, match="compute"):
+        ev.finalize(w.s, w.spv, period)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA, now) == 2
+    rows = {r.officer_name: r for r in ev.evaluations(w.s, period)}
+    yoh, maria = rows["Yohanes Ndun"], rows["Maria Bria"]
+    assert yoh.survey_n == 12 and yoh.suggested_level == "above"
+    assert yoh.suggestion_reason_en.startswith("12 responses, score ")
+    assert (maria.complaints_received, maria.complaints_substantiated) == (3, 2)
+    assert maria.suggested_level == "below" and maria.cases_overdue == 1
+    assert "2 pengaduan terbukti" in maria.suggestion_reason
+
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, Level.meets)
+    ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, None)  # confirm: above
+    ev.decide_behaviour(
+        w.s,
+        w.spv,
+        period,
+        maria.id or 0,
+        Level.meets,
+        "Pengaduan terjadi saat menggantikan rekan yang sakit.",
+    )
+    ev.set_results_level(w.s, w.spv, period, yoh.id or 0, Level.above)
+    assert yoh.rating == "Sangat Baik"
+    with pytest.raises(Conflict, match="1 officer\\(s\\) still need a decision: Maria Bria"):
+        ev.finalize(w.s, w.spv, period)
+
+    # Recomputing refreshes the evidence and keeps the decisions.
+    add_response(
+        w.s, w.unit, answers(1, 1), local(day), officer=w.yohanes, citizen_id=w.citizens[30]
+    )
+    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now)
+    assert yoh.survey_n == 13 and yoh.behaviour_level == "above" and yoh.rating == "Sangat Baik"
+    assert maria.behaviour_level == "meets" and maria.override_reason
+
+    count, errors = ev.import_results(
+        w.s, w.spv, period, b"nip,results_level\n199001012015012002,sesuai\n"
+    )
+    assert (count, errors) == (1, [])
+    assert maria.rating == "Baik"
+    ev.finalize(w.s, w.spv, period)
+    assert period.status == "finalized"
+
+    # Frozen: nothing changes, whatever happens later.
+    frozen = [(r.survey_n, r.score, r.rating) for r in ev.evaluations(w.s, period)]
+    add_response(
+        w.s, w.unit, answers(1, 1), local(day), officer=w.yohanes, citizen_id=w.citizens[31]
+    )
+    _file_case(w, w.yohanes.id or 0, CaseOutcome.substantiated)
+    for change in (
+        lambda: ev.compute_period(w.s, w.spv, period, POLICY, WITA),
+        lambda: ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, Level.below, "x"),
+        lambda: ev.set_results_level(w.s, w.spv, period, yoh.id or 0, Level.below),
+        lambda: ev.finalize(w.s, w.spv, period),
+    ):
+        with pytest.raises(Conflict, match="finalized"):
+            change()
+    assert [(r.survey_n, r.score, r.rating) for r in ev.evaluations(w.s, period)] == frozen
+
+    export = ev.export_rows(w.s, period)
+    assert [row[0] for row in export] == sorted([yoh.nip, maria.nip])
+    by_nip = {row[0]: dict(zip(ev.EXPORT_COLUMNS, row, strict=True)) for row in export}
+    assert by_nip[yoh.nip]["predikat"] == "Sangat Baik"
+    assert by_nip[yoh.nip]["jumlah_responden"] == 13
+    assert by_nip[yoh.nip]["skor"] == round(yoh.score, 2)
+    assert by_nip[maria.nip]["alasan_perubahan"].startswith("Pengaduan terjadi")
+    assert by_nip[maria.nip]["pengaduan_terbukti"] == 2
+    kinds = [e.kind for e in w.s.exec(select(EvaluationEvent)).all()]
+    assert kinds == [
+        "created",
+        "computed",
+        "confirmed",
+        "overridden",
+        "results_set",
+        "computed",
+        "results_set",
+        "finalized",
+    ]
+    assert all(e.actor_user_id == w.spv.user_id for e in w.s.exec(select(EvaluationEvent)).all())
+
+
+def test_results_import_is_all_or_nothing(w: World) -> None:
+    period = ev.create_period(w.s, w.spv, "monthly", date(2026, 11, 1), ["dukcapil"])
+    ev.compute_period(w.s, w.spv, period, POLICY, WITA)
+    bad = (
+        b"nip;results_level\n"
+        b"198504122010031001;di atas\n"
+        b"199001012015012002;excellent\n"
+        b"123;sesuai\n"
+        b"198504122010031001;sesuai\n"
+    )
+    count, errors = ev.import_results(w.s, w.spv, period, bad)
+    assert count == 0
+    assert [(e.row, e.column) for e in errors] == [(3, "results_level"), (4, "nip"), (5, "nip")]
+    assert all(r.results_level is None for r in w.s.exec(select(OfficerEvaluation)).all())
+    assert ev.import_results(w.s, w.spv, period, b"name\nx\n")[1][0].column == "nip,results_level"
+    assert not math.isnan(ev.evaluations(w.s, period)[0].score)
