@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from admin_api import routes_auth, routes_cases, routes_masterdata, routes_scores
+from admin_api import (
+    routes_auth,
+    routes_cases,
+    routes_evaluations,
+    routes_masterdata,
+    routes_scores,
+)
 from admin_api.problems import install_problem_handlers
 from admin_api.schemas import HealthOut
 from core.config import Settings
@@ -32,4 +38,5 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(routes_masterdata.router)
     app.include_router(routes_scores.router)
     app.include_router(routes_cases.router)
+    app.include_router(routes_evaluations.router)
     return app

@@ -223,7 +223,13 @@ def test_every_route_needs_a_token(world: World) -> None:
         if path in open_paths:
             continue
         concrete = path.format(
-            code="unit-a", service_id=1, officer_id=1, case_id=1, attachment_id=1
+            code="unit-a",
+            service_id=1,
+            officer_id=1,
+            case_id=1,
+            attachment_id=1,
+            period_id=1,
+            evaluation_id=1,
         )
         for method in ops:
             r = world.client.request(method.upper(), concrete)

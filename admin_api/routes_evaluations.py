@@ -1,0 +1,344 @@
+"""Evaluation periods: create, compute, review, decide, import results, finalize, export;
+and officer feedback scores for any date range."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from openpyxl import Workbook
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.problems import problem
+from core import evaluations as ev
+from core.access import Actor
+from core.clock import local_day_bounds_utc
+from core.masterdata import get_officer, get_unit_by_code
+from core.models import EvaluationPeriod, Level, Officer, OfficerEvaluation, Unit
+from core.officer_scores import OfficerScore, officer_scores
+from core.scores import Period
+
+router = APIRouter(tags=["evaluations"])
+MAX_CSV_BYTES = 2 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def get_policy(settings: SettingsDep) -> ev.EvaluationPolicy:
+    return ev.EvaluationPolicy.from_settings(settings)
+
+
+PolicyDep = Annotated[ev.EvaluationPolicy, Depends(get_policy)]
+
+
+class PeriodIn(BaseModel):
+    kind: Literal["monthly", "quarterly", "annual"]
+    start: date = Field(description="first day: 1st of a month / quarter / 1 January")
+    unit_codes: list[str] = Field(min_length=1, max_length=500)
+
+
+class PeriodOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    start: date
+    end: date
+    status: str
+    unit_codes: list[str]
+    computed_at: datetime | None
+    finalized_at: datetime | None
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    officer_id: int
+    nip: str
+    officer_name: str
+    unit_id: int
+    survey_n: int
+    raw_mean: float | None
+    score: float
+    score_low: float
+    score_high: float
+    unit_mean: float
+    insufficient: bool
+    complaints_received: int
+    complaints_substantiated: int
+    cases_overdue: int
+    suggested_level: str
+    suggestion_reason: str
+    suggestion_reason_en: str
+    behaviour_level: str | None
+    override_reason: str | None
+    results_level: str | None
+    rating: str | None
+
+
+class PeriodDetailOut(BaseModel):
+    period: PeriodOut
+    officers: list[EvaluationOut]
+
+
+class DecisionIn(BaseModel):
+    """`confirm: true` takes the suggestion; `behaviour_level` overrides it (with a reason)."""
+
+    confirm: bool = False
+    behaviour_level: Level | None = None
+    override_reason: str | None = Field(default=None, max_length=2000)
+    results_level: Level | None = None
+
+
+class AuditOut(BaseModel):
+    id: int
+    kind: str
+    officer_evaluation_id: int | None
+    actor_user_id: int | None
+    detail: str | None
+    created_at: datetime
+
+
+class OfficerScoreOut(BaseModel):
+    officer_id: int
+    officer_name: str
+    unit_id: int
+    n: int
+    raw_mean: float | None
+    score: float
+    score_low: float
+    score_high: float
+    unit_mean: float
+    insufficient: bool
+
+
+def _period_out(session: Session, period: EvaluationPeriod) -> PeriodOut:
+    unit_ids = ev.period_units(session, period)
+    codes = session.exec(select(Unit.code).where(col(Unit.id).in_(unit_ids))).all()
+    assert period.id is not None
+    return PeriodOut(
+        id=period.id,
+        name=period.name,
+        kind=period.kind,
+        start=period.start,
+        end=period.end,
+        status=period.status,
+        unit_codes=sorted(codes),
+        computed_at=period.computed_at,
+        finalized_at=period.finalized_at,
+    )
+
+
+def _rows_out(rows: list[OfficerEvaluation]) -> list[EvaluationOut]:
+    return [EvaluationOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/evaluation-periods", response_model=PeriodOut, status_code=201)
+def create_period(actor: CurrentActor, session: SessionDep, body: PeriodIn) -> PeriodOut:
+    period = ev.create_period(session, actor, body.kind, body.start, body.unit_codes)
+    return _period_out(session, period)
+
+
+@router.get("/evaluation-periods", response_model=list[PeriodOut])
+def list_periods(actor: CurrentActor, session: SessionDep) -> list[PeriodOut]:
+    return [_period_out(session, p) for p in ev.list_periods(session, actor)]
+
+
+@router.get("/evaluation-periods/{period_id}", response_model=PeriodDetailOut)
+def get_period(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodDetailOut:
+    period = ev.get_period(session, actor, period_id)
+    return PeriodDetailOut(
+        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
+    )
+
+
+@router.post("/evaluation-periods/{period_id}/compute", response_model=PeriodDetailOut)
+def compute_period(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    period_id: int,
+) -> PeriodDetailOut:
+    period = ev.get_period(session, actor, period_id)
+    ev.compute_period(session, actor, period, policy, settings.tz)
+    return PeriodDetailOut(
+        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
+    )
+
+
+@router.post(
+    "/evaluation-periods/{period_id}/officers/{evaluation_id}/decision",
+    response_model=EvaluationOut,
+)
+def decide(
+    actor: CurrentActor, session: SessionDep, period_id: int, evaluation_id: int, body: DecisionIn
+) -> EvaluationOut:
+    period = ev.get_period(session, actor, period_id)
+    if not (body.confirm or body.behaviour_level or body.results_level):
+        raise HTTPException(422, "send confirm, behaviour_level and/or results_level")
+    if body.confirm and body.behaviour_level:
+        raise HTTPException(422, "either confirm the suggestion or give behaviour_level")
+    row = None
+    if body.confirm or body.behaviour_level:
+        row = ev.decide_behaviour(
+            session, actor, period, evaluation_id, body.behaviour_level, body.override_reason
+        )
+    if body.results_level:
+        row = ev.set_results_level(session, actor, period, evaluation_id, body.results_level)
+    assert row is not None
+    return EvaluationOut.model_validate(row, from_attributes=True)
+
+
+@router.post("/evaluation-periods/{period_id}/results", response_model=PeriodDetailOut)
+def import_results(
+    actor: CurrentActor, session: SessionDep, period_id: int, file: UploadFile
+) -> PeriodDetailOut | JSONResponse:
+    """CSV with columns nip, results_level (above/meets/below or di atas/sesuai/di bawah)."""
+    period = ev.get_period(session, actor, period_id)
+    raw = file.file.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, "the file is larger than 2 MB")
+    _, errors = ev.import_results(session, actor, period, raw)
+    if errors:
+        session.rollback()
+        first = errors[0]
+        return problem(
+            422,
+            f"{len(errors)} bad row(s), nothing imported; first: row {first.row}, "
+            f"column {first.column or '-'}: {first.reason}",
+            errors=[{"row": e.row, "column": e.column, "reason": e.reason} for e in errors],
+        )
+    return PeriodDetailOut(
+        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
+    )
+
+
+@router.post("/evaluation-periods/{period_id}/finalize", response_model=PeriodOut)
+def finalize(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodOut:
+    period = ev.get_period(session, actor, period_id)
+    return _period_out(session, ev.finalize(session, actor, period))
+
+
+@router.get("/evaluation-periods/{period_id}/audit", response_model=list[AuditOut])
+def audit(actor: CurrentActor, session: SessionDep, period_id: int) -> list[AuditOut]:
+    period = ev.get_period(session, actor, period_id)
+    return [
+        AuditOut.model_validate(e, from_attributes=True) for e in ev.audit_trail(session, period)
+    ]
+
+
+def _export(
+    actor: Actor, session: Session, period_id: int
+) -> tuple[EvaluationPeriod, list[list[object]]]:
+    period = ev.get_period(session, actor, period_id)
+    return period, ev.export_rows(session, period)
+
+
+@router.get(
+    "/evaluation-periods/{period_id}/export.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_csv(actor: CurrentActor, session: SessionDep, period_id: int) -> Response:
+    period, rows = _export(actor, session, period_id)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(ev.EXPORT_COLUMNS)
+    writer.writerows(rows)
+    return Response(
+        buf.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="skp-bukti-{period.name}.csv"'},
+    )
+
+
+@router.get(
+    "/evaluation-periods/{period_id}/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def export_xlsx(actor: CurrentActor, session: SessionDep, period_id: int) -> Response:
+    period, rows = _export(actor, session, period_id)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = period.name
+    ws.append(list(ev.EXPORT_COLUMNS))
+    for row in rows:
+        ws.append(row)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 28
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(
+        buf.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="skp-bukti-{period.name}.xlsx"'},
+    )
+
+
+# Officer scores for any range -------------------------------------------------------------
+
+
+def _score_out(officer: Officer, score: OfficerScore) -> OfficerScoreOut:
+    return OfficerScoreOut(
+        officer_id=score.officer_id,
+        officer_name=officer.name,
+        unit_id=score.unit_id,
+        n=score.n,
+        raw_mean=score.raw_mean,
+        score=score.shrunk,
+        score_low=score.low,
+        score_high=score.high,
+        unit_mean=score.unit_mean,
+        insufficient=score.insufficient,
+    )
+
+
+@router.get("/scores/officers", response_model=list[OfficerScoreOut], tags=["scores"])
+def officer_score_list(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    unit: Annotated[str, Query(max_length=40)],
+    start: date,
+    end: date,
+) -> list[OfficerScoreOut]:
+    """Every active officer of a unit, for any date range (local days, inclusive)."""
+    found = get_unit_by_code(session, unit)
+    assert found.id is not None
+    actor.require_unit(found.id)
+    period = Period(start=start, end=end)
+    lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
+    officers = session.exec(
+        select(Officer)
+        .where(Officer.unit_id == found.id, Officer.active == True)  # noqa: E712
+        .order_by(col(Officer.name))
+    ).all()
+    scores = officer_scores(
+        session, [(o.id or 0, o.unit_id) for o in officers], lo, hi, policy.scores
+    )
+    return [_score_out(o, scores[o.id or 0]) for o in officers]
+
+
+@router.get("/scores/officers/{officer_id}", response_model=OfficerScoreOut, tags=["scores"])
+def officer_score(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    officer_id: int,
+    start: date,
+    end: date,
+) -> OfficerScoreOut:
+    officer = get_officer(session, officer_id)
+    actor.require_unit(officer.unit_id)
+    period = Period(start=start, end=end)
+    lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
+    scores = officer_scores(session, [(officer_id, officer.unit_id)], lo, hi, policy.scores)
+    return _score_out(officer, scores[officer_id])

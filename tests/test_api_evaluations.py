@@ -1,0 +1,266 @@
+"""Evaluation periods and officer scores through the admin API: every route x role x scope,
+CSV import, exports equal to the period's figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from admin_api import create_app
+from core import evaluations as ev
+from core.access import Actor
+from core.citizens import get_or_create_citizen
+from core.config import Settings
+from core.models import EvaluationPeriod, Level, Role, Unit
+from tests.factories import PASSWORD, add_response, local, make_officer, make_unit, make_user
+
+WITA = ZoneInfo("Asia/Makassar")
+ROLES = ("admin", "supervisor", "unit_head", "viewer")
+Q4 = date(2026, 10, 1)
+
+
+@dataclass
+class Api:
+    client: TestClient
+    engine: Engine
+    units: dict[str, Unit]
+    officers: dict[str, int]
+    admin: Actor
+    tokens: dict[str, str]
+
+    def h(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def period(self, unit: str, state: str = "computed") -> tuple[int, int]:
+        """A period of one unit: (period id, first officer evaluation id)."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            p = ev.create_period(s, self.admin, "quarterly", Q4, [f"unit-{unit}"])
+            ev.compute_period(s, self.admin, p, ev.EvaluationPolicy(), WITA)
+            rows = ev.evaluations(s, p)
+            if state == "finalized":
+                for r in rows:
+                    ev.decide_behaviour(s, self.admin, p, r.id or 0, None)
+                    ev.set_results_level(s, self.admin, p, r.id or 0, Level.meets)
+                ev.finalize(s, self.admin, p)
+            elif state == "decided":
+                for r in rows:
+                    ev.decide_behaviour(s, self.admin, p, r.id or 0, None)
+                    ev.set_results_level(s, self.admin, p, r.id or 0, Level.meets)
+            s.commit()
+            return p.id or 0, rows[0].id or 0
+
+
+@pytest.fixture
+def api(settings: Settings, engine: Engine) -> Iterator[Api]:
+    with Session(engine, expire_on_commit=False) as s:
+        a = make_unit(s, "unit-a", "Unit A")
+        b = make_unit(s, "unit-b", "Unit B")
+        oa = make_officer(s, a, "Yohanes Ndun", nip="198504122010031001")
+        ob = make_officer(s, b, "Petrus Seran", nip="199001012015011002")
+        admin = make_user(s, "admin", Role.admin)
+        for role in ("supervisor", "unit_head", "viewer"):
+            make_user(s, role, Role(role), [a])
+        for i in range(8):
+            cid = get_or_create_citizen(s, 50_000 + i).id
+            add_response(
+                s,
+                a,
+                [3, 3, 3, 3, 3, 4, 4, 3, 3],
+                local(date(2026, 11, 3)),
+                officer=oa,
+                citizen_id=cid,
+            )
+            add_response(
+                s,
+                b,
+                [3, 3, 3, 3, 3, 2, 2, 3, 3],
+                local(date(2026, 11, 3)),
+                officer=ob,
+                citizen_id=cid,
+            )
+        s.commit()
+        officers = {"a": oa.id or 0, "b": ob.id or 0}
+        actor = Actor(admin.id or 0, "admin", Role.admin)
+    with TestClient(create_app(settings, engine)) as client:
+        tokens = {
+            r: client.post("/auth/token", data={"username": r, "password": PASSWORD}).json()[
+                "access_token"
+            ]
+            for r in ROLES
+        }
+        yield Api(client, engine, {"a": a, "b": b}, officers, actor, tokens)
+
+
+def _csv(nip_unit: str) -> dict[str, Any]:
+    nip = "198504122010031001" if nip_unit == "a" else "199001012015011002"
+    return {"files": {"file": ("r.csv", f"nip,results_level\n{nip},sesuai\n".encode(), "text/csv")}}
+
+
+WRITE = {"admin": 200, "supervisor": 200, "unit_head": 200, "viewer": 403}
+READ = dict.fromkeys(ROLES, 200)
+HIDDEN = {"admin": 200, "supervisor": 404, "unit_head": 404, "viewer": 404}
+OUT_403 = {"admin": 200, "supervisor": 403, "unit_head": 403, "viewer": 403}
+# name: (method, path template, needs period state, body builder, in scope, out of scope)
+Case_ = tuple[
+    str, str, str | None, Callable[[str], dict[str, Any]] | None, dict[str, int], dict[str, int]
+]
+CASES: dict[str, Case_] = {
+    "create": (
+        "POST",
+        "/evaluation-periods",
+        None,
+        lambda u: {"json": {"kind": "monthly", "start": "2026-11-01", "unit_codes": [f"unit-{u}"]}},
+        {**WRITE, "admin": 201, "supervisor": 201, "unit_head": 201},
+        {"admin": 201, "supervisor": 403, "unit_head": 403, "viewer": 403},
+    ),
+    "list": ("GET", "/evaluation-periods", None, None, READ, READ),
+    "get": ("GET", "/evaluation-periods/{p}", "computed", None, READ, HIDDEN),
+    "compute": ("POST", "/evaluation-periods/{p}/compute", "computed", None, WRITE, HIDDEN),
+    "decision": (
+        "POST",
+        "/evaluation-periods/{p}/officers/{e}/decision",
+        "computed",
+        lambda u: {"json": {"confirm": True, "results_level": "above"}},
+        WRITE,
+        HIDDEN,
+    ),
+    "results": ("POST", "/evaluation-periods/{p}/results", "computed", _csv, WRITE, HIDDEN),
+    "finalize": ("POST", "/evaluation-periods/{p}/finalize", "decided", None, WRITE, HIDDEN),
+    "audit": ("GET", "/evaluation-periods/{p}/audit", "computed", None, READ, HIDDEN),
+    "csv": ("GET", "/evaluation-periods/{p}/export.csv", "finalized", None, READ, HIDDEN),
+    "xlsx": ("GET", "/evaluation-periods/{p}/export.xlsx", "finalized", None, READ, HIDDEN),
+    "officer-scores": (
+        "GET",
+        "/scores/officers?unit=unit-{u}&start=2026-10-01&end=2026-12-31",
+        None,
+        None,
+        READ,
+        OUT_403,
+    ),
+    "officer-score": (
+        "GET",
+        "/scores/officers/{o}?start=2026-10-01&end=2026-12-31",
+        None,
+        None,
+        READ,
+        OUT_403,
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role_in_and_out_of_scope(api: Api, role: str) -> None:
+    failures = []
+    for name, (method, template, state, body, in_scope, out_scope) in CASES.items():
+        for unit, expected in (("a", in_scope), ("b", out_scope)):
+            pid, eid = api.period(unit, state) if state else (0, 0)
+            path = template.format(p=pid, e=eid, u=unit, o=api.officers[unit])
+            r = api.client.request(
+                method, path, headers=api.h(role), **(body(unit) if body else {})
+            )
+            if r.status_code != expected[role]:
+                failures.append(f"{name} {unit}: {r.status_code} != {expected[role]} {r.text[:80]}")
+    assert failures == []
+
+
+def test_full_period_through_the_api_and_exports(api: Api) -> None:
+    c, h = api.client, api.h("supervisor")
+    created = c.post(
+        "/evaluation-periods",
+        headers=h,
+        json={"kind": "quarterly", "start": "2026-10-01", "unit_codes": ["unit-a"]},
+    )
+    assert created.status_code == 201 and created.json()["name"] == "2026-Q4"
+    pid = created.json()["id"]
+    bad = c.post(
+        "/evaluation-periods",
+        headers=h,
+        json={"kind": "quarterly", "start": "2026-11-01", "unit_codes": ["unit-a"]},
+    )
+    assert bad.status_code == 422 and "quarterly" in bad.json()["detail"]
+    detail = c.post(f"/evaluation-periods/{pid}/compute", headers=h).json()
+    [row] = detail["officers"]
+    assert row["nip"] == "198504122010031001" and row["survey_n"] == 8
+    assert row["suggestion_reason_en"].startswith("8 responses, score ")
+    early = c.post(f"/evaluation-periods/{pid}/finalize", headers=h)
+    assert early.status_code == 409 and "still need a decision" in early.json()["detail"]
+    override = c.post(
+        f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
+        headers=h,
+        json={"behaviour_level": "below"},
+    )
+    if row["suggested_level"] != "below":
+        assert override.status_code == 422 and "needs a reason" in override.json()["detail"]
+    decided = c.post(
+        f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
+        headers=h,
+        json={
+            "behaviour_level": "below",
+            "override_reason": "Sering terlambat.",
+            "results_level": "meets",
+        },
+    ).json()
+    assert decided["rating"] == "Kurang"
+    bad_csv = c.post(
+        f"/evaluation-periods/{pid}/results",
+        headers=h,
+        files={"file": ("r.csv", b"nip,results_level\n123,sesuai\n", "text/csv")},
+    )
+    assert bad_csv.status_code == 422 and bad_csv.json()["errors"][0]["column"] == "nip"
+    assert c.get(f"/evaluation-periods/{pid}/export.csv", headers=h).status_code == 409
+    final = c.post(f"/evaluation-periods/{pid}/finalize", headers=h)
+    assert final.status_code == 200 and final.json()["status"] == "finalized"
+    again = c.post(f"/evaluation-periods/{pid}/compute", headers=h)
+    assert again.status_code == 409 and "finalized" in again.json()["detail"]
+
+    period = c.get(f"/evaluation-periods/{pid}", headers=h).json()["officers"][0]
+    text = c.get(f"/evaluation-periods/{pid}/export.csv", headers=h).content.decode("utf-8-sig")
+    [exported] = list(csv.DictReader(io.StringIO(text)))
+    assert exported["nip"] == period["nip"] and exported["predikat"] == "Kurang"
+    assert float(exported["skor"]) == round(period["score"], 2)
+    assert exported["perilaku"] == "di bawah ekspektasi"
+    assert exported["alasan_perubahan"] == "Sering terlambat."
+    wb = load_workbook(
+        io.BytesIO(c.get(f"/evaluation-periods/{pid}/export.xlsx", headers=h).content)
+    )
+    rows = list(wb.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert list(rows[0]) == list(ev.EXPORT_COLUMNS)
+    assert rows[1][0] == period["nip"] and rows[1][-1] == "Kurang"
+    kinds = [e["kind"] for e in c.get(f"/evaluation-periods/{pid}/audit", headers=h).json()]
+    assert kinds == ["created", "computed", "overridden", "results_set", "finalized"]
+
+
+def test_officer_scores_for_any_range(api: Api) -> None:
+    r = api.client.get(
+        "/scores/officers?unit=unit-a&start=2026-11-01&end=2026-11-30", headers=api.h("viewer")
+    ).json()
+    assert [(o["officer_name"], o["n"], o["raw_mean"]) for o in r] == [("Yohanes Ndun", 8, 4.0)]
+    empty = api.client.get(
+        f"/scores/officers/{api.officers['a']}?start=2026-01-01&end=2026-01-31",
+        headers=api.h("viewer"),
+    ).json()
+    assert empty["n"] == 0 and empty["insufficient"] is True and empty["raw_mean"] is None
+    bad = api.client.get(
+        "/scores/officers?unit=unit-a&start=2026-12-01&end=2026-11-01", headers=api.h("viewer")
+    )
+    assert bad.status_code == 422
+
+
+def test_periods_list_is_scoped(api: Api) -> None:
+    api.period("a")
+    api.period("b")
+    names = {r: len(api.client.get("/evaluation-periods", headers=api.h(r)).json()) for r in ROLES}
+    assert names == {"admin": 2, "supervisor": 1, "unit_head": 1, "viewer": 1}
+    with Session(api.engine) as s:
+        assert len(s.exec(select(EvaluationPeriod)).all()) == 2
