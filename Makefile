@@ -34,6 +34,7 @@ test: lint test-sqlite test-postgres
 bench: $(STAMP)
 	$(BIN)/python bench/ikm_bench.py
 	$(BIN)/python bench/cases_bench.py
+	$(BIN)/python bench/evaluation_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

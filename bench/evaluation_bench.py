@@ -1,0 +1,239 @@
+"""Benchmark: computing one quarter's evaluation period, and its export.
+
+Loads 8,000 officers in 200 units, 2,000,000 survey responses over a year (70% naming an
+officer, from 200,000 citizens, some of whom answer often) and 200,000 cases; then times
+`compute_period` for one quarter over all units (a first compute, and a recompute that keeps
+decisions), and the export of the finalized period.
+
+    python bench/evaluation_bench.py [--responses N] [--engine sqlite|postgres|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from core import evaluations as ev
+from core.access import Actor
+from core.db import make_engine
+from core.migrate import upgrade
+from core.models import Level, Role
+
+TZ = ZoneInfo("Asia/Makassar")
+UNITS = 200
+OFFICERS = 8000
+CITIZENS = 200_000
+CASES = 200_000
+PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+START = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN = int(timedelta(days=365).total_seconds())
+
+
+def _t(moment: datetime, sqlite: bool) -> object:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment
+
+
+def _bulk(engine: Engine, table: str, cols: str, rows: list[tuple[object, ...]]) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            marks = ", ".join("?" * len(rows[0]))
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        else:
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in rows:
+                    copy.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def load(url: str, responses: int) -> float:
+    upgrade(url)
+    engine = make_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    rng = random.Random(3)
+    now = _t(datetime(2026, 12, 1, tzinfo=UTC), sqlite)
+    t0 = time.perf_counter()
+    _bulk(
+        engine,
+        "unit",
+        "id, code, name, active, created_at",
+        [(i, f"u{i}", f"Unit {i:03d}", True, now) for i in range(1, UNITS + 1)],
+    )
+    _bulk(
+        engine,
+        "officer",
+        "id, nip, name, position, unit_id, active, public_code, created_at",
+        [
+            (
+                i,
+                f"{198001010000000000 + i}",
+                f"Officer {i:05d}",
+                "",
+                1 + i % UNITS,
+                True,
+                f"c{i:07d}",
+                now,
+            )
+            for i in range(1, OFFICERS + 1)
+        ],
+    )
+    _bulk(
+        engine,
+        "citizen",
+        "id, telegram_user_id, language, created_at",
+        [(i, 10_000_000 + i, "id", now) for i in range(1, CITIZENS + 1)],
+    )
+    _bulk(
+        engine,
+        "app_user",
+        "id, username, password_hash, role, active, created_at",
+        [(1, "admin", "$argon2id$bench", "admin", True, now)],
+    )
+    rows = []
+    for _ in range(responses):
+        moment = START + timedelta(seconds=rng.randrange(SPAN))
+        officer = rng.randrange(1, OFFICERS + 1) if rng.random() < 0.7 else None
+        unit = 1 + officer % UNITS if officer else rng.randrange(1, UNITS + 1)
+        # A few "super fans" answer a lot: the anti-gaming rules have work to do.
+        citizen = rng.randrange(1, 200) if rng.random() < 0.05 else rng.randrange(1, CITIZENS + 1)
+        q = [rng.choice((2, 3, 3, 4, 4)) for _ in range(9)]
+        local_day = (moment + timedelta(hours=8)).date()
+        rows.append(
+            (
+                unit,
+                officer,
+                citizen,
+                *q,
+                "bench",
+                local_day.isoformat() if sqlite else local_day,
+                _t(moment, sqlite),
+            )
+        )
+    _bulk(
+        engine,
+        "survey_response",
+        "unit_id, officer_id, citizen_id, q1, q2, q3, q4, q5, q6, q7, q8, q9, channel, "
+        "local_date, created_at",
+        rows,
+    )
+    cases = []
+    for i in range(1, CASES + 1):
+        moment = START + timedelta(seconds=rng.randrange(SPAN))
+        officer = rng.randrange(1, OFFICERS + 1)
+        status = rng.choice(("closed", "closed", "resolved", "in_progress", "received"))
+        outcome = rng.choice(("substantiated", "partly", "unsubstantiated", None))
+        due = moment + timedelta(days=5) if status in ("in_progress", "received") else None
+        cases.append(
+            (
+                f"KPG-B-{i:07d}",
+                "biasa",
+                1 + officer % UNITS,
+                officer,
+                "tidak_patut",
+                "bench",
+                status,
+                "normal",
+                _t(moment, sqlite),
+                _t(moment, sqlite),
+                _t(moment, sqlite),
+                due and _t(due, sqlite),
+                outcome if status in ("closed", "resolved") else None,
+                0,
+                _t(moment, sqlite),
+            )
+        )
+    _bulk(
+        engine,
+        "cases",
+        "reference, privacy, unit_id, officer_id, category, description, status, priority, "
+        "received_at, verify_due_at, resolve_due_at, due_at, outcome, reopened_count, "
+        "updated_at",
+        cases,
+    )
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - t0
+
+
+def run(label: str, url: str, responses: int) -> None:
+    print(f"{label}: loaded in {load(url, responses):.0f} s")
+    engine = make_engine(url)
+    admin = Actor(1, "admin", Role.admin)
+    policy = ev.EvaluationPolicy()
+    with Session(engine) as s:
+        period = ev.create_period(
+            s, admin, "quarterly", date(2026, 7, 1), [f"u{i}" for i in range(1, UNITS + 1)]
+        )
+        s.commit()
+        t0 = time.perf_counter()
+        count = ev.compute_period(s, admin, period, policy, TZ)
+        s.commit()
+        first = time.perf_counter() - t0
+        rows = ev.evaluations(s, period)
+        for r in rows:
+            r.behaviour_level, r.results_level = r.suggested_level, Level.meets.value
+            s.add(r)
+        s.commit()
+        t0 = time.perf_counter()
+        ev.compute_period(s, admin, period, policy, TZ)
+        s.commit()
+        second = time.perf_counter() - t0
+        for r in ev.evaluations(s, period):
+            r.rating = ev.rating(Level.meets, Level(r.behaviour_level or "meets"))
+            s.add(r)
+        ev.finalize(s, admin, period)
+        s.commit()
+        t0 = time.perf_counter()
+        exported = ev.export_rows(s, period)
+        export = time.perf_counter() - t0
+        counted = sum(r.survey_n for r in rows)
+    print(
+        f"  compute one quarter: {count:,d} officers, {counted:,d} counted responses: "
+        f"{first:.2f} s; recompute keeping decisions {second:.2f} s; "
+        f"export {len(exported):,d} rows {export:.2f} s"
+    )
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--responses", type=int, default=2_000_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    print(
+        f"Evaluation benchmark: {OFFICERS:,d} officers, {UNITS} units, "
+        f"{args.responses:,d} survey responses, {CASES:,d} cases"
+    )
+    if args.engine in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run("sqlite", f"sqlite:///{tmp}/bench.db", args.responses)
+    if args.engine in ("postgres", "both"):
+        base = make_url(PG_BASE)
+        name = f"asnfb_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            run("postgresql", base.set(database=name).render_as_string(False), args.responses)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
