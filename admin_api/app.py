@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from admin_api import (
     routes_auth,
     routes_cases,
+    routes_digests,
     routes_evaluations,
     routes_masterdata,
     routes_scores,
@@ -39,4 +40,5 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(routes_scores.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_evaluations.router)
+    app.include_router(routes_digests.router)
     return app

@@ -153,6 +153,36 @@ def cases_autoclose() -> None:
     typer.echo(f"closed {count} case(s)")
 
 
+@cli.command("scheduler")
+def scheduler_cmd() -> None:
+    """Run the scheduled jobs (weekly digest, SLA reminders, auto-close) until stopped."""
+    import asyncio
+    import signal
+
+    from app.scheduler import run_forever
+
+    settings = _settings()
+    _logging()
+    engine = make_engine(settings.database_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_forever(engine, settings, stop)
+
+    asyncio.run(main())
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 @cli.command("serve")
 def serve_cmd(
     host: Annotated[str | None, typer.Option(help="listen address (default API_HOST)")] = None,
@@ -163,10 +193,7 @@ def serve_cmd(
     from core.migrate import is_at_head
 
     settings = _settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _logging()
     engine = make_engine(settings.database_url)
     if not is_at_head(engine):
         raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")

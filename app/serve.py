@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from admin_api import create_app
+from app.scheduler import start_scheduler
 from bot import build_application, set_bot_commands
 from bot.attachments import sweep_forever
 from bot.dispatcher import Dispatcher
@@ -49,6 +50,7 @@ async def serve(
     stop: asyncio.Event | None = None,
     poll_interval: float = 0.0,
     outbox_idle: float = 1.0,
+    run_scheduler: bool = True,
 ) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's handlers) or until `stop` is set."""
     api = create_app(settings, engine)
@@ -72,9 +74,12 @@ async def serve(
         )  # fmt: skip
     else:
         log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
+    scheduler = await start_scheduler(engine, settings) if run_scheduler else None
     try:
         await server.serve()
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         if watcher is not None:
             watcher.cancel()
         outbox_stop.set()

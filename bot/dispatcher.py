@@ -176,7 +176,15 @@ class Dispatcher:
             )
         self._last_send = self.monotonic()
         try:
-            result = await self.bot.send_message(msg.chat_id, rendered.text, reply_markup=markup)
+            if msg.photo:
+                caption = rendered.text[:1024]
+                result = await self.bot.send_photo(
+                    msg.chat_id, photo=msg.photo, caption=caption, reply_markup=markup
+                )
+            else:
+                result = await self.bot.send_message(
+                    msg.chat_id, rendered.text, reply_markup=markup
+                )
         except RetryAfter as exc:
             with warnings.catch_warnings():  # int today, timedelta in a later PTB: both work
                 warnings.simplefilter("ignore")

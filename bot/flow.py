@@ -32,9 +32,16 @@ from bot.conversation import (
     with_hint,
 )
 from bot.i18n import LANGUAGES, t
-from core.citizens import erase_citizen, get_or_create_citizen, give_consent, set_language
+from core.citizens import (
+    erase_citizen,
+    get_citizen,
+    get_or_create_citizen,
+    give_consent,
+    set_language,
+)
 from core.conversations import claim_update, load_state, save_state
 from core.deeplinks import Preselection, resolve_payload
+from core.links import LinkRefused, redeem_link_code
 from core.models import Language
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -46,6 +53,8 @@ __all__ = ["FlowConfig", "Inbound", "Outcome", "Screen", "handle"]
 def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     if not claim_update(session, ev.update_id):
         return Outcome(duplicate=True)
+    if ev.kind == "command" and ev.command == "link":
+        return _link(session, ev)
     citizen = get_or_create_citizen(session, ev.user_id)
     ctx = Ctx(session=session, cfg=cfg, citizen=citizen, st=load_state(session, ev.chat_id))
     if ctx.citizen.consent_at is None and ctx.st.step not in ONBOARDING_STEPS:
@@ -54,6 +63,20 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     if not ctx.erased:
         save_state(session, ctx.st)
     return out
+
+
+def _link(session: Session, ev: Inbound) -> Outcome:
+    """`/link CODE`: a unit head connects this chat to their staff account (for digests)."""
+    known = get_citizen(session, ev.user_id)
+    lang = known.language if known else "id"
+    code = ev.args.strip()
+    if not code:
+        return Outcome(screens=[Screen(t(lang, "link.usage"))])
+    try:
+        user = redeem_link_code(session, code[:40], ev.chat_id, language=lang)
+    except LinkRefused as exc:
+        return Outcome(screens=[Screen(t(lang, f"link.{exc.reason}"))])
+    return Outcome(screens=[Screen(t(lang, "link.ok", username=user.username))])
 
 
 def _dispatch(ctx: Ctx, ev: Inbound) -> Outcome:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     behaviour_above_score: float = Field(default=3.5, ge=1, le=4)
     behaviour_below_score: float = Field(default=2.5, ge=1, le=4)
     behaviour_below_substantiated: int = Field(default=2, ge=1, le=100)
+    digest_cron: str = "0 7 * * mon"
+    reminder_cron: str = "0 8 * * *"
+    autoclose_cron: str = "30 8 * * *"
     attachments_dir: str = "data/attachments"
     attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
 
@@ -78,6 +81,17 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("use the root URL of a Bot API server, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("digest_cron", "reminder_cron", "autoclose_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"use a crontab line like '0 7 * * mon' ({exc})") from None
         return value
 
     @field_validator("telegram_bot_token")

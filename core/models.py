@@ -7,7 +7,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, SmallInteger, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    Text,
+)
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -84,6 +93,7 @@ class AppUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     active: bool = True
     telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    language: str = Field(default=Language.id.value, max_length=5)  # of digests and reminders
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -311,6 +321,7 @@ class OutboundMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     case_event_id: int | None = Field(default=None, foreign_key="case_event.id")
     telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    photo: bytes | None = Field(default=None, sa_type=LargeBinary)  # a PNG sent with the text
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
@@ -400,4 +411,60 @@ class EvaluationEvent(SQLModel, table=True):
     actor_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     kind: str = Field(max_length=30)
     detail: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# Linking Telegram chats, digests and reminders ---------------------------------------------
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a staff account to a Telegram chat (`/link CODE`)."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)  # sha256: the code itself is not kept
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestRun(SQLModel, table=True):
+    """A claim on one unit's digest for one ISO week: the unique key makes it exactly once."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (Index("ix_digest_run_unit_id_week", "unit_id", "week", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    week: str = Field(max_length=10)  # e.g. 2026-W47
+    status: str = Field(default="running", max_length=10)  # running, done
+    claimed_by: str = Field(max_length=64)
+    claimed_at: datetime
+    finished_at: datetime | None = None
+
+
+class DigestRecipient(SQLModel, table=True):
+    """Who got a run's digest: written with the outbox rows, so a resumed run skips them."""
+
+    __tablename__ = "digest_recipient"
+
+    run_id: int = Field(
+        sa_column=Column(ForeignKey("digest_run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id"), primary_key=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderRun(SQLModel, table=True):
+    """One SLA reminder per user and local day."""
+
+    __tablename__ = "reminder_run"
+    __table_args__ = (Index("ix_reminder_run_user_id_day", "user_id", "day", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    day: date
     created_at: datetime = Field(default_factory=utcnow)

@@ -230,6 +230,8 @@ def test_every_route_needs_a_token(world: World) -> None:
             attachment_id=1,
             period_id=1,
             evaluation_id=1,
+            user_id=1,
+            week="2026-W47",
         )
         for method in ops:
             r = world.client.request(method.upper(), concrete)

@@ -33,7 +33,7 @@ def _keys_used_in_code() -> set[str]:
     keys: set[str] = set()
     prefixes = (
         "lang|consent|menu|privacy|help|cancel|hint|deeplink|nav|svy|profile|element|error"
-        "|notify|outcome|cmp|case"
+        "|notify|outcome|cmp|case|link"
     )
     pattern = re.compile(rf"""["']((?:{prefixes})\.[a-z0-9_.]+)["']""")
     for path in BOT_DIR.glob("*.py"):
@@ -49,6 +49,7 @@ def _keys_used_in_code() -> set[str]:
     keys |= {f"privacy.level.{p.value}" for p in Privacy}
     keys |= {f"status.{s.value}" for s in CaseStatus}
     keys |= {f"event.{kind}" for kind in PUBLIC_EVENT_KINDS}
+    keys |= {f"link.{r}" for r in ("unknown", "expired", "used", "inactive", "taken")}
     return keys
 
 

@@ -24,3 +24,25 @@ def test_upgrade_empty_database_and_no_pending_diff(fresh_db_url: str) -> None:
     assert diff == []
     upgrade(fresh_db_url)  # running it again is harmless
     engine.dispose()
+
+
+def test_upgrade_keeps_existing_rows(fresh_db_url: str) -> None:
+    """A database with users at revision 0003 upgrades to head (new NOT NULL columns)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    upgrade(fresh_db_url, "0003")
+    engine = make_engine(fresh_db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO app_user (username, password_hash, role, active, created_at) "
+                "VALUES ('old', '$argon2id$x', 'admin', true, :now)"
+            ),
+            {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    upgrade(fresh_db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT language FROM app_user")).scalar_one() == "id"
+    engine.dispose()
