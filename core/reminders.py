@@ -47,7 +47,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, now: datetime | None = None) 
                 .where(
                     *visible_cases_clause(actor),
                     col(Case.status).in_([s.value for s in OPEN_STATUSES]),
-                    col(Case.due_at) < horizon,
+                    col(Case.due_at) <= horizon,
                 )
                 .order_by(col(Case.due_at), col(Case.id))
             )

@@ -69,7 +69,7 @@ class FakeTelegram(BaseRequest):
             if isinstance(value, str) and value[:1] in "{[":
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(value)
-        if api_method == "sendMessage" and self.failures:
+        if api_method in ("sendMessage", "sendPhoto") and self.failures:
             kind, value = self.failures.pop(0)
             if kind == "net":
                 raise NetworkError("connection reset by peer")
@@ -88,7 +88,7 @@ class FakeTelegram(BaseRequest):
                 body["parameters"] = {"retry_after": value}
             return code, json.dumps(body).encode()
         self.calls.append((api_method, params))
-        if api_method == "sendMessage" and self.timer is not None:
+        if api_method in ("sendMessage", "sendPhoto") and self.timer is not None:
             self.send_times.append(self.timer())
         result = self.answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -106,6 +106,21 @@ class FakeTelegram(BaseRequest):
             msg = ChatMessage(next(self._ids), params["text"], _buttons(params))
             self.chats.setdefault(chat_id, {})[msg.message_id] = msg
             return self._message_json(chat_id, msg)
+        if method == "sendPhoto":
+            chat_id = int(params["chat_id"])
+            msg = ChatMessage(next(self._ids), "[photo] " + params.get("caption", ""))
+            self.chats.setdefault(chat_id, {})[msg.message_id] = msg
+            return {
+                **self._message_json(chat_id, msg),
+                "photo": [
+                    {
+                        "file_id": f"p{msg.message_id}",
+                        "file_unique_id": "u",
+                        "width": 800,
+                        "height": 400,
+                    }
+                ],
+            }
         if method == "editMessageText":
             chat_id = int(params["chat_id"])
             msg = self.chats.setdefault(chat_id, {}).get(int(params["message_id"]))

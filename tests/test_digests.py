@@ -1,0 +1,330 @@
+"""Weekly digests, SLA reminders, link codes and the schedule: content, exactly-once,
+catch-up, and delivery (photos included) through the outbox."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from telegram import Bot
+
+from app.scheduler import build_scheduler, catch_up, due_digest_week, run_digests
+from bot.dispatcher import Dispatcher
+from core import cases as svc
+from core.access import Actor
+from core.citizens import get_or_create_citizen
+from core.config import Settings
+from core.digests import (
+    CHART_SIZE,
+    IsoWeek,
+    build_digest,
+    render_chart,
+    render_digest,
+    send_all_digests,
+    send_unit_digest,
+)
+from core.links import LinkRefused, create_link_code, redeem_link_code
+from core.models import (
+    AppUser,
+    Case,
+    CaseOutcome,
+    DigestRun,
+    OutboundMessage,
+    Privacy,
+    Role,
+    Unit,
+)
+from core.reminders import send_reminders
+from core.sla import SlaPolicy
+from tests.botkit import FakeTelegram
+from tests.factories import add_response, make_officer, make_unit, make_user
+
+WITA = ZoneInfo("Asia/Makassar")
+W46 = IsoWeek(2026, 46)  # Monday 9 - Sunday 15 November 2026
+POLICY = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
+REPORTER = 424_242
+
+
+def wita(day: int, hour: int = 10, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=WITA).astimezone(UTC)
+
+
+class World:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with Session(engine, expire_on_commit=False) as s:
+            self.unit = make_unit(s, "dukcapil", "Dinas Dukcapil", service_population=100)
+            self.officer = make_officer(s, self.unit, "Yohanes Ndun")
+            admin = make_user(s, "admin", Role.admin)
+            self.admin = Actor(admin.id or 0, "admin", Role.admin)
+            self.heads = []
+            for name, chat, lang in (("head-id", 901, "id"), ("head-en", 902, "en")):
+                head = make_user(s, name, Role.unit_head, [self.unit])
+                head.telegram_chat_id, head.language = chat, lang
+                self.heads.append(head)
+            spv = make_user(s, "spv", Role.supervisor, [self.unit])
+            spv.telegram_chat_id = 903
+            s.commit()
+
+    def fixture_week(self) -> dict[str, str]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            citizen = get_or_create_citizen(s, REPORTER)
+
+            def file(at: datetime, privacy: Privacy = Privacy.biasa) -> Case:
+                return svc.file_complaint(
+                    s,
+                    POLICY,
+                    citizen,
+                    svc.ComplaintDraft(
+                        unit_id=self.unit.id or 0,
+                        officer_id=self.officer.id,
+                        category="pungli",
+                        description="Petugas meminta uang tambahan di loket.",
+                        privacy=privacy,
+                    ),
+                    at,
+                )
+
+            a = file(wita(9), Privacy.anonim)
+            svc.verify(s, POLICY, self.admin, a, wita(9, 11))
+            svc.assign(s, self.admin, a, assignee_id=self.admin.user_id, now=wita(9, 12))
+            svc.resolve(s, self.admin, a, CaseOutcome.substantiated, "Ditegur.", wita(11))
+            b = file(wita(10))
+            c = file(wita(2))
+            for answers, at in (
+                ([4] * 9, wita(10)),
+                ([3, 3, 1, 3, 3, 3, 3, 3, 3], wita(12)),
+                ([2] * 9, wita(4)),
+                ([3] * 9, wita(15, month=10)),
+            ):
+                add_response(s, self.unit, answers, at)
+            s.commit()
+            return {"a": a.reference, "b": b.reference, "c": c.reference}
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    return World(engine)
+
+
+def test_digest_content_computed_by_hand(world: World) -> None:
+    refs = world.fixture_week()
+    with Session(world.engine) as s:
+        unit = s.get(Unit, world.unit.id)
+        assert unit is not None
+        data = build_digest(s, unit, W46, WITA, 1000)
+    assert (data.new, data.open, data.overdue, data.resolved) == (2, 2, 2, 1)
+    assert data.oldest_overdue == [refs["c"], refs["b"]]
+    assert data.this_week is not None and str(data.this_week.ikm) == "84.72"
+    assert data.this_week.grade == "B" and data.this_week.minimum == 80
+    assert data.last_week is not None and str(data.last_week.ikm) == "50.00"
+    assert data.quarter is not None and str(data.quarter.ikm) == "73.61"
+    assert [name for name, _ in data.lowest_elements] == ["Waktu Penyelesaian", "Persyaratan"]
+    assert data.officers_substantiated == [("Yohanes Ndun", 1)]
+    assert len(data.trend) == 12 and data.trend[-1][0] == "2026-W46"
+
+    text_id = render_digest(data, "id")
+    assert "📊 Ringkasan mingguan Dinas Dukcapil, 2026-W46" in text_id
+    assert "Periode 09-11-2026 s.d. 15-11-2026" in text_id
+    assert "Pengaduan: 2 baru, 2 terbuka, 2 terlambat, 1 selesai" in text_id
+    assert f"Terlambat paling lama: {refs['c']}, {refs['b']}" in text_id
+    assert "IKM minggu ini: 84,72 (B), 2 responden dari minimal 80" in text_id
+    assert "IKM minggu lalu: 50,00 (D)" in text_id
+    assert "Unsur terendah kuartal ini: Waktu Penyelesaian (2,50), Persyaratan (3,00)" in text_id
+    assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (1)" in text_id
+    text_en = render_digest(data, "en")
+    assert "Complaints: 2 new, 2 open, 2 overdue, 1 resolved" in text_en
+    assert "IKM this quarter: 73.61 (C), 4 respondents of at least 80" in text_en
+    for text in (text_id, text_en):
+        assert str(REPORTER) not in text and world.officer.nip not in text
+    png = render_chart(data, "id")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == CHART_SIZE
+
+
+def test_nothing_to_report_is_one_line(world: World) -> None:
+    with Session(world.engine) as s:
+        unit = s.get(Unit, world.unit.id)
+        assert unit is not None
+        data = build_digest(s, unit, W46, WITA, 1000)
+    assert data.nothing_new
+    assert render_digest(data, "en") == (
+        "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week."
+    )
+
+
+def _messages(engine: Engine) -> dict[int, int]:
+    """Outbox messages per staff chat (the reporter's case notifications left out)."""
+    with Session(engine) as s:
+        rows = s.exec(
+            select(OutboundMessage.chat_id, func.count())
+            .where(OutboundMessage.chat_id != REPORTER)
+            .group_by(OutboundMessage.chat_id)
+        ).all()
+        return {int(chat): int(n) for chat, n in rows}
+
+
+def test_two_schedulers_firing_together_send_once(world: World) -> None:
+    world.fixture_week()
+    now = wita(16, 7)
+    results = []
+
+    def fire(name: str) -> None:
+        results.append(send_all_digests(world.engine, W46, WITA, 1000, name, now=now))
+
+    threads = [threading.Thread(target=fire, args=(f"worker-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _messages(world.engine) == {901: 2, 902: 2}  # chart + text, once per head
+    assert sorted(r.units for r in results) == [0, 1]
+    again = send_all_digests(world.engine, W46, WITA, 1000, "late-manual", now=now)
+    assert (again.units, again.messages) == (0, 0)
+    with Session(world.engine) as s:
+        photo = s.exec(select(OutboundMessage).where(OutboundMessage.photo != None)).first()  # noqa: E711
+        assert photo is not None and photo.photo is not None and photo.photo[:4] == b"\x89PNG"
+
+
+def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> None:
+    world.fixture_week()
+    now = wita(16, 7)
+    served: list[str] = []
+
+    def crash_on_second(head: AppUser) -> None:
+        served.append(head.username)
+        if len(served) == 2:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        send_unit_digest(
+            world.engine,
+            world.unit.id or 0,
+            W46,
+            WITA,
+            1000,
+            "w1",
+            now,
+            on_recipient=crash_on_second,
+        )
+    assert _messages(world.engine) == {901: 2}
+    # Another worker right away finds a live claim and leaves it alone...
+    assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", now) is None
+    # ...and after 30 minutes takes the stale claim over and serves only who is left.
+    later = now + timedelta(minutes=31)
+    assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", later) == 2
+    assert _messages(world.engine) == {901: 2, 902: 2}
+    with Session(world.engine) as s:
+        run = s.exec(select(DigestRun)).one()
+        assert (run.status, run.claimed_by) == ("done", "w2")
+
+
+def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Settings) -> None:
+    world.fixture_week()
+    tuesday = wita(17, 9)  # the scheduler was down on Monday 16 at 07:00
+    assert due_digest_week(settings, tuesday) == W46
+    assert due_digest_week(settings, wita(16, 6)) == W46.previous()  # before 07:00 Monday
+    report = catch_up(world.engine, settings, tuesday)
+    assert report is not None and report.units == 1
+    assert catch_up(world.engine, settings, tuesday + timedelta(hours=1)).units == 0  # type: ignore[union-attr]
+    assert run_digests(world.engine, settings, wita(16, 7)).units == 0  # the scheduled run too
+    assert _messages(world.engine) == {901: 2, 902: 2}
+
+
+def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings) -> None:
+    scheduler = build_scheduler(world.engine, settings)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"weekly-digest", "sla-reminders", "autoclose"}
+    friday = datetime(2026, 11, 13, 15, 0, tzinfo=WITA)
+    digest = jobs["weekly-digest"].trigger.get_next_fire_time(None, friday)
+    assert digest == datetime(2026, 11, 16, 7, 0, tzinfo=WITA)
+    assert digest.astimezone(UTC) == datetime(2026, 11, 15, 23, 0, tzinfo=UTC)
+    reminders = jobs["sla-reminders"].trigger.get_next_fire_time(None, friday)
+    assert reminders == datetime(2026, 11, 14, 8, 0, tzinfo=WITA)
+
+
+def test_link_codes(world: World) -> None:
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    with Session(world.engine) as s:
+        head = s.exec(select(AppUser).where(AppUser.username == "head-id")).one()
+        other = s.exec(select(AppUser).where(AppUser.username == "spv")).one()
+        code, expires = create_link_code(s, world.admin, head.id or 0, now)
+        assert expires - now == timedelta(hours=24) and len(code) == 9
+        with pytest.raises(LinkRefused) as unknown:
+            redeem_link_code(s, "ZZZZ-ZZZZ", 555, now=now)
+        assert unknown.value.reason == "unknown"
+        with pytest.raises(LinkRefused) as expired:
+            redeem_link_code(s, code, 555, now=now + timedelta(hours=25))
+        assert expired.value.reason == "expired"
+        with pytest.raises(LinkRefused) as taken:  # this chat belongs to another account
+            redeem_link_code(s, code, int(other.telegram_chat_id or 0), now=now)
+        assert taken.value.reason == "taken"
+        user = redeem_link_code(s, code.lower().replace("-", " "), 555, "en", now=now)
+        assert (user.username, user.telegram_chat_id, user.language) == ("head-id", 555, "en")
+        with pytest.raises(LinkRefused) as used:
+            redeem_link_code(s, code, 556, now=now)
+        assert used.value.reason == "used"
+
+
+def test_reminders_once_a_day_for_what_is_due(world: World) -> None:
+    refs = world.fixture_week()
+    with Session(world.engine, expire_on_commit=False) as s:
+        secret = svc.file_complaint(
+            s,
+            POLICY,
+            get_or_create_citizen(s, 1),
+            svc.ComplaintDraft(
+                unit_id=world.unit.id or 0,
+                category="lainnya",
+                privacy=Privacy.rahasia,
+                description="Laporan rahasia tentang penyalahgunaan wewenang.",
+            ),
+            wita(12),
+        )
+        s.commit()
+    sla = POLICY.sla
+    monday = wita(16, 8)
+    assert send_reminders(world.engine, sla, monday) == 3  # two heads and the supervisor
+    assert send_reminders(world.engine, sla, monday + timedelta(hours=2)) == 0
+    with Session(world.engine) as s:
+        texts = {
+            m.chat_id: json.loads(m.params)["text"]
+            for m in s.exec(select(OutboundMessage).where(OutboundMessage.template == "plain"))
+        }
+    assert refs["b"] in texts[901] and refs["c"] in texts[901] and refs["a"] not in texts[901]
+    assert "terlambat sejak" in texts[901] and "overdue since" in texts[902]
+    assert secret.reference not in texts[901]  # rahasia: unit heads never see it
+    assert secret.reference in texts[903]  # the unit's supervisor does
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[tuple[FakeTelegram, Bot]]:
+    fake = FakeTelegram()
+    b = Bot("123456:TEST-TOKEN", request=fake, get_updates_request=fake)
+    await b.initialize()
+    yield fake, b
+    await b.shutdown()
+
+
+async def test_the_dispatcher_delivers_the_digest_with_its_chart(
+    world: World, bot: tuple[FakeTelegram, Bot]
+) -> None:
+    fake, b = bot
+    world.fixture_week()
+    send_all_digests(world.engine, W46, WITA, 1000, "w", now=wita(16, 7))
+    dispatcher = Dispatcher(world.engine, b)
+    while await dispatcher.run_once():
+        pass
+    photos = [p for m, p in fake.calls if m == "sendPhoto"]
+    assert [int(p["chat_id"]) for p in photos] == [901, 902]
+    assert photos[0]["caption"] == "📊 Ringkasan mingguan Dinas Dukcapil, 2026-W46"
+    texts = [p["text"] for p in fake.sent_to(902, "sendMessage")]
+    assert texts and texts[0].startswith("📊 Weekly digest for Dinas Dukcapil, 2026-W46")

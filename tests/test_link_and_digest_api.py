@@ -1,0 +1,103 @@
+"""Linking a unit head's Telegram chat (API code -> bot /link), and the admin's digest
+preview, chart and send-now routes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from admin_api import create_app
+from bot import build_application
+from core.config import Settings
+from core.models import AppUser, OutboundMessage, Role
+from tests.botkit import FakeTelegram, ScriptedCitizen
+from tests.factories import PASSWORD, add_response, local, make_unit, make_user
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with Session(engine) as s:
+        unit = make_unit(s, "dukcapil", "Dinas Dukcapil")
+        make_user(s, "admin", Role.admin)
+        make_user(s, "kadis", Role.unit_head, [unit])
+        add_response(s, unit, [3] * 9, local(date(2026, 11, 10)))
+        s.commit()
+    with TestClient(create_app(settings, engine)) as c:
+        yield c
+
+
+def _h(client: TestClient, user: str) -> dict[str, str]:
+    r = client.post("/auth/token", data={"username": user, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture
+async def bot(settings: Settings, engine: Engine) -> AsyncIterator[ScriptedCitizen]:
+    tg = FakeTelegram()
+    app = build_application(settings, engine, request=tg)
+    await app.initialize()
+    yield ScriptedCitizen(app, tg, 7777)
+    await app.shutdown()
+
+
+async def test_unit_head_links_telegram_with_a_one_time_code(
+    client: TestClient, bot: ScriptedCitizen, engine: Engine
+) -> None:
+    admin = _h(client, "admin")
+    users = {u["username"]: u for u in client.get("/users", headers=admin).json()}
+    assert users["kadis"]["telegram_linked"] is False
+    assert client.get("/users", headers=_h(client, "kadis")).status_code == 403
+    r = client.post(f"/users/{users['kadis']['id']}/link-codes", headers=admin)
+    assert r.status_code == 201
+    code = r.json()["code"]
+    assert r.json()["instruction"] == f"/link {code}"
+    assert (
+        client.post(
+            f"/users/{users['kadis']['id']}/link-codes", headers=_h(client, "kadis")
+        ).status_code
+        == 403
+    )
+
+    await bot.say("/link")
+    assert "Kirim kode penghubung" in bot.screen().text
+    await bot.say("/link ABCD-EFGH")
+    assert "tidak dikenal" in bot.screen().text
+    await bot.say(f"/link {code}")
+    assert "Akun kadis terhubung" in bot.screen().text
+    await bot.say(f"/link {code}")
+    assert "sudah dipakai" in bot.screen().text
+    with Session(engine) as s:
+        kadis = s.exec(select(AppUser).where(AppUser.username == "kadis")).one()
+        assert kadis.telegram_chat_id == 7777
+    assert client.get("/users", headers=admin).json()[1]["telegram_linked"] is True
+
+
+def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -> None:
+    admin = _h(client, "admin")
+    with Session(engine) as s:
+        kadis = s.exec(select(AppUser).where(AppUser.username == "kadis")).one()
+        kadis.telegram_chat_id = 4242
+        s.add(kadis)
+        s.commit()
+    preview = client.get("/digests/dukcapil/2026-W46?lang=en", headers=admin)
+    assert preview.status_code == 200
+    assert "IKM this week: 75.00 (C), 1 respondents" in preview.json()["text"]
+    chart = client.get("/digests/dukcapil/2026-W46/chart.png", headers=admin)
+    assert Image.open(io.BytesIO(chart.content)).size == (800, 400)
+    assert client.get("/digests/dukcapil/2026-W46", headers=_h(client, "kadis")).status_code == 403
+    assert client.get("/digests/dukcapil/46", headers=admin).status_code == 422
+    sent = client.post("/digests/dukcapil/2026-W46/send", headers=admin)
+    assert sent.status_code == 200 and sent.json() == {"queued_messages": 2}
+    again = client.post("/digests/dukcapil/2026-W46/send", headers=admin)
+    assert again.status_code == 409
+    with Session(engine) as s:
+        assert (
+            len(s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == 4242)).all()) == 2
+        )
