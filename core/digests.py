@@ -33,7 +33,7 @@ from core.models import (
     Unit,
     UserUnit,
 )
-from core.scores import Period, Score, unit_score_detail
+from core.scores import Period, Score, unit_ikm
 from core.skm import ELEMENTS, minimum_sample
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def build_digest(
     population = unit.service_population or default_population
 
     def ikm(start: date, end: date) -> Score:
-        return unit_score_detail(session, unit, Period(start, end), tz, population).unit.score
+        return unit_ikm(session, unit.id or 0, Period(start, end), tz)
 
     this = ikm(week.monday(), week.sunday())
     data.this_week = _figure(this, population)
@@ -255,7 +255,7 @@ def render_chart(data: DigestData, lang: str) -> bytes:
     ax.set_title(ct(lang, "digest.chart_title", unit=data.unit_name)[:80])
     ax.set_ylabel("IKM")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.1)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()

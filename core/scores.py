@@ -129,6 +129,19 @@ def unit_ikm_sums(
     return {row[0]: _score(row[1:]) for row in session.exec(stmt).all()}
 
 
+def unit_ikm(session: Session, unit_id: int, period: Period, tz: ZoneInfo) -> Score:
+    """One unit's n and element sums over a period: one index-only aggregate."""
+    lo, hi = local_day_bounds_utc(period.start, period.end, tz)
+    row = session.exec(
+        select(*_aggregate_columns()).where(
+            SurveyResponse.unit_id == unit_id,
+            SurveyResponse.created_at >= lo,
+            SurveyResponse.created_at < hi,
+        )
+    ).one()
+    return _score(row)
+
+
 def unit_scores(
     session: Session,
     period: Period,
