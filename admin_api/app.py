@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 
 from admin_api import (
@@ -14,8 +15,9 @@ from admin_api import (
     routes_scores,
 )
 from admin_api.problems import install_problem_handlers
-from admin_api.schemas import HealthOut
+from admin_api.schemas import HealthOut, ReadyOut
 from core.config import Settings
+from core.health import readiness
 
 
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
@@ -33,7 +35,17 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])
     def healthz() -> HealthOut:
+        """Liveness: the process answers."""
         return HealthOut(status="ok")
+
+    @app.get(
+        "/readyz", response_model=ReadyOut, tags=["health"], responses={503: {"model": ReadyOut}}
+    )
+    def readyz() -> JSONResponse:
+        """Readiness: database reachable, schema at head, outbox backlog."""
+        state = readiness(engine)
+        body = ReadyOut(**state.__dict__).model_dump(mode="json")
+        return JSONResponse(body, status_code=200 if state.ready else 503)
 
     app.include_router(routes_auth.router)
     app.include_router(routes_masterdata.router)

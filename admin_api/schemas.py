@@ -109,3 +109,11 @@ class UnitScoreDetailOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    database: bool
+    migrations_at_head: bool
+    outbox_pending: int | None
+    outbox_oldest_pending_seconds: float | None

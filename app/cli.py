@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -162,7 +161,7 @@ def scheduler_cmd() -> None:
     from app.scheduler import run_forever
 
     settings = _settings()
-    _logging()
+    _logging(settings)
     engine = make_engine(settings.database_url)
 
     async def main() -> None:
@@ -175,12 +174,10 @@ def scheduler_cmd() -> None:
     asyncio.run(main())
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def _logging(settings: Settings) -> None:
+    from app.logs import setup_logging
+
+    setup_logging(settings.log_format)
 
 
 @cli.command("serve")
@@ -193,7 +190,7 @@ def serve_cmd(
     from core.migrate import is_at_head
 
     settings = _settings()
-    _logging()
+    _logging(settings)
     engine = make_engine(settings.database_url)
     if not is_at_head(engine):
         raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")

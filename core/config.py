@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/asn-feedback.db"
     timezone: str = "Asia/Makassar"
 
+    log_format: Literal["text", "json"] = "text"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     jwt_secret: str = ""
