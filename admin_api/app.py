@@ -12,6 +12,7 @@ from admin_api import (
     routes_digests,
     routes_evaluations,
     routes_masterdata,
+    routes_qr,
     routes_scores,
 )
 from admin_api.problems import install_problem_handlers
@@ -53,4 +54,5 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(routes_cases.router)
     app.include_router(routes_evaluations.router)
     app.include_router(routes_digests.router)
+    app.include_router(routes_qr.router)
     return app

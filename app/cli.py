@@ -152,6 +152,44 @@ def cases_autoclose() -> None:
     typer.echo(f"closed {count} case(s)")
 
 
+@cli.command("qr")
+def qr_cmd(
+    unit: Annotated[str, typer.Option(help="unit code")],
+    service: Annotated[int | None, typer.Option(help="service id")] = None,
+    officer: Annotated[str | None, typer.Option(help="officer public code")] = None,
+    format: Annotated[
+        str, typer.Option(help="png, svg or pdf (the unit's printable sheet)")
+    ] = "png",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+) -> None:
+    """Write the QR code of a deep link into the bot (or a unit's A4 sheet of cards)."""
+    from core.masterdata import get_unit_by_code
+    from core.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+
+    if format not in ("png", "svg", "pdf"):
+        raise _fail("--format must be png, svg or pdf", 2)
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            found = get_unit_by_code(session, unit)
+            if format == "pdf":
+                data = unit_sheet_pdf(unit_cards(session, found), settings.public_bot_username)
+                link = f"{len(unit_cards(session, found))} cards"
+            else:
+                link = deep_link(
+                    settings.public_bot_username, payload_for(session, found, service, officer)
+                )
+                data = qr_svg(link) if format == "svg" else qr_png(link)
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    target = output or Path(
+        f"qr-{unit}{f'-s{service}' if service else ''}{f'-o{officer}' if officer else ''}.{format}"
+    )
+    target.write_bytes(data)
+    typer.echo(f"{target}: {link}")
+
+
 @cli.command("scheduler")
 def scheduler_cmd() -> None:
     """Run the scheduled jobs (weekly digest, SLA reminders, auto-close) until stopped."""

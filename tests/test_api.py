@@ -211,6 +211,7 @@ def test_every_route_for_every_role_in_and_out_of_scope(world: World, role: str)
 def test_every_route_needs_a_token(world: World) -> None:
     open_paths = {
         "/healthz",
+        "/readyz",
         "/auth/token",
         "/docs",
         "/docs/oauth2-redirect",

@@ -1,0 +1,56 @@
+"""QR codes of deep links into the bot, and the printable sheet of a unit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from core.masterdata import get_unit_by_code
+from core.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+
+router = APIRouter(tags=["qr"])
+
+
+@router.get(
+    "/qr/{code}",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def qr_code(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: str,
+    service: int | None = None,
+    officer: Annotated[str | None, Query(max_length=16, description="officer public code")] = None,
+    format: Literal["png", "svg"] = "png",
+) -> Response:
+    """The QR code that opens the bot with the unit, a service or an officer pre-selected."""
+    unit = get_unit_by_code(session, code)
+    actor.require_unit(unit.id or 0)
+    link = deep_link(settings.public_bot_username, payload_for(session, unit, service, officer))
+    if format == "svg":
+        return Response(qr_svg(link), media_type="image/svg+xml", headers={"X-Deep-Link": link})
+    return Response(qr_png(link), media_type="image/png", headers={"X-Deep-Link": link})
+
+
+@router.get(
+    "/qr/{code}/sheet.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def qr_sheet(
+    actor: CurrentActor, session: SessionDep, settings: SettingsDep, code: str
+) -> Response:
+    """A4 cards to print: the counter, every active service, every active officer."""
+    unit = get_unit_by_code(session, code)
+    actor.require_unit(unit.id or 0)
+    pdf = unit_sheet_pdf(unit_cards(session, unit), settings.public_bot_username)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="qr-{unit.code}.pdf"'},
+    )

@@ -1,0 +1,108 @@
+"""QR codes decode to the expected deep link; the printable sheet has one card per item."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from admin_api import create_app
+from app.cli import cli
+from core.config import Settings, load_settings
+from core.deeplinks import resolve_payload
+from core.models import Role
+from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
+
+
+def decode(png: bytes) -> str:
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return str(result.text)
+
+
+@pytest.fixture
+def world(engine: Engine, settings: Settings) -> Iterator[tuple[TestClient, dict[str, object]]]:
+    cfg = load_settings(
+        database_url=settings.database_url,
+        environment="test",
+        public_bot_username="kupang_lapor_bot",
+        _env_file=None,
+    )
+    with Session(engine, expire_on_commit=False) as s:
+        unit = make_unit(s, "dukcapil", "Dinas Kependudukan dan Pencatatan Sipil")
+        other = make_unit(s, "dinkes", "Dinas Kesehatan")
+        ktp = make_service(s, unit, "KTP-el")
+        make_service(s, unit, "Akta Kelahiran")
+        yoh = make_officer(s, unit, "Yohanes Ndun", public_code="yoh12345")
+        make_officer(s, unit, "Maria Bria", public_code="old12345", active=False)
+        make_user(s, "spv", Role.supervisor, [unit])
+        s.commit()
+        ids = {"ktp": ktp.id, "yoh": yoh.public_code, "nip": yoh.nip, "other": other.code}
+    with TestClient(create_app(cfg, engine)) as client:
+        token = client.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        yield client, ids
+
+
+def test_qr_codes_decode_to_deep_links(
+    world: tuple[TestClient, dict[str, object]], engine: Engine
+) -> None:
+    client, ids = world
+    base = "https://t.me/kupang_lapor_bot?start="
+    assert decode(client.get("/qr/dukcapil").content) == base + "u_dukcapil"
+    assert (
+        decode(client.get(f"/qr/dukcapil?service={ids['ktp']}").content) == f"{base}s_{ids['ktp']}"
+    )
+    officer = client.get("/qr/dukcapil?officer=yoh12345")
+    link = decode(officer.content)
+    assert link == base + "o_yoh12345" and officer.headers["x-deep-link"] == link
+    assert str(ids["nip"]) not in link
+    with Session(engine) as s:
+        pre = resolve_payload(s, link.split("start=")[1])
+        assert pre is not None and pre.officer_id is not None
+    svg = client.get("/qr/dukcapil?format=svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert client.get("/qr/dukcapil?officer=nobody").status_code == 404
+    assert client.get(f"/qr/{ids['other']}").status_code == 403
+
+
+def test_printable_sheet_has_one_card_per_item(world: tuple[TestClient, dict[str, object]]) -> None:
+    client, _ = world
+    r = client.get("/qr/dukcapil/sheet.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    pdf = r.content
+    # Counter + 2 services + 1 active officer = 4 cards; the deactivated officer has none.
+    assert pdf.count(b"/Subtype /Image") == 4
+    for label in (b"Loket pelayanan", b"KTP-el", b"Akta Kelahiran", b"Yohanes Ndun"):
+        assert label in pdf
+    assert b"Maria Bria" not in pdf
+    assert pdf.count(b"Pindai dengan kamera") == 4
+
+
+def test_qr_command(
+    world: tuple[TestClient, dict[str, object]],
+    tmp_path: Path,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("PUBLIC_BOT_USERNAME", "kupang_lapor_bot")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "yoh.png"
+    result = CliRunner().invoke(
+        cli,
+        ["qr", "--unit", "dukcapil", "--officer", "yoh12345", "--format", "png", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert decode(out.read_bytes()) == "https://t.me/kupang_lapor_bot?start=o_yoh12345"
+    sheet = CliRunner().invoke(cli, ["qr", "--unit", "dukcapil", "--format", "pdf"])
+    assert sheet.exit_code == 0 and (tmp_path / "qr-dukcapil.pdf").read_bytes().startswith(b"%PDF")
+    bad = CliRunner().invoke(cli, ["qr", "--unit", "nope"])
+    assert bad.exit_code == 1 and "unit 'nope' does not exist" in bad.output
