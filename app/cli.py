@@ -190,6 +190,23 @@ def qr_cmd(
     typer.echo(f"{target}: {link}")
 
 
+@cli.command("chat")
+def chat_cmd(
+    user_id: Annotated[int, typer.Option(help="the Telegram user you play")] = 1_000_001,
+    lang: Annotated[str | None, typer.Option(help="id or en: answer the language question")] = None,
+) -> None:
+    """Try the bot in this terminal, without Telegram: real handlers, real database."""
+    import asyncio
+
+    from app.chat import run_chat
+
+    if lang not in (None, "id", "en"):
+        raise _fail("--lang must be id or en", 2)
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    asyncio.run(run_chat(settings, engine, user_id, lang))
+
+
 @cli.command("scheduler")
 def scheduler_cmd() -> None:
     """Run the scheduled jobs (weekly digest, SLA reminders, auto-close) until stopped."""
