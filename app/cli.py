@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import make_engine, session_scope
@@ -235,6 +236,60 @@ def _logging(settings: Settings) -> None:
     setup_logging(settings.log_format)
 
 
+@cli.command("api")
+def api_cmd(
+    host: Annotated[str | None, typer.Option(help="listen address (default API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (default API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+) -> None:
+    """Only the admin API (uvicorn; several workers share nothing but the database)."""
+    import uvicorn
+
+    settings = _settings()
+    _logging(settings)
+    _require_schema(settings)
+    host = host or settings.api_host
+    port = port or settings.api_port
+    typer.echo(f"admin API: http://{host}:{port}/docs")
+    uvicorn.run(
+        "app.asgi:api", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
+
+
+@cli.command("bot")
+def bot_cmd() -> None:
+    """Only the bot: polling, or a webhook server when TELEGRAM_WEBHOOK_URL is set; also the
+    outbox dispatcher."""
+    import asyncio
+    import signal
+
+    from app.serve import run_bot
+
+    settings = _settings()
+    _logging(settings)
+    if not settings.telegram_bot_token:
+        raise _fail("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", 2)
+    engine = _require_schema(settings)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_bot(settings, engine, stop)
+
+    asyncio.run(main())
+
+
+def _require_schema(settings: Settings) -> Engine:
+    from core.migrate import is_at_head
+
+    engine = make_engine(settings.database_url)
+    if not is_at_head(engine):
+        raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")
+    return engine
+
+
 @cli.command("serve")
 def serve_cmd(
     host: Annotated[str | None, typer.Option(help="listen address (default API_HOST)")] = None,
@@ -242,13 +297,10 @@ def serve_cmd(
 ) -> None:
     """Run the admin API and (with TELEGRAM_BOT_TOKEN) the bot, in one process."""
     from app.serve import run
-    from core.migrate import is_at_head
 
     settings = _settings()
     _logging(settings)
-    engine = make_engine(settings.database_url)
-    if not is_at_head(engine):
-        raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")
+    engine = _require_schema(settings)
     host = host or settings.api_host
     port = port or settings.api_port
     typer.echo(f"admin API: http://{host}:{port}/docs  (log in with POST /auth/token)")

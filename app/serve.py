@@ -1,44 +1,64 @@
-"""Run the API (uvicorn) and, with a token, the bot (polling) in one process and event loop."""
+"""Process wiring: everything in one process (`serve`), or the bot on its own (`bot`).
+
+In one process the API (uvicorn), the bot (polling, or a webhook route on the same server),
+the outbox dispatcher, the photo sweep and the scheduler share one event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import Engine
-from telegram.ext import Application
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from admin_api import create_app
 from app.scheduler import start_scheduler
-from bot import build_application, set_bot_commands
+from bot import build_application
 from bot.attachments import sweep_forever
 from bot.dispatcher import Dispatcher
+from bot.runtime import BotRuntime, webhook_route
 from core.config import Settings
 
 log = logging.getLogger("asn_feedback.serve")
 
 
-async def start_bot(
-    app: Application[Any, Any, Any, Any, Any, Any], poll_interval: float = 0.0
-) -> None:
-    """PTB's documented manual lifecycle (instead of run_polling, which owns the loop)."""
-    await app.initialize()
-    await set_bot_commands(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=poll_interval, drop_pending_updates=False)
-    await app.start()
+async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
-async def stop_bot(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
+@contextlib.asynccontextmanager
+async def bot_services(
+    settings: Settings, engine: Engine, outbox_idle: float = 1.0
+) -> AsyncIterator[BotRuntime]:
+    """The bot runtime, the outbox dispatcher and the photo sweep, started and stopped."""
+    runtime = BotRuntime(build_application(settings, engine), engine, settings)
+    await runtime.start()
+    stop = asyncio.Event()
+    workers = asyncio.gather(
+        Dispatcher(engine, runtime.app.bot).run(stop, idle_seconds=outbox_idle),
+        sweep_forever(
+            runtime.app.bot,
+            engine,
+            Path(settings.attachments_dir),
+            settings.attachment_max_bytes,
+            stop,
+        ),
+    )
+    try:
+        yield runtime
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(workers, 10)
+        await runtime.stop()
 
 
 async def serve(
@@ -48,52 +68,52 @@ async def serve(
     port: int,
     *,
     stop: asyncio.Event | None = None,
-    poll_interval: float = 0.0,
     outbox_idle: float = 1.0,
     run_scheduler: bool = True,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn's handlers) or until `stop` is set."""
+    """API + bot + dispatcher + scheduler until SIGINT/SIGTERM or until `stop` is set."""
     api = create_app(settings, engine)
-    config = uvicorn.Config(api, host=host, port=port, log_level="info", lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning"))
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
-    bot_app = None
-    outbox_stop = asyncio.Event()
-    outbox_task = None
-    if settings.telegram_bot_token:
-        bot_app = build_application(settings, engine)
-        await start_bot(bot_app, poll_interval)
-        log.info("bot is polling Telegram as @%s", bot_app.bot.username)
-        dispatcher = Dispatcher(engine, bot_app.bot)
-        outbox_task = asyncio.gather(
-            dispatcher.run(outbox_stop, idle_seconds=outbox_idle),
-            sweep_forever(
-                bot_app.bot, engine, Path(settings.attachments_dir),
-                settings.attachment_max_bytes, outbox_stop,
-            ),
-        )  # fmt: skip
-    else:
-        log.info("the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on")
     scheduler = await start_scheduler(engine, settings) if run_scheduler else None
-    try:
-        await server.serve()
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if watcher is not None:
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.telegram_bot_token:
+            runtime = await stack.enter_async_context(bot_services(settings, engine, outbox_idle))
+            if runtime.webhook:
+                api.router.routes.append(webhook_route(runtime))
+        else:
+            log.info(
+                "the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on"
+            )
+        try:
+            await server.serve()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+
+async def run_bot(settings: Settings, engine: Engine, stop: asyncio.Event) -> None:
+    """`asn-feedback bot`: polling, or a small webhook server on BOT_HOST:BOT_PORT."""
+    async with bot_services(settings, engine) as runtime:
+        if not runtime.webhook:
+            await stop.wait()
+            return
+
+        async def healthz(_: object) -> JSONResponse:
+            return JSONResponse({"status": "ok"})
+
+        web = Starlette(routes=[webhook_route(runtime), Route("/healthz", healthz)])
+        config = uvicorn.Config(
+            web, host=settings.bot_host, port=settings.bot_port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        watcher = asyncio.create_task(_exit_on(stop, server))
+        try:
+            await server.serve()
+        finally:
             watcher.cancel()
-        outbox_stop.set()
-        if outbox_task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(outbox_task, 10)
-        if bot_app is not None:
-            with contextlib.suppress(Exception):
-                await stop_bot(bot_app)
-
-
-async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:
-    await stop.wait()
-    server.should_exit = True
 
 
 def run(settings: Settings, engine: Engine, host: str, port: int) -> None:

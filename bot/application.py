@@ -19,6 +19,7 @@ from bot.i18n import t
 from bot.telegram_io import deliver, to_inbound
 from core.cases import CasePolicy
 from core.config import Settings
+from core.conversations import claim_update
 from core.db import make_engine, session_scope
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,10 @@ def _handle_in_db(engine: Engine, cfg: FlowConfig, inbound: Any) -> Outcome:
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inbound = to_inbound(update, context.bot.username if context.bot else None)
-    if inbound is None:
-        return
     engine: Engine = context.bot_data[ENGINE_KEY]
+    if inbound is None:  # not for us (a group, a channel): remember it was seen
+        await asyncio.to_thread(_mark_seen, engine, update.update_id)
+        return
     cfg: FlowConfig = context.bot_data[FLOW_KEY]
     outcome = await asyncio.to_thread(_handle_in_db, engine, cfg, inbound)
     if outcome.duplicate:
@@ -90,6 +92,11 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if outcome.attachments:
         root, max_bytes = context.bot_data[ATTACHMENTS_KEY]
         await fetch_attachments(context.bot, engine, root, max_bytes, outcome.attachments)
+
+
+def _mark_seen(engine: Engine, update_id: int) -> None:
+    with session_scope(engine) as session:
+        claim_update(session, update_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

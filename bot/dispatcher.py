@@ -48,7 +48,11 @@ class DispatchLimits:
     max_backoff_s: float = 300.0
 
 
-def _seconds(value: Any) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Seconds to wait: an int in PTB 22, a timedelta in later versions; both work."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -187,9 +191,7 @@ class Dispatcher:
                     msg.chat_id, rendered.text, reply_markup=markup
                 )
         except RetryAfter as exc:
-            with warnings.catch_warnings():  # int today, timedelta in a later PTB: both work
-                warnings.simplefilter("ignore")
-                delay = _seconds(exc.retry_after)
+            delay = retry_after_seconds(exc)
             self._paused_until = self.monotonic() + delay
             log.warning("Telegram asks to slow down for %.0f s", delay)
             await asyncio.to_thread(

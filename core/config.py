@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -32,6 +34,10 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    bot_host: str = "127.0.0.1"
+    bot_port: int = Field(default=8001, ge=1, le=65535)
     public_bot_username: str = "asn_feedback_bot"
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
@@ -103,6 +109,30 @@ class Settings(BaseSettings):
             raise ValueError("use the token @BotFather gave you, like 123456:ABC-DEF...")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(
+                "use the public HTTPS URL Telegram should call, e.g. https://bot.example.go.id/telegram/webhook"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        secret = self.telegram_webhook_secret
+        if self.telegram_webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters of A-Z a-z 0-9 _ - "
+                "when TELEGRAM_WEBHOOK_URL is set"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.telegram_webhook_url).path or "/telegram/webhook"
+
     @model_validator(mode="after")
     def _require_real_secret(self) -> Settings:
         if self.jwt_secret.lower() in PLACEHOLDER_SECRETS:
@@ -130,9 +160,13 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line naming the first bad key and what it needs."""
     err = exc.errors()[0]
     loc = [str(part) for part in err.get("loc", ())]
-    key = loc[0].upper() if loc else "JWT_SECRET" if "JWT_SECRET" in err["msg"] else "settings"
     msg = err["msg"].removeprefix("Value error, ")
-    return f"Configuration error: {key}: {msg}"
+    if loc:
+        return f"Configuration error: {loc[0].upper()}: {msg}"
+    named = re.match(r"([A-Z_]{3,}) ", msg)  # model checks name their key first
+    if named:
+        return f"Configuration error: {named.group(1)}: {msg.removeprefix(named.group(0))}"
+    return f"Configuration error: {msg}"
 
 
 def load_settings(**overrides: object) -> Settings:

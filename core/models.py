@@ -468,3 +468,15 @@ class ReminderRun(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     day: date
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboundUpdate(SQLModel, table=True):
+    """A Telegram update stored before it is acknowledged (webhook 200 / next poll offset),
+    so an update Telegram considers delivered survives a crash; processed ones are those in
+    `processed_update`."""
+
+    __tablename__ = "inbound_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: str = Field(sa_type=Text)
+    received_at: datetime = Field(default_factory=utcnow, index=True)

@@ -132,10 +132,15 @@ def test_officers_import_dry_run_and_errors(env: str, engine: Engine, tmp_path: 
         ({"API_PORT": "eighty"}, "Configuration error: API_PORT:"),
         (
             {"ENVIRONMENT": "production", "JWT_SECRET": "changeme"},
-            "JWT_SECRET must be set to a random value in production",
+            "Configuration error: JWT_SECRET: must be set to a random value in production",
         ),
-        ({"JWT_SECRET": "short"}, "JWT_SECRET must be at least 32 characters"),
+        ({"JWT_SECRET": "short"}, "Configuration error: JWT_SECRET: must be at least 32"),
         ({"TELEGRAM_BOT_TOKEN": "not a token"}, "Configuration error: TELEGRAM_BOT_TOKEN:"),
+        (
+            {"TELEGRAM_WEBHOOK_URL": "https://x.example/hook", "TELEGRAM_WEBHOOK_SECRET": "short"},
+            "Configuration error: TELEGRAM_WEBHOOK_SECRET: must be 16-256 characters",
+        ),
+        ({"DIGEST_CRON": "every monday"}, "Configuration error: DIGEST_CRON: use a crontab line"),
     ],
 )
 def test_bad_configuration_fails_with_one_line_naming_the_key(
