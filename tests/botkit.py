@@ -142,7 +142,7 @@ class FakeTelegram(BaseRequest):
                 "file_size": len(data),
                 "file_path": f"photos/{file_id}",
             }
-        if method in ("setMyCommands", "deleteWebhook", "deleteMessage"):
+        if method in ("setMyCommands", "deleteWebhook", "setWebhook", "deleteMessage"):
             return True
         if method == "getUpdates":
             return []

@@ -1,0 +1,125 @@
+"""Webhook mode: the secret is checked, updates are stored before the 200, a burst of 500
+is handled once each, and a redelivery changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+from starlette.applications import Starlette
+
+from bot import build_application
+from bot.runtime import SECRET_HEADER, BotRuntime, webhook_route
+from core.config import Settings, load_settings
+from core.models import ConversationState, InboundUpdate, ProcessedUpdate
+from tests.botkit import FakeTelegram
+
+SECRET = "s3cret-token-for-tests_0123456789"
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": False, "first_name": "W"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1_800_000_000,
+            "text": "/start",
+            "from": user,
+            "chat": {"id": user_id, "type": "private"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+@pytest.fixture
+async def hook(
+    settings: Settings, engine: Engine
+) -> AsyncIterator[tuple[httpx.AsyncClient, FakeTelegram]]:
+    cfg = load_settings(
+        database_url=settings.database_url,
+        environment="test",
+        telegram_bot_token="123456:TEST-TOKEN",
+        telegram_webhook_url="https://bot.kupangkota.example/telegram/webhook",
+        telegram_webhook_secret=SECRET,
+        _env_file=None,
+    )
+    tg = FakeTelegram()
+    runtime = BotRuntime(build_application(cfg, engine, request=tg), engine, cfg)
+    await runtime.start()
+    web = Starlette(routes=[webhook_route(runtime)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=web), base_url="http://bot"
+    ) as client:
+        yield client, tg
+    await runtime.stop()
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(model)).one())
+
+
+async def _wait(engine: Engine, model: Any, n: int, timeout: float = 30) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if _count(engine, model) >= n:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"only {_count(engine, model)} of {n} handled")
+
+
+async def test_set_webhook_with_secret_and_allowed_updates(
+    hook: tuple[httpx.AsyncClient, FakeTelegram],
+) -> None:
+    _, tg = hook
+    [params] = [p for m, p in tg.calls if m == "setWebhook"]
+    assert params["url"] == "https://bot.kupangkota.example/telegram/webhook"
+    assert params["secret_token"] == SECRET
+    assert params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+
+
+async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
+    hook: tuple[httpx.AsyncClient, FakeTelegram], engine: Engine
+) -> None:
+    client, tg = hook
+    path = "/telegram/webhook"
+    assert (await client.post(path, json=start_update(1, 11))).status_code == 403
+    wrong = {SECRET_HEADER: SECRET[:-1] + "x"}
+    assert (await client.post(path, json=start_update(1, 11), headers=wrong)).status_code == 403
+    await asyncio.sleep(0.2)
+    assert _count(engine, InboundUpdate) == 0 and _count(engine, ProcessedUpdate) == 0
+    assert tg.sent_to(11) == []
+    ok = await client.post(path, json=start_update(2, 12), headers={SECRET_HEADER: SECRET})
+    assert ok.status_code == 200
+    await _wait(engine, ConversationState, 1)
+    assert "Pilih bahasa" in tg.sent_to(12, "sendMessage")[0]["text"]
+    bad = await client.post(path, content=b"{not json", headers={SECRET_HEADER: SECRET})
+    assert bad.status_code == 400
+
+
+async def test_a_burst_of_500_is_handled_once_each(
+    hook: tuple[httpx.AsyncClient, FakeTelegram], engine: Engine
+) -> None:
+    client, tg = hook
+    headers = {SECRET_HEADER: SECRET}
+    updates = [start_update(1000 + i, 20_000 + i) for i in range(500)]
+    answers = await asyncio.gather(
+        *(client.post("/telegram/webhook", json=u, headers=headers) for u in updates)
+    )
+    assert {r.status_code for r in answers} == {200}
+    await _wait(engine, ProcessedUpdate, 500)
+    await _wait(engine, ConversationState, 500)
+    sent_before = len([m for m, _ in tg.calls if m == "sendMessage"])
+    assert sent_before == 500
+    again = await asyncio.gather(
+        *(client.post("/telegram/webhook", json=u, headers=headers) for u in updates[:100])
+    )
+    assert {r.status_code for r in again} == {200}
+    await asyncio.sleep(0.5)
+    assert len([m for m, _ in tg.calls if m == "sendMessage"]) == sent_before
+    assert _count(engine, InboundUpdate) == 500
