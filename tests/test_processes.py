@@ -1,0 +1,207 @@
+"""Real processes: `asn-feedback bot` killed with SIGTERM in the middle of a burst loses no
+acknowledged update; API, bot and scheduler as three processes sharing only the database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, func, select
+
+from core import cases as svc
+from core.citizens import get_or_create_citizen
+from core.config import load_settings
+from core.db import make_engine
+from core.migrate import upgrade
+from core.models import ConversationState, ProcessedUpdate, Role
+from tests.bot_api_server import TOKEN, BotApiServer
+from tests.factories import PASSWORD, make_unit, make_user
+
+SECRET = "process-test-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=log.parent,
+    )
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout)
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiServer]:
+    server = BotApiServer().start()
+    yield server
+    server.stop()
+
+
+def base_env(db_url: str, bot_api: BotApiServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DATABASE"))}
+    env.update(
+        DATABASE_URL=db_url,
+        ENVIRONMENT="test",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=bot_api.url,
+        JWT_SECRET="j" * 48,
+    )
+    return env
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, Any]:
+    user = {"id": user_id, "is_bot": False, "first_name": "W"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1_800_000_000,
+            "text": "/start",
+            "from": user,
+            "chat": {"id": user_id, "type": "private"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+def test_sigterm_during_a_burst_loses_no_acknowledged_update(
+    fresh_db_url: str, bot_api: BotApiServer, tmp_path: Path
+) -> None:
+    upgrade(fresh_db_url)
+    port = free_port()
+    env = base_env(fresh_db_url, bot_api)
+    env.update(
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        BOT_PORT=str(port),
+    )
+    log = tmp_path / "bot.log"
+    bot = spawn(["bot"], env, log)
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    acknowledged: list[int] = []
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        for i in range(400):
+            if i == 60:
+                bot.send_signal(signal.SIGTERM)
+            try:
+                r = client.post(
+                    "/telegram/webhook", json=start_update(5000 + i, 60_000 + i), headers=headers
+                )
+            except httpx.TransportError:
+                break
+            if r.status_code == 200:
+                acknowledged.append(5000 + i)
+    assert bot.wait(30) == 0, log.read_text()[-2000:]
+    assert len(acknowledged) >= 60
+
+    bot = spawn(["bot"], env, log)  # the restart replays what was stored but not handled
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+        engine = make_engine(fresh_db_url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with Session(engine) as s:
+                handled = set(s.exec(select(ProcessedUpdate.update_id)).all())
+            if set(acknowledged) <= handled:
+                break
+            time.sleep(0.2)
+        assert set(acknowledged) <= handled, f"lost {sorted(set(acknowledged) - handled)[:10]}"
+        with Session(engine) as s:
+            states = s.exec(select(func.count()).select_from(ConversationState)).one()
+        assert states == len(acknowledged)  # each handled exactly once
+        engine.dispose()
+    finally:
+        assert stop(bot) == 0
+
+
+def test_api_bot_and_scheduler_as_separate_processes(
+    fresh_db_url: str, bot_api: BotApiServer, tmp_path: Path
+) -> None:
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    settings = load_settings(database_url=fresh_db_url, environment="test", _env_file=None)
+    with Session(engine, expire_on_commit=False) as s:
+        unit = make_unit(s, "kec-oebobo", "Kecamatan Oebobo")
+        spv = make_user(s, "spv", Role.supervisor, [unit])
+        citizen = get_or_create_citizen(s, 7100)
+        case = svc.file_complaint(
+            s,
+            svc.CasePolicy.from_settings(settings),
+            citizen,
+            svc.ComplaintDraft(
+                unit_id=unit.id or 0,
+                category="lainnya",
+                description="Surat keterangan tidak selesai dua minggu.",
+            ),
+        )
+        s.commit()
+    engine.dispose()
+    port = free_port()
+    env = base_env(fresh_db_url, bot_api)
+    procs = [
+        spawn(["api", "--port", str(port)], env, tmp_path / "api.log"),
+        spawn(["bot"], env, tmp_path / "bot.log"),
+        spawn(["scheduler"], env, tmp_path / "scheduler.log"),
+    ]
+    try:
+        api = f"http://127.0.0.1:{port}"
+        wait_http(f"{api}/healthz")
+        token = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": PASSWORD})
+        h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for step, body in (
+            ("verify", None),
+            ("assign", {"assignee_id": spv.id}),
+            ("resolve", {"outcome": "partly", "resolution": "Surat sudah jadi."}),
+        ):
+            r = httpx.post(f"{api}/cases/{case.id}/{step}", headers=h, json=body)
+            assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 30
+        texts: list[str] = []
+        while time.monotonic() < deadline:
+            texts = [m.text for m in bot_api.state.chats.get(7100, {}).values()]
+            if any("telah diselesaikan" in t for t in texts):
+                break
+            time.sleep(0.2)
+        assert any("Surat sudah jadi." in t for t in texts), texts
+        assert procs[2].poll() is None  # the scheduler is running beside them
+    finally:
+        codes = [stop(p) for p in procs]
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so the API may report -15.
+    assert codes[0] in (0, -signal.SIGTERM) and codes[1:] == [0, 0], [
+        (p.args, (tmp_path / n).read_text()[-500:])
+        for p, n in zip(procs, ("api.log", "bot.log", "scheduler.log"), strict=True)
+    ]
