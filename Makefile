@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cases_bench.py
 	$(BIN)/python bench/evaluation_bench.py
 	$(BIN)/python bench/digest_bench.py
+	$(BIN)/python bench/bot_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

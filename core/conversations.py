@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from core.clock import utcnow
@@ -49,12 +50,15 @@ def save_state(session: Session, state: ChatState) -> None:
 
 
 def claim_update(session: Session, update_id: int) -> bool:
-    """Record an update id; False when it was already handled (Telegram redelivered it)."""
-    if session.get(ProcessedUpdate, update_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id))
-    except IntegrityError:
-        return False
-    return True
+    """Record an update id; False when it was already handled (Telegram redelivered it).
+
+    One INSERT ... ON CONFLICT DO NOTHING: no read first, no savepoint."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(ProcessedUpdate)
+        .values(update_id=update_id, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.__table__.c.update_id)  # type: ignore[attr-defined]
+    )
+    return session.connection().execute(stmt).first() is not None
