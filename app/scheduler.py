@@ -24,6 +24,7 @@ from core.clock import utcnow
 from core.config import Settings
 from core.db import session_scope
 from core.digests import IsoWeek, RunReport, send_all_digests, week_to_report
+from core.inbox import prune
 from core.reminders import send_reminders
 
 log = logging.getLogger("asn_feedback.scheduler")
@@ -83,12 +84,18 @@ def run_autoclose(engine: Engine, settings: Settings, now: datetime | None = Non
         return autoclose(session, CasePolicy.from_settings(settings), now)
 
 
+def run_prune(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Forget Telegram update ids older than a week (redeliveries come within hours)."""
+    return prune(engine, now=now)
+
+
 def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     jobs = (
         ("weekly-digest", settings.digest_cron, run_digests),
         ("sla-reminders", settings.reminder_cron, run_reminders),
         ("autoclose", settings.autoclose_cron, run_autoclose),
+        ("prune-updates", "45 3 * * *", run_prune),
     )
     for job_id, cron, fn in jobs:
         scheduler.add_job(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -45,8 +45,15 @@ def unprocessed_updates(engine: Engine, limit: int = 10_000) -> list[dict[str, A
     return [json.loads(payload) for payload in rows]
 
 
-def prune(engine: Engine, older_than: timedelta = timedelta(days=7)) -> None:
-    cutoff = utcnow() - older_than
+def prune(
+    engine: Engine, older_than: timedelta = timedelta(days=7), now: datetime | None = None
+) -> int:
+    """Delete stored and processed update ids older than `older_than`; returns rows removed."""
+    cutoff = (now or utcnow()) - older_than
     with Session(engine) as session:
-        session.execute(delete(InboundUpdate).where(col(InboundUpdate.received_at) < cutoff))
+        a = session.execute(delete(InboundUpdate).where(col(InboundUpdate.received_at) < cutoff))
+        b = session.execute(
+            delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < cutoff)
+        )
         session.commit()
+    return int(a.rowcount or 0) + int(b.rowcount or 0)  # type: ignore[attr-defined]

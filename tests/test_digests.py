@@ -242,7 +242,7 @@ def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Se
 def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings) -> None:
     scheduler = build_scheduler(world.engine, settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"weekly-digest", "sla-reminders", "autoclose"}
+    assert set(jobs) == {"weekly-digest", "sla-reminders", "autoclose", "prune-updates"}
     friday = datetime(2026, 11, 13, 15, 0, tzinfo=WITA)
     digest = jobs["weekly-digest"].trigger.get_next_fire_time(None, friday)
     assert digest == datetime(2026, 11, 16, 7, 0, tzinfo=WITA)

@@ -123,3 +123,16 @@ async def test_a_burst_of_500_is_handled_once_each(
     await asyncio.sleep(0.5)
     assert len([m for m, _ in tg.calls if m == "sendMessage"]) == sent_before
     assert _count(engine, InboundUpdate) == 500
+
+
+def test_old_update_ids_are_pruned(engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.inbox import prune, store_updates
+
+    store_updates(engine, [start_update(1, 1), start_update(2, 2)])
+    with Session(engine) as s:
+        s.add(ProcessedUpdate(update_id=1, processed_at=datetime.now(UTC) - timedelta(days=8)))
+        s.commit()
+    assert prune(engine, now=datetime.now(UTC) + timedelta(days=8)) == 3
+    assert _count(engine, InboundUpdate) == 0 and _count(engine, ProcessedUpdate) == 0
