@@ -24,13 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from common import postgres_database
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import (
@@ -50,8 +50,6 @@ from core.models import Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import TOKEN, BotApiServer
-
-PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def load_rows(engine: Engine, rows: int) -> int:
@@ -268,22 +266,9 @@ def main() -> None:
             asyncio.run(survey_path(url, args.citizens, args.rows))
             serve_memory(url, args.memory_updates)
     if args.engine in ("postgres", "both"):
-        base = make_url(PG_BASE)
-        name = f"asnfb_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
+        with postgres_database() as url:
             print("postgresql:")
-            asyncio.run(
-                survey_path(
-                    base.set(database=name).render_as_string(False), args.citizens, args.rows
-                )
-            )
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            asyncio.run(survey_path(url, args.citizens, args.rows))
 
 
 if __name__ == "__main__":

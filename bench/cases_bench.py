@@ -21,15 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from common import postgres_database
+from sqlalchemy import text
 from sqlmodel import Session
 
 from core.access import Actor
@@ -58,7 +57,6 @@ CATEGORIES = (
     "lainnya",
 )
 WORDS = ("antre", "loket", "pungutan", "lama", "kasar", "berkas", "hilang", "surat", "tanda")
-PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CASE_COLS = (
     "reference, citizen_id, privacy, unit_id, officer_id, category, description, status, "
     "priority, received_at, verify_due_at, resolve_due_at, due_at, reopened_count, updated_at"
@@ -385,30 +383,18 @@ def main() -> None:
         f"Case list benchmark: {args.rows:,d} cases, {2 * args.rows:,d} events, {UNITS} units; "
         f"a supervisor of {len(SCOPE)} units"
     )
-    targets = []
     if args.engine in ("sqlite", "both"):
-        tmp = tempfile.mkdtemp()
-        targets.append(("sqlite", f"sqlite:///{tmp}/bench.db", None))
+        with tempfile.TemporaryDirectory() as tmp:
+            _run("sqlite", f"sqlite:///{tmp}/bench.db", args.rows, args.seconds)
     if args.engine in ("postgres", "both"):
-        name = f"asnfb_bench_{uuid.uuid4().hex[:8]}"
-        targets.append(
-            ("postgresql", make_url(PG_BASE).set(database=name).render_as_string(False), name)
-        )
-    admin = create_engine(make_url(PG_BASE), isolation_level="AUTOCOMMIT")
-    for label, url, pg_name in targets:
-        if pg_name:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-        try:
-            seconds = load(url, args.rows)
-            print(f"{label}: loaded in {seconds:.0f} s")
-            time_queries(url)
-            throughput(url, args.seconds)
-        finally:
-            if pg_name:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-    admin.dispose()
+        with postgres_database() as url:
+            _run("postgresql", url, args.rows, args.seconds)
+
+
+def _run(label: str, url: str, rows: int, seconds: float) -> None:
+    print(f"{label}: loaded in {load(url, rows):.0f} s")
+    time_queries(url)
+    throughput(url, seconds)
 
 
 if __name__ == "__main__":

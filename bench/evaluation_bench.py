@@ -11,16 +11,15 @@ decisions), and the export of the finalized period.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from common import postgres_database
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import evaluations as ev
@@ -34,7 +33,6 @@ UNITS = 200
 OFFICERS = 8000
 CITIZENS = 200_000
 CASES = 200_000
-PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = int(timedelta(days=365).total_seconds())
 
@@ -222,17 +220,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run("sqlite", f"sqlite:///{tmp}/bench.db", args.responses)
     if args.engine in ("postgres", "both"):
-        base = make_url(PG_BASE)
-        name = f"asnfb_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run("postgresql", base.set(database=name).render_as_string(False), args.responses)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with postgres_database() as url:
+            run("postgresql", url, args.responses)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,17 @@ same rows, and prints rows, seconds (median of 5 runs after one warm-up) and the
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from common import postgres_database
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.db import make_engine
@@ -31,7 +30,6 @@ from core.scores import Period, unit_scores
 TZ = ZoneInfo("Asia/Makassar")
 QUARTER = Period(date(2026, 7, 1), date(2026, 9, 30))
 UNITS = 60
-PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BARE_SQL = (
     "SELECT unit_id, count(*), sum(q1), sum(q2), sum(q3), sum(q4), sum(q5), sum(q6), "
     "sum(q7), sum(q8), sum(q9) FROM survey_response "
@@ -145,17 +143,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             bench("sqlite", f"sqlite:///{tmp}/bench.db", rows)
     if args.engine in ("postgres", "both"):
-        base = make_url(PG_BASE)
-        name = f"asnfb_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            bench("postgresql", base.set(database=name).render_as_string(False), rows)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with postgres_database() as url:
+            bench("postgresql", url, rows)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from typing import Any
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from bot.local_transport import LocalBotApi
 
 BOT_ID = 123456
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "ASN Feedback", "username": "asnfb_bot"}
@@ -25,10 +27,12 @@ class ChatMessage:
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
 
 
-class FakeTelegram(BaseRequest):
-    """Answers Bot API calls as Telegram would, and keeps each chat's messages."""
+class FakeTelegram(LocalBotApi):
+    """Answers Bot API calls as Telegram would, keeps each chat's messages, records every
+    call, and can be told to fail (429, 403, network errors)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.chats: dict[int, dict[int, ChatMessage]] = {}
         self._ids = itertools.count(1000)
@@ -39,16 +43,6 @@ class FakeTelegram(BaseRequest):
         self.timer: Any = None  # a callable giving the (fake) time of each call
         self.send_times: list[float] = []
         self.files: dict[str, bytes] = {}  # file_id -> content served by getFile + download
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
 
     async def do_request(
         self,
@@ -299,3 +293,19 @@ class ScriptedCitizen:
         matches = [(lbl, d) for lbl, d in self.buttons() if label_part.lower() in lbl.lower()]
         assert matches, f"no button {label_part!r} in {self.labels()} ({self.screen().text!r})"
         await self.press_data(matches[0][1])
+
+
+def start_update(update_id: int, user_id: int) -> dict[str, Any]:
+    """The JSON of a `/start` message from `user_id` in their private chat."""
+    user = {"id": user_id, "is_bot": False, "first_name": "W"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1_800_000_000,
+            "text": "/start",
+            "from": user,
+            "chat": {"id": user_id, "type": "private"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }

@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from core.db import make_engine
 from core.migrate import upgrade
 from core.models import ConversationState, ProcessedUpdate, Role
 from tests.bot_api_server import TOKEN, BotApiServer
+from tests.botkit import start_update
 from tests.factories import PASSWORD, make_unit, make_user
 
 SECRET = "process-test-secret-0123456789"
@@ -80,21 +80,6 @@ def base_env(db_url: str, bot_api: BotApiServer) -> dict[str, str]:
         JWT_SECRET="j" * 48,
     )
     return env
-
-
-def start_update(update_id: int, user_id: int) -> dict[str, Any]:
-    user = {"id": user_id, "is_bot": False, "first_name": "W"}
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": 1,
-            "date": 1_800_000_000,
-            "text": "/start",
-            "from": user,
-            "chat": {"id": user_id, "type": "private"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
 
 
 def test_sigterm_during_a_burst_loses_no_acknowledged_update(

@@ -17,24 +17,9 @@ from bot import build_application
 from bot.runtime import SECRET_HEADER, BotRuntime, webhook_route
 from core.config import Settings, load_settings
 from core.models import ConversationState, InboundUpdate, ProcessedUpdate
-from tests.botkit import FakeTelegram
+from tests.botkit import FakeTelegram, start_update
 
 SECRET = "s3cret-token-for-tests_0123456789"
-
-
-def start_update(update_id: int, user_id: int) -> dict[str, Any]:
-    user = {"id": user_id, "is_bot": False, "first_name": "W"}
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": 1,
-            "date": 1_800_000_000,
-            "text": "/start",
-            "from": user,
-            "chat": {"id": user_id, "type": "private"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
 
 
 @pytest.fixture
