@@ -480,3 +480,18 @@ class InboundUpdate(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     payload: str = Field(sa_type=Text)
     received_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed admin API login, kept briefly to slow down password guessing."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_username_at", "username", "at"),
+        Index("ix_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    ip: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)
