@@ -41,7 +41,7 @@ def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
         head, _, args = text.partition(" ")
         name, _, target = head[1:].partition("@")
         if target and bot_username and target.lower() != bot_username.lower():
-            return None
+            name = ""  # a private chat is ours: "/cmd@otherbot" gets the unknown-command hint
         return Inbound(*ids, kind="command", command=name.lower(), args=args)
     return Inbound(*ids, kind="text", text=text)
 
