@@ -76,6 +76,7 @@ class FakeTelegram(LocalBotApi):
                     429: f"Too Many Requests: retry after {value}",
                     403: "Forbidden: bot was blocked by the user",
                     400: "Bad Request: chat not found",
+                    502: "Bad Gateway",
                 }[code],
             }
             if code == 429:
