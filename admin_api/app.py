@@ -15,6 +15,7 @@ from admin_api import (
     routes_qr,
     routes_scores,
 )
+from admin_api.limits import BodySizeLimit
 from admin_api.problems import install_problem_handlers
 from admin_api.schemas import HealthOut, ReadyOut
 from core.config import Settings
@@ -30,6 +31,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             "Log in with POST /auth/token (OAuth2 password flow), then use the bearer token."
         ),
     )
+    app.add_middleware(BodySizeLimit)
     app.state.settings = settings
     app.state.engine = engine
     install_problem_handlers(app)
