@@ -1,0 +1,113 @@
+"""Every GET route of the admin API, as every non-admin role: an anonymous reporter's
+identity appears in no response. (Admins may see it; the scan checks that it is there.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from admin_api import create_app
+from core import cases as svc
+from core import evaluations as ev
+from core.access import Actor
+from core.citizens import get_or_create_citizen
+from core.config import Settings
+from core.digests import IsoWeek
+from core.models import CaseOutcome, Privacy, Role
+from core.sla import SlaPolicy
+from tests.factories import (
+    PASSWORD,
+    add_response,
+    local,
+    make_officer,
+    make_service,
+    make_unit,
+    make_user,
+)
+
+REPORTER = 555_123_456
+ROLES = ("supervisor", "unit_head", "viewer")
+
+
+@pytest.fixture
+def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    policy = svc.CasePolicy(sla=SlaPolicy(tz=settings.tz))
+    with Session(engine, expire_on_commit=False) as s:
+        unit = make_unit(s, "unit-a", "Unit A")
+        service = make_service(s, unit, "KTP-el")
+        officer = make_officer(s, unit, "Yohanes Ndun")
+        admin_user = make_user(s, "admin", Role.admin)
+        users = {r: make_user(s, r, Role(r), [unit]) for r in ROLES}
+        admin = Actor(admin_user.id or 0, "admin", Role.admin)
+        citizen = get_or_create_citizen(s, REPORTER)
+        case = svc.file_complaint(
+            s,
+            policy,
+            citizen,
+            svc.ComplaintDraft(
+                unit_id=unit.id or 0,
+                officer_id=officer.id,
+                category="pungli",
+                privacy=Privacy.anonim,
+                description="Petugas meminta uang agar berkas cepat selesai.",
+                photo_file_ids=("f1",),
+            ),
+        )
+        svc.verify(s, policy, admin, case)
+        svc.assign(s, admin, case, assignee_id=users["supervisor"].id)
+        svc.resolve(s, admin, case, CaseOutcome.substantiated, "Petugas ditegur.")
+        add_response(
+            s, unit, [3] * 9, local(date(2026, 11, 10)), service, officer, citizen_id=citizen.id
+        )
+        period = ev.create_period(s, admin, "quarterly", date(2026, 10, 1), ["unit-a"])
+        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), settings.tz)
+        evaluation = ev.evaluations(s, period)[0]
+        s.commit()
+        ids = {
+            "code": "unit-a",
+            "case_id": str(case.id),
+            "attachment_id": "1",
+            "officer_id": str(officer.id),
+            "service_id": str(service.id),
+            "period_id": str(period.id),
+            "evaluation_id": str(evaluation.id),
+            "user_id": str(users["unit_head"].id),
+            "week": str(IsoWeek.of(date.today())),
+        }
+    with TestClient(create_app(settings, engine)) as client:
+        yield client, ids
+
+
+def crawl(client: TestClient, ids: dict[str, str], user: str) -> list[tuple[str, int, bytes]]:
+    token = client.post("/auth/token", data={"username": user, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    query = "?unit=unit-a&start=2026-10-01&end=2026-12-31&lang=id"
+    out = []
+    for path, ops in client.get("/openapi.json").json()["paths"].items():
+        if "get" not in ops or path in ("/docs", "/redoc", "/openapi.json"):
+            continue
+        url = path.format(**ids) + query
+        r = client.get(url, headers=headers)
+        out.append((url, r.status_code, r.content))
+    return out
+
+
+def test_no_anonymous_reporter_in_any_response(world: tuple[TestClient, dict[str, str]]) -> None:
+    client, ids = world
+    needle = str(REPORTER).encode()
+    for role in ROLES:
+        responses = crawl(client, ids, role)
+        assert len(responses) >= 20
+        assert any(
+            code == 200 and url.startswith(f"/cases/{ids['case_id']}?")
+            for url, code, _ in responses
+        )
+        leaks = [url for url, _, body in responses if needle in body]
+        assert leaks == [], f"{role} sees the reporter in {leaks}"
+    admin = crawl(client, ids, "admin")
+    assert any(needle in body for _, _, body in admin)  # the scan can find it when it is there
