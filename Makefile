@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres lint bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +24,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest --db sqlite
+	$(BIN)/pytest --db sqlite --ignore=tests/soak
 
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db --ignore=tests/soak
 
 test: lint test-sqlite test-postgres
+
+soak: $(STAMP)
+	$(BIN)/pytest -s tests/soak
 
 bench: $(STAMP)
 	$(BIN)/python bench/ikm_bench.py
