@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -88,6 +88,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
         # An id past 64 bits (SQLite refuses to bind it): nothing can have that id.
         return problem(404, "no such item: the number is out of range")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return problem(409, "this conflicts with existing data (a duplicate?)")
 
     @app.exception_handler(DataError)
     async def _data(_: Request, exc: DataError) -> JSONResponse:

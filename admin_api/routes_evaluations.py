@@ -22,6 +22,7 @@ from core.clock import local_day_bounds_utc
 from core.masterdata import get_officer, get_unit_by_code
 from core.models import EvaluationPeriod, Level, Officer, OfficerEvaluation, Unit
 from core.officer_scores import OfficerScore, officer_scores
+from core.reports import cell_text
 from core.scores import Period
 
 router = APIRouter(tags=["evaluations"])
@@ -269,7 +270,7 @@ def export_xlsx(actor: CurrentActor, session: SessionDep, period_id: int) -> Res
     ws.title = period.name
     ws.append(list(ev.EXPORT_COLUMNS))
     for row in rows:
-        ws.append(row)
+        ws.append([cell_text(value) for value in row])
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 28
     buf = io.BytesIO()

@@ -8,8 +8,6 @@ finalized in one transaction; after that nothing about it changes.
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,6 +20,7 @@ from sqlmodel import Session, col, select
 from core.access import Actor
 from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
+from core.csv_input import read_csv
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.masterdata import get_unit_by_code
 from core.models import (
@@ -479,24 +478,21 @@ def import_results(
     """CSV `nip,results_level`: all rows or none; every bad row reported."""
     _require_write(session, actor, period)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return 0, [ImportError_(0, "", "the file is not UTF-8 text; save it as CSV UTF-8")]
-    delimiter = ";" if text[:4096].count(";") > text[:4096].count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header, records = read_csv(raw)
+    except ValueError as exc:
+        return 0, [ImportError_(0, "", str(exc))]
     if "nip" not in header or "results_level" not in header:
         return 0, [ImportError_(1, "nip,results_level", "required column missing")]
-    reader.fieldnames = header
     by_nip = {row.nip: row for row in evaluations(session, period)}
     errors: list[ImportError_] = []
     wanted: list[tuple[OfficerEvaluation, Level]] = []
     seen: dict[str, int] = {}
-    for line, record in enumerate(reader, start=2):
-        nip = (record.get("nip") or "").replace(" ", "").strip()
-        raw_level = (record.get("results_level") or "").strip()
-        if not nip and not raw_level:
+    for line, record in records:
+        if "" in record:
+            errors.append(ImportError_(line, "", record[""]))
             continue
+        nip = record.get("nip", "").replace(" ", "")
+        raw_level = record.get("results_level", "")
         row = by_nip.get(nip)
         if row is None:
             errors.append(ImportError_(line, "nip", "no officer with this NIP in the period"))

@@ -13,7 +13,7 @@ from core.models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
 PER_USERNAME = 5
-PER_IP = 20
+PER_IP = 100  # an office behind one address must not be locked out by one person
 
 
 def retry_after(session: Session, username: str, ip: str, now: datetime | None = None) -> int:

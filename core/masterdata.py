@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 
 from pydantic import field_validator
@@ -19,8 +20,14 @@ UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PUBLIC_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+def clean_text(value: str) -> str:
+    """Control characters and lone surrogates removed, whitespace collapsed."""
+    kept = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cs"))
+    return " ".join(kept.split())
+
+
 def _clean_name(value: str) -> str:
-    value = " ".join(value.split())
+    value = clean_text(value)
     if not value:
         raise ValueError("must not be empty")
     return value
@@ -106,7 +113,7 @@ class OfficerCreate(SQLModel):
     @field_validator("position")
     @classmethod
     def _position(cls, v: str) -> str:
-        return " ".join(v.split())[:200]
+        return clean_text(v)[:200]
 
 
 class OfficerUpdate(SQLModel):
@@ -234,6 +241,12 @@ def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Servi
 def update_service(session: Session, actor: Actor, service_id: int, data: ServiceUpdate) -> Service:
     service = get_service(session, service_id)
     actor.require_write(service.unit_id)
+    if data.name is not None and data.name != service.name:
+        clash = session.exec(
+            select(Service).where(Service.unit_id == service.unit_id, Service.name == data.name)
+        ).first()
+        if clash:
+            raise Conflict(f"this unit already has a service named {data.name!r}")
     for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(service, key, value)
     session.add(service)
@@ -303,7 +316,7 @@ def update_officer(session: Session, actor: Actor, officer_id: int, data: Office
         actor.require_write(unit.id)
         officer.unit_id = unit.id
     if "position" in changes:
-        changes["position"] = " ".join(str(changes["position"]).split())[:200]
+        changes["position"] = clean_text(str(changes["position"]))[:200]
     for key, value in changes.items():
         setattr(officer, key, value)
     session.add(officer)

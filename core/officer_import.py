@@ -6,14 +6,13 @@ An existing NIP is updated; a new one is created.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from core.access import Actor
+from core.csv_input import read_csv
 from core.masterdata import OfficerCreate, new_public_code
 from core.models import Officer, Unit
 
@@ -51,45 +50,30 @@ class _Row:
     active: bool
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("the file is not UTF-8 text; save it as CSV UTF-8") from None
-
-
 def import_officers(
     session: Session, actor: Actor, raw: bytes, *, dry_run: bool = False
 ) -> ImportReport:
     actor.require_write()
     report = ImportReport(dry_run=dry_run)
     try:
-        text = _decode(raw)
+        header, records = read_csv(raw)
     except ValueError as exc:
         report.errors.append(RowError(0, "", str(exc)))
         return report
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         report.errors.append(RowError(1, ",".join(missing), "required column missing"))
         return report
-    reader.fieldnames = header
 
     units = {u.code: u for u in session.exec(select(Unit)).all()}
     rows: list[_Row] = []
     seen_nips: dict[str, int] = {}
-    for index, record in enumerate(reader, start=2):
+    for index, values in records:
         if index - 1 > MAX_ROWS:
             report.errors.append(RowError(index, "", f"more than {MAX_ROWS} rows; split the file"))
             break
-        if None in record:
-            report.errors.append(RowError(index, "", "more fields than the header has"))
-            continue
-        values = {k: (v or "").strip() for k, v in record.items() if k}
-        if not any(values.values()):
+        if "" in values:
+            report.errors.append(RowError(index, "", values[""]))
             continue
         row = _validate_row(index, values, units, actor, seen_nips, report)
         if row is not None:

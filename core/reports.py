@@ -6,6 +6,7 @@ import io
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from core.scores import Period, Score, UnitScoreDetail
@@ -25,7 +26,7 @@ def skm_report_xlsx(detail: UnitScoreDetail, period: Period, generated_at_local:
     bold = Font(bold=True)
     ws.append(["Laporan Survei Kepuasan Masyarakat (SKM)"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["Unit", unit.unit_name])
+    ws.append(["Unit", cell_text(unit.unit_name)])
     ws.append(["Kode unit", unit.unit_code])
     ws.append(["Periode", f"{period.start.isoformat()} s.d. {period.end.isoformat()}"])
     ws.append(["Dibuat", generated_at_local.strftime("%Y-%m-%d %H:%M %Z").strip()])
@@ -58,7 +59,7 @@ def skm_report_xlsx(detail: UnitScoreDetail, period: Period, generated_at_local:
         s_grade = svc.score.grade
         per_service.append(
             [
-                svc.service_name or "(tanpa layanan)",
+                cell_text(svc.service_name or "(tanpa layanan)"),
                 svc.score.n,
                 float(s_ikm) if s_ikm is not None else "-",
                 s_grade.letter if s_grade else "-",
@@ -68,3 +69,10 @@ def skm_report_xlsx(detail: UnitScoreDetail, period: Period, generated_at_local:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def cell_text(value: object) -> object:
+    """Strings safe for a worksheet: openpyxl refuses control characters."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value

@@ -89,3 +89,32 @@ def test_huge_deep_and_malformed_bodies(client: TestClient) -> None:
         401,
         422,
     )
+
+
+def test_found_by_schemathesis_duplicate_rename_and_control_characters(
+    client: TestClient,
+) -> None:
+    """Two 500s schemathesis found: renaming a service onto another's name, and a name
+    with control characters that then broke the XLSX report."""
+    a = client.post("/services", json={"unit_code": "dukcapil", "name": "KTP-el"}).json()
+    b = client.post("/services", json={"unit_code": "dukcapil", "name": "Kartu Keluarga"}).json()
+    clash = client.patch(f"/services/{b['id']}", json={"name": "KTP-el"})
+    _problem(clash, 409)
+    weird = client.post(
+        "/services",
+        content=b'{"unit_code": "dukcapil", "name": "Akta\\u000b Kela\\u001bhiran\\ud8f9"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert weird.status_code == 201 and weird.json()["name"] == "Akta Kelahiran"
+    _problem(client.post("/services", json={"unit_code": "dukcapil", "name": "\x00\x0b"}), 422)
+    report = client.get("/scores/units/dukcapil/report.xlsx")
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+    assert a["name"] == "KTP-el"
+
+
+def test_malformed_csv_uploads_get_a_clear_422(client: TestClient) -> None:
+    """Found by schemathesis: a stray carriage return inside a field made the CSV reader
+    raise (500)."""
+    for content in (b'nip,name,unit_code\n19\r90,"a\rb\nc,d', b"\x00\x01\x02", b'"unclosed'):
+        r = client.post("/officers/import", files={"file": ("x.csv", content, "text/csv")})
+        _problem(r, 422)
