@@ -16,7 +16,7 @@ from admin_api import (
     routes_scores,
 )
 from admin_api.limits import BodySizeLimit
-from admin_api.problems import install_problem_handlers
+from admin_api.problems import document_problems, install_problem_handlers
 from admin_api.schemas import HealthOut, ReadyOut
 from core.config import Settings
 from core.health import readiness
@@ -57,4 +57,5 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(routes_evaluations.router)
     app.include_router(routes_digests.router)
     app.include_router(routes_qr.router)
+    document_problems(app)
     return app
