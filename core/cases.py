@@ -287,8 +287,8 @@ def _refresh_due(case: Case) -> None:
     if status == CaseStatus.received:
         case.due_at = min(case.verify_due_at, case.resolve_due_at)
     elif status == CaseStatus.verified:
-        assert case.followup_due_at is not None
-        case.due_at = min(case.followup_due_at, case.resolve_due_at)
+        # (imported or legacy cases may lack a follow-up deadline)
+        case.due_at = min(case.followup_due_at or case.resolve_due_at, case.resolve_due_at)
     elif status == CaseStatus.in_progress:
         case.due_at = case.resolve_due_at
     else:

@@ -12,6 +12,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# FastAPI runs sync routes on up to 40 threads: the pool must be able to serve them all,
+# or requests queue for a connection and time out under load (found by bench/load_bench.py).
+POOL_SIZE = 10
+MAX_OVERFLOW = 40
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -27,14 +31,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
+        pool: dict[str, Any] = {}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            **{**pool, **kwargs},
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        **{"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, **kwargs},
+    )
 
 
 @contextmanager

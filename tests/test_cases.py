@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -363,3 +364,22 @@ def test_pagination_walks_every_case_once(w: World, session: Session) -> None:
     assert len(seen) == 120 and len(set(seen)) == 120
     with pytest.raises(InvalidInput, match="cursor"):
         list_cases(w.s, w.admin, WITA, CaseFilter(), cursor="garbage")
+
+
+def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World) -> None:
+    """Found under load: a verified case lacking `followup_due_at` crashed every write."""
+    case = w.file()
+    case.status = "verified"
+    case.followup_due_at = None
+    w.s.flush()
+    add_note(w.s, w.spv, case, "Data impor lama.", T0)
+    assert case.due_at == case.resolve_due_at
+
+
+def test_the_connection_pool_serves_every_api_thread(tmp_path: Path) -> None:
+    """FastAPI runs sync routes on 40 threads; fewer pooled connections made requests wait
+    for a connection and time out under 64 concurrent clients (bench/load_bench.py)."""
+    from core.db import make_engine
+
+    pool = make_engine(f"sqlite:///{tmp_path}/pool.db").pool
+    assert pool.size() + pool._max_overflow >= 40  # type: ignore[attr-defined]

@@ -1,0 +1,266 @@
+"""Load: the admin API under 64 concurrent clients, and 2,000 citizens through the webhook.
+
+1. 1,000,000 cases (SQLite); `asn-feedback api` as its own process; 64 clients for 60 s doing
+   a supervisor's mix: 80% case lists with varied filters, 10% case details, 10% internal
+   notes (writes that add an audit event). Errors, p50/p95/p99, requests per second.
+2. `asn-feedback bot` in webhook mode; 2,000 citizens complete the survey concurrently
+   (16 updates each, each citizen's updates in order, 200 citizens at a time): surveys stored
+   vs started, and the time it took.
+
+    python bench/load_bench.py [--cases N] [--seconds S] [--citizens N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cases_bench import SCOPE, load
+from sqlmodel import Session, func, select
+
+from core.db import make_engine
+from core.migrate import upgrade
+from core.models import SurveyResponse, Unit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.bot_api_server import TOKEN, BotApiServer
+from tests.botkit import BOT_USER
+
+SECRET = "load-bench-webhook-secret-0123456789"  # noqa: S105 (a local test secret)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+async def api_load(base: str, seconds: float, clients: int = 64) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+        r = await c.post("/auth/token", data={"username": "spv", "password": "benchmark-password"})
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        first = (await c.get("/cases?limit=200", headers=headers)).json()["items"]
+    case_ids = [item["id"] for item in first]
+    queries = [
+        "",
+        "status=received",
+        "status=in_progress&status=verified",
+        "overdue=true",
+        "sort=due",
+        "category=pungli",
+        "q=loket",
+        f"unit=u{min(SCOPE)}&status=received",
+        "received_from=2026-01-01&received_to=2026-01-31",
+    ]
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
+
+        async def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < stop_at:
+                roll = rng.random()
+                t0 = time.perf_counter()
+                if roll < 0.8:
+                    r = await c.get(f"/cases?{rng.choice(queries)}", headers=headers)
+                elif roll < 0.9:
+                    r = await c.get(f"/cases/{rng.choice(case_ids)}", headers=headers)
+                else:
+                    r = await c.post(
+                        f"/cases/{rng.choice(case_ids)}/notes",
+                        headers=headers,
+                        json={"body": "Dicek oleh pengawas."},
+                    )
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code >= 300:
+                    errors[r.status_code] = errors.get(r.status_code, 0) + 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - t0
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    print(
+        f"  API, {clients} clients for {seconds:.0f} s: {len(latencies):,d} requests "
+        f"({len(latencies) / elapsed:.0f}/s), errors {sum(errors.values())} {errors or ''}; "
+        f"p50 {pct(50):.0f} ms, p95 {pct(95):.0f} ms, p99 {pct(99):.0f} ms"
+    )
+
+
+def survey(user_id: int, unit_id: int) -> list[dict[str, Any]]:
+    user = {"id": user_id, "is_bot": False, "first_name": "L"}
+    chat = {"id": user_id, "type": "private"}
+    out: list[dict[str, Any]] = [
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": chat,
+                "from": user,
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            }
+        }
+    ]
+    steps = [
+        "lang:id",
+        "consent:yes",
+        "m:rate",
+        f"svy:u:{unit_id}",
+        *[f"svy:a:{i}:3" for i in range(9)],
+        "svy:c:skip",
+        "svy:p:skip",
+    ]
+    for n, data in enumerate(steps, start=1):
+        out.append(
+            {
+                "callback_query": {
+                    "id": f"{user_id}-{n}",
+                    "from": user,
+                    "chat_instance": "l",
+                    "data": data,
+                    "message": {
+                        "message_id": 2,
+                        "date": 0,
+                        "chat": chat,
+                        "from": BOT_USER,
+                        "text": "q",
+                    },
+                }
+            }
+        )
+    return out
+
+
+async def webhook_load(port: int, unit_id: int, citizens: int, engine: Any) -> None:
+    ids = iter(range(10_000_000, 20_000_000))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    gate = asyncio.Semaphore(200)
+    refused = 0
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+
+        async def citizen(n: int) -> None:
+            nonlocal refused
+            async with gate:
+                for update in survey(8_000_000 + n, unit_id):
+                    r = await c.post(
+                        "/telegram/webhook",
+                        json={"update_id": next(ids), **update},
+                        headers=headers,
+                    )
+                    if r.status_code != 200:
+                        refused += 1
+                    # a person reads before tapping: let the bot answer the previous step
+                    await asyncio.sleep(0.05)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(citizen(n) for n in range(citizens)))
+        sent = time.perf_counter() - t0
+    stored = 0
+    for _ in range(600):
+        with Session(engine) as s:
+            stored = int(s.exec(select(func.count()).select_from(SurveyResponse)).one())
+        if stored >= citizens:
+            break
+        await asyncio.sleep(1)
+    total = time.perf_counter() - t0
+    print(
+        f"  webhook: {citizens:,d} citizens, {16 * citizens:,d} updates sent in {sent:.0f} s "
+        f"({refused} refused); surveys stored {stored:,d} of {citizens:,d} "
+        f"({citizens - stored} lost) after {total:.0f} s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--citizens", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/load.db"
+        print(f"Load benchmark (SQLite): {args.cases:,d} cases")
+        print(f"  loaded in {load(url, args.cases):.0f} s")
+        base_env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "ENVIRONMENT": "test",
+            "JWT_SECRET": "l" * 48,
+        }
+        port = free_port()
+        api = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "app", "api", "--port", str(port)],
+            env=base_env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(f"{tmp}/../load-api.log", "ab"),  # noqa: SIM115
+        )
+        try:
+            wait_up(f"http://127.0.0.1:{port}/healthz")
+            asyncio.run(api_load(f"http://127.0.0.1:{port}", args.seconds))
+        finally:
+            api.send_signal(signal.SIGTERM)
+            api.wait(30)
+
+        upgrade(url)
+        engine = make_engine(url)
+        with Session(engine) as s:
+            unit = Unit(code="aaa-load", name="AAA Load Unit")
+            s.add(unit)
+            s.commit()
+            unit_id = unit.id or 0
+        server = BotApiServer().start()
+        hook_port = free_port()
+        bot_env = {
+            **base_env,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.url,
+            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/telegram/webhook",
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "BOT_PORT": str(hook_port),
+        }
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "app", "bot"],
+            env=bot_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_up(f"http://127.0.0.1:{hook_port}/healthz")
+            asyncio.run(webhook_load(hook_port, unit_id, args.citizens, engine))
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            bot.wait(60)
+            server.stop()
+            engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
