@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 from cases_bench import SCOPE, load
+from common import postgres_database
 from sqlmodel import Session, func, select
 
 from core.db import make_engine
@@ -85,16 +86,20 @@ async def api_load(base: str, seconds: float, clients: int = 64) -> None:
             while time.perf_counter() < stop_at:
                 roll = rng.random()
                 t0 = time.perf_counter()
-                if roll < 0.8:
-                    r = await c.get(f"/cases?{rng.choice(queries)}", headers=headers)
-                elif roll < 0.9:
-                    r = await c.get(f"/cases/{rng.choice(case_ids)}", headers=headers)
-                else:
-                    r = await c.post(
-                        f"/cases/{rng.choice(case_ids)}/notes",
-                        headers=headers,
-                        json={"body": "Dicek oleh pengawas."},
-                    )
+                try:
+                    if roll < 0.8:
+                        r = await c.get(f"/cases?{rng.choice(queries)}", headers=headers)
+                    elif roll < 0.9:
+                        r = await c.get(f"/cases/{rng.choice(case_ids)}", headers=headers)
+                    else:
+                        r = await c.post(
+                            f"/cases/{rng.choice(case_ids)}/notes",
+                            headers=headers,
+                            json={"body": "Dicek oleh pengawas."},
+                        )
+                except httpx.TransportError:
+                    errors[0] = errors.get(0, 0) + 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code >= 300:
                     errors[r.status_code] = errors.get(r.status_code, 0) + 1
@@ -199,67 +204,80 @@ async def webhook_load(port: int, unit_id: int, citizens: int, engine: Any) -> N
     )
 
 
+def run_api_part(url: str, label: str, cases: int, seconds: float, log: Path) -> None:
+    print(f"{label}: loaded {cases:,d} cases in {load(url, cases):.0f} s")
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", "JWT_SECRET": "l" * 48}
+    port = free_port()
+    with log.open("ab") as err:
+        api = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "app", "api", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            wait_up(f"http://127.0.0.1:{port}/healthz")
+            asyncio.run(api_load(f"http://127.0.0.1:{port}", seconds))
+        finally:
+            api.send_signal(signal.SIGTERM)
+            api.wait(30)
+
+
+def run_webhook_part(tmp: str, citizens: int) -> None:
+    url = f"sqlite:///{tmp}/hook.db"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as s:
+        unit = Unit(code="aaa-load", name="AAA Load Unit")
+        s.add(unit)
+        s.commit()
+        unit_id = unit.id or 0
+    server = BotApiServer().start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "test",
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": server.url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "BOT_PORT": str(port),
+    }
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "app", "bot"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_up(f"http://127.0.0.1:{port}/healthz")
+        print("sqlite, `asn-feedback bot` in webhook mode:")
+        asyncio.run(webhook_load(port, unit_id, citizens, engine))
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(60)
+        server.stop()
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--citizens", type=int, default=2000)
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/load.db"
-        print(f"Load benchmark (SQLite): {args.cases:,d} cases")
-        print(f"  loaded in {load(url, args.cases):.0f} s")
-        base_env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "ENVIRONMENT": "test",
-            "JWT_SECRET": "l" * 48,
-        }
-        port = free_port()
-        api = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "app", "api", "--port", str(port)],
-            env=base_env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(f"{tmp}/../load-api.log", "ab"),  # noqa: SIM115
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{port}/healthz")
-            asyncio.run(api_load(f"http://127.0.0.1:{port}", args.seconds))
-        finally:
-            api.send_signal(signal.SIGTERM)
-            api.wait(30)
-
-        upgrade(url)
-        engine = make_engine(url)
-        with Session(engine) as s:
-            unit = Unit(code="aaa-load", name="AAA Load Unit")
-            s.add(unit)
-            s.commit()
-            unit_id = unit.id or 0
-        server = BotApiServer().start()
-        hook_port = free_port()
-        bot_env = {
-            **base_env,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": server.url,
-            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/telegram/webhook",
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "BOT_PORT": str(hook_port),
-        }
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "app", "bot"],
-            env=bot_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{hook_port}/healthz")
-            asyncio.run(webhook_load(hook_port, unit_id, args.citizens, engine))
-        finally:
-            bot.send_signal(signal.SIGTERM)
-            bot.wait(60)
-            server.stop()
-            engine.dispose()
+        log = Path(tmp) / "api.log"
+        if args.engine in ("postgres", "both"):
+            with postgres_database() as url:
+                run_api_part(url, "postgresql", args.cases, args.seconds, log)
+        if args.engine in ("sqlite", "both"):
+            run_api_part(f"sqlite:///{tmp}/load.db", "sqlite", args.cases, args.seconds, log)
+        run_webhook_part(tmp, args.citizens)
+        errors = [line for line in log.read_text().splitlines() if "Error:" in line]
+        print(f"  API server log: {len(errors)} error line(s) {sorted(set(errors))[:3]}")
 
 
 if __name__ == "__main__":
