@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/evaluation_bench.py
 	$(BIN)/python bench/digest_bench.py
 	$(BIN)/python bench/bot_bench.py
+	$(BIN)/python bench/load_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
