@@ -50,6 +50,7 @@ from core.models import Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import TOKEN, BotApiServer
+from tests.botkit import survey_updates
 
 
 def load_rows(engine: Engine, rows: int) -> int:
@@ -83,44 +84,6 @@ def load_rows(engine: Engine, rows: int) -> int:
     finally:
         raw.close()
     return unit_id
-
-
-def survey_updates(user_id: int, unit_id: int, first_update: int) -> list[dict[str, Any]]:
-    user = {"id": user_id, "is_bot": False, "first_name": "B"}
-    chat = {"id": user_id, "type": "private"}
-    start = {
-        "message_id": 1,
-        "date": 0,
-        "chat": chat,
-        "from": user,
-        "text": "/start",
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-    }
-    datas = [
-        "lang:id",
-        "consent:yes",
-        "m:rate",
-        f"svy:u:{unit_id}",
-        *[f"svy:a:{i}:3" for i in range(9)],
-        "svy:c:skip",
-        "svy:p:skip",
-    ]
-    out: list[dict[str, Any]] = [{"update_id": first_update, "message": start}]
-    for n, data in enumerate(datas, start=1):
-        message = {"message_id": 2, "date": 0, "chat": chat, "text": "q"}
-        out.append(
-            {
-                "update_id": first_update + n,
-                "callback_query": {
-                    "id": f"{user_id}-{n}",
-                    "from": user,
-                    "chat_instance": "b",
-                    "data": data,
-                    "message": message,
-                },
-            }
-        )
-    return out
 
 
 async def run_updates(

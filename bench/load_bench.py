@@ -36,7 +36,7 @@ from core.models import SurveyResponse, Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import TOKEN, BotApiServer
-from tests.botkit import BOT_USER
+from tests.botkit import survey_updates
 
 SECRET = "load-bench-webhook-secret-0123456789"  # noqa: S105 (a local test secret)
 
@@ -119,51 +119,6 @@ async def api_load(base: str, seconds: float, clients: int = 64) -> None:
     )
 
 
-def survey(user_id: int, unit_id: int) -> list[dict[str, Any]]:
-    user = {"id": user_id, "is_bot": False, "first_name": "L"}
-    chat = {"id": user_id, "type": "private"}
-    out: list[dict[str, Any]] = [
-        {
-            "message": {
-                "message_id": 1,
-                "date": 0,
-                "chat": chat,
-                "from": user,
-                "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            }
-        }
-    ]
-    steps = [
-        "lang:id",
-        "consent:yes",
-        "m:rate",
-        f"svy:u:{unit_id}",
-        *[f"svy:a:{i}:3" for i in range(9)],
-        "svy:c:skip",
-        "svy:p:skip",
-    ]
-    for n, data in enumerate(steps, start=1):
-        out.append(
-            {
-                "callback_query": {
-                    "id": f"{user_id}-{n}",
-                    "from": user,
-                    "chat_instance": "l",
-                    "data": data,
-                    "message": {
-                        "message_id": 2,
-                        "date": 0,
-                        "chat": chat,
-                        "from": BOT_USER,
-                        "text": "q",
-                    },
-                }
-            }
-        )
-    return out
-
-
 async def webhook_load(port: int, unit_id: int, citizens: int, engine: Any) -> None:
     ids = iter(range(10_000_000, 20_000_000))
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -175,10 +130,10 @@ async def webhook_load(port: int, unit_id: int, citizens: int, engine: Any) -> N
         async def citizen(n: int) -> None:
             nonlocal refused
             async with gate:
-                for update in survey(8_000_000 + n, unit_id):
+                for update in survey_updates(8_000_000 + n, unit_id):
                     r = await c.post(
                         "/telegram/webhook",
-                        json={"update_id": next(ids), **update},
+                        json={**update, "update_id": next(ids)},
                         headers=headers,
                     )
                     if r.status_code != 200:

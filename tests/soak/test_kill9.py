@@ -22,57 +22,10 @@ from core.db import make_engine
 from core.migrate import upgrade
 from core.models import SurveyResponse, Unit
 from tests.bot_api_server import TOKEN, BotApiServer
-from tests.botkit import BOT_USER
+from tests.botkit import survey_updates
 
 CITIZENS = int(os.environ.get("SOAK_CITIZENS", "1000"))
 KILLS = int(os.environ.get("SOAK_KILLS", "10"))
-
-
-def survey(user_id: int, unit_id: int, first: int) -> list[dict[str, object]]:
-    user = {"id": user_id, "is_bot": False, "first_name": "S"}
-    chat = {"id": user_id, "type": "private"}
-    out: list[dict[str, object]] = [
-        {
-            "update_id": first,
-            "message": {
-                "message_id": 1,
-                "date": 0,
-                "chat": chat,
-                "from": user,
-                "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
-    ]
-    steps = [
-        "lang:id",
-        "consent:yes",
-        "m:rate",
-        f"svy:u:{unit_id}",
-        *[f"svy:a:{i}:3" for i in range(9)],
-        "svy:c:skip",
-        "svy:p:skip",
-    ]
-    for n, data in enumerate(steps, start=1):
-        out.append(
-            {
-                "update_id": first + n,
-                "callback_query": {
-                    "id": f"{user_id}-{n}",
-                    "from": user,
-                    "chat_instance": "s",
-                    "data": data,
-                    "message": {
-                        "message_id": 2,
-                        "date": 0,
-                        "chat": chat,
-                        "from": BOT_USER,
-                        "text": "q",
-                    },
-                },
-            }
-        )
-    return out
 
 
 def test_kill_9_at_random_moments(tmp_path: Path) -> None:
@@ -101,7 +54,7 @@ def test_kill_9_at_random_moments(tmp_path: Path) -> None:
 
     rng = random.Random(9)
     # Interleave citizens: each pushes its next update in rounds, as real people would.
-    scripts = [survey(5_000_000 + c, unit_id, 1_000_000 + c * 100) for c in range(CITIZENS)]
+    scripts = [survey_updates(5_000_000 + c, unit_id) for c in range(CITIZENS)]
     bot = start()
     kills = 0
     try:
