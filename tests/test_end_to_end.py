@@ -197,54 +197,41 @@ async def test_survey_through_polling_shows_in_api_scores(
         telegram_api_base_url=bot_api.url,
         _env_file=None,
     )
-    port = _free_port()
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, engine, "127.0.0.1", port, stop=stop))
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
-            for _ in range(100):
-                try:
-                    if (await api.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-            c = HttpCitizen(bot_api, 7001)
-            await c.say("/start")
-            await c.press("Bahasa Indonesia")
-            await c.press("setuju")
-            await c.press("Nilai layanan")
-            await c.press("Kependudukan")
-            await c.press("KTP-el")
-            for answer in (
-                "Sangat sesuai",
-                "Mudah",
-                "Cepat",
-                "Gratis",
-                "Sesuai",
-                "Sangat kompeten",
-                "Sopan dan ramah",
-                "Dikelola",
-                "Baik",
-            ):
-                await c.press(answer)
-            await c.press("Lewati")
-            await c.press("Lewati semua")
-            assert "Menu utama" in c.screen().text
+    async with running(settings, engine) as api:
+        c = HttpCitizen(bot_api, 7001)
+        await c.say("/start")
+        await c.press("Bahasa Indonesia")
+        await c.press("setuju")
+        await c.press("Nilai layanan")
+        await c.press("Kependudukan")
+        await c.press("KTP-el")
+        for answer in (
+            "Sangat sesuai",
+            "Mudah",
+            "Cepat",
+            "Gratis",
+            "Sesuai",
+            "Sangat kompeten",
+            "Sopan dan ramah",
+            "Dikelola",
+            "Baik",
+        ):
+            await c.press(answer)
+        await c.press("Lewati")
+        await c.press("Lewati semua")
+        assert "Menu utama" in c.screen().text
 
-            token = (
-                await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
-            ).json()
-            scores = await api.get(
-                "/scores/units/dukcapil",
-                headers={"Authorization": f"Bearer {token['access_token']}"},
-            )
-            body = scores.json()
-            # Answers 4,3,3,4,3,4,3,4,3 = 31 -> IKM 25 x 31 / 9 = 86.11 (B)
-            assert body["unit"]["n"] == 1
-            assert body["unit"]["ikm"] == 86.11 and body["unit"]["grade"] == "B"
-            assert body["services"][0]["service_name"] == "KTP-el"
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
+        token = (
+            await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+        ).json()
+        scores = await api.get(
+            "/scores/units/dukcapil",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        )
+        body = scores.json()
+        # Answers 4,3,3,4,3,4,3,4,3 = 31 -> IKM 25 x 31 / 9 = 86.11 (B)
+        assert body["unit"]["n"] == 1
+        assert body["unit"]["ikm"] == 86.11 and body["unit"]["grade"] == "B"
+        assert body["services"][0]["service_name"] == "KTP-el"
     methods = {m for m, _ in bot_api.state.calls}
     assert {"getMe", "setMyCommands", "sendMessage", "editMessageText"} <= methods
