@@ -43,6 +43,7 @@ from telegram.ext import (
 
 from bot import build_application
 from bot.local_transport import LocalBotApi
+from bot.ordering import ChatOrderedProcessor
 from core.config import load_settings
 from core.db import make_engine
 from core.migrate import upgrade
@@ -51,6 +52,8 @@ from core.models import Unit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.botkit import survey_updates
+
+CONCURRENCY = 16
 
 
 def load_rows(engine: Engine, rows: int) -> int:
@@ -89,6 +92,7 @@ def load_rows(engine: Engine, rows: int) -> int:
 async def run_updates(
     app: Application[Any, Any, Any, Any, Any, Any], updates: list[dict[str, Any]]
 ) -> tuple[float, list[float]]:
+    """One update at a time through `process_update`: the time each one takes."""
     times = []
     t0 = time.perf_counter()
     for raw in updates:
@@ -99,8 +103,34 @@ async def run_updates(
     return time.perf_counter() - t0, times
 
 
-async def echo_floor(updates: list[dict[str, Any]]) -> float:
-    app = ApplicationBuilder().token("1:echo").request(LocalBotApi()).build()
+async def run_queued(
+    app: Application[Any, Any, Any, Any, Any, Any], updates: list[dict[str, Any]]
+) -> float:
+    """All updates on the Application's queue, as the runtime feeds it: seconds until done."""
+    await app.start()
+    t0 = time.perf_counter()
+    for raw in updates:
+        app.update_queue.put_nowait(Update.de_json(raw, app.bot))
+    await app.update_queue.join()
+    elapsed = time.perf_counter() - t0
+    await app.stop()
+    return elapsed
+
+
+def interleaved(citizens: range, unit_id: int) -> list[dict[str, Any]]:
+    """Each citizen's 16 updates in order, citizens taking turns (as real traffic arrives)."""
+    per_citizen = [survey_updates(800_000 + c, unit_id, 10_000_000 + c * 100) for c in citizens]
+    return [u for step in zip(*per_citizen, strict=True) for u in step]
+
+
+def echo_app(latency: float = 0.0) -> Application[Any, Any, Any, Any, Any, Any]:
+    app = (
+        ApplicationBuilder()
+        .token("1:echo")
+        .request(LocalBotApi(latency=latency))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENCY))
+        .build()
+    )
 
     async def echo(update: Update, _: Any) -> None:
         if update.callback_query is not None:
@@ -111,13 +141,29 @@ async def echo_floor(updates: list[dict[str, Any]]) -> float:
 
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
+    return app
+
+
+async def echo_floor(updates: list[dict[str, Any]], latency: float = 0.0) -> tuple[float, float]:
+    """The echo bot's updates/s, one at a time (not with latency: too slow) and queued."""
+    app = echo_app(latency)
     await app.initialize()
-    elapsed, _ = await run_updates(app, updates)
+    one_by_one = 0.0 if latency else (await run_updates(app, updates))[0]
+    queued = await run_queued(app, updates)
     await app.shutdown()
-    return len(updates) / elapsed
+    return (len(updates) / one_by_one if one_by_one else 0.0), len(updates) / queued
 
 
-async def survey_path(url: str, citizens: int, rows: int) -> None:
+def stored_surveys(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM survey_response WHERE channel = 'telegram'")
+            ).scalar_one()
+        )
+
+
+async def survey_path(url: str, citizens: int, rows: int, latency_ms: float) -> None:
     upgrade(url)
     engine = make_engine(url)
     unit_id = load_rows(engine, rows)
@@ -125,26 +171,59 @@ async def survey_path(url: str, citizens: int, rows: int) -> None:
         database_url=url,
         environment="test",
         telegram_bot_token="1:bench",  # noqa: S106
+        bot_concurrent_updates=CONCURRENCY,
         _env_file=None,
     )
-    app = build_application(settings, engine, request=LocalBotApi())
+
+    def bot(latency: float = 0.0) -> Application[Any, Any, Any, Any, Any, Any]:
+        return build_application(settings, engine, request=LocalBotApi(latency=latency))
+
+    # 1. One update at a time: the time each takes.
+    first = interleaved(range(citizens), unit_id)
+    app = bot()
     await app.initialize()
-    updates = [
-        u for c in range(citizens) for u in survey_updates(800_000 + c, unit_id, 10_000 + c * 100)
-    ]
-    elapsed, times = await run_updates(app, updates)
+    elapsed, times = await run_updates(app, first)
+    # 2. The same traffic through the queue, chats handled concurrently.
+    second = interleaved(range(citizens, 2 * citizens), unit_id)
+    queued = await run_queued(app, second)
     await app.shutdown()
-    floor = await echo_floor(updates)
-    rate = len(updates) / elapsed
+    floor_seq, floor_queued = await echo_floor(first)
+    stored = stored_surveys(engine)
+    assert stored == 2 * citizens, f"{stored} surveys stored, expected {2 * citizens}"
     times.sort()
     p99 = times[int(0.99 * (len(times) - 1))] * 1000
     p50 = statistics.median(times) * 1000
+    n = len(first)
     print(
-        f"  survey path: {len(updates):,d} updates ({citizens} surveys) over {rows:,d} rows: "
-        f"{rate:.0f} updates/s; echo floor {floor:.0f} updates/s; {rate / floor:.0%} of floor; "
-        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+        f"  survey path, {n:,d} updates ({citizens} surveys, all stored) over {rows:,d} rows:\n"
+        f"    one at a time: {n / elapsed:.0f} updates/s (echo floor {floor_seq:.0f}/s, "
+        f"{n / elapsed / floor_seq:.0%}); p50 {p50:.1f} ms, p99 {p99:.1f} ms per update\n"
+        f"    queued, {CONCURRENCY} chats at once: {n / queued:.0f} updates/s "
+        f"(echo floor {floor_queued:.0f}/s, {n / queued / floor_queued:.0%})"
     )
+    if latency_ms > 0:
+        await with_latency(bot, engine, citizens, unit_id, latency_ms / 1000)
     engine.dispose()
+
+
+async def with_latency(
+    bot: Any, engine: Engine, citizens: int, unit_id: int, latency: float
+) -> None:
+    """Every Bot API call takes `latency` seconds, as a call to Telegram from Kupang does."""
+    before = stored_surveys(engine)
+    updates = interleaved(range(2 * citizens, 3 * citizens), unit_id)
+    app = bot(latency)
+    await app.initialize()
+    queued = await run_queued(app, updates)
+    await app.shutdown()
+    _, floor = await echo_floor(updates, latency)
+    assert stored_surveys(engine) == before + citizens
+    one_at_a_time = 1 / (2 * latency)  # an answer and an edit per button press, at best
+    print(
+        f"    with {latency * 1000:.0f} ms per Bot API call: {len(updates) / queued:.0f} "
+        f"updates/s queued (echo floor {floor:.0f}/s, {len(updates) / queued / floor:.0%}); "
+        f"one at a time could not exceed {one_at_a_time:.0f}/s"
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -218,6 +297,7 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=300)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--memory-updates", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
     args = parser.parse_args()
     print(
         f"Bot benchmark: {args.citizens} full surveys, {args.rows:,d} survey rows in the database"
@@ -226,12 +306,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.db"
             print("sqlite:")
-            asyncio.run(survey_path(url, args.citizens, args.rows))
+            asyncio.run(survey_path(url, args.citizens, args.rows, args.latency_ms))
             serve_memory(url, args.memory_updates)
     if args.engine in ("postgres", "both"):
         with postgres_database() as url:
             print("postgresql:")
-            asyncio.run(survey_path(url, args.citizens, args.rows))
+            asyncio.run(survey_path(url, args.citizens, args.rows, args.latency_ms))
 
 
 if __name__ == "__main__":

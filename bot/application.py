@@ -16,6 +16,7 @@ from bot.attachments import fetch_attachments
 from bot.conversation import FlowConfig, Outcome
 from bot.flow import handle
 from bot.i18n import t
+from bot.ordering import ChatOrderedProcessor, WriteGate
 from bot.telegram_io import deliver, to_inbound
 from core.cases import CasePolicy
 from core.config import Settings
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 ENGINE_KEY = "engine"
 FLOW_KEY = "flow_config"
 ATTACHMENTS_KEY = "attachments"
+GATE_KEY = "write_gate"
 
 
 def build_application(
@@ -45,8 +47,11 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
         builder = builder.get_updates_request(get_updates_request or request)
+    builder = builder.concurrent_updates(ChatOrderedProcessor(settings.bot_concurrent_updates))
     app = builder.build()
-    app.bot_data[ENGINE_KEY] = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url)
+    app.bot_data[ENGINE_KEY] = engine
+    app.bot_data[GATE_KEY] = WriteGate(serialise=engine.dialect.name == "sqlite")
     app.bot_data[FLOW_KEY] = FlowConfig(
         tz=settings.tz,
         area_name=settings.area_name,
@@ -73,8 +78,8 @@ async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
             log.warning("setMyCommands failed", exc_info=True)
 
 
-def _handle_in_db(engine: Engine, cfg: FlowConfig, inbound: Any) -> Outcome:
-    with session_scope(engine) as session:
+def _handle_in_db(engine: Engine, gate: WriteGate, cfg: FlowConfig, inbound: Any) -> Outcome:
+    with gate, session_scope(engine) as session:
         return handle(session, cfg, inbound)
 
 
@@ -82,10 +87,11 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inbound = to_inbound(update, context.bot.username if context.bot else None)
     engine: Engine = context.bot_data[ENGINE_KEY]
     if inbound is None:  # not for us (a group, a channel): remember it was seen
-        await asyncio.to_thread(_mark_seen, engine, update.update_id)
+        await asyncio.to_thread(_mark_seen, engine, context.bot_data[GATE_KEY], update.update_id)
         return
     cfg: FlowConfig = context.bot_data[FLOW_KEY]
-    outcome = await asyncio.to_thread(_handle_in_db, engine, cfg, inbound)
+    gate: WriteGate = context.bot_data[GATE_KEY]
+    outcome = await asyncio.to_thread(_handle_in_db, engine, gate, cfg, inbound)
     if outcome.duplicate:
         return
     await deliver(update, outcome)
@@ -94,8 +100,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await fetch_attachments(context.bot, engine, root, max_bytes, outcome.attachments)
 
 
-def _mark_seen(engine: Engine, update_id: int) -> None:
-    with session_scope(engine) as session:
+def _mark_seen(engine: Engine, gate: WriteGate, update_id: int) -> None:
+    with gate, session_scope(engine) as session:
         claim_update(session, update_id)
 
 

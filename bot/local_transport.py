@@ -4,6 +4,7 @@ simulator (`asn-feedback chat`) prints them."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Callable
@@ -24,9 +25,15 @@ class LocalMessage:
 
 
 class LocalBotApi(BaseRequest):
-    def __init__(self, on_message: Callable[[LocalMessage, bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_message: Callable[[LocalMessage, bool], None] | None = None,
+        *,
+        latency: float = 0.0,
+    ) -> None:
         self.messages: dict[int, LocalMessage] = {}
         self.on_message = on_message
+        self.latency = latency  # seconds each call takes (a benchmark's stand-in for Telegram)
         self._ids = itertools.count(1)
 
     @property
@@ -49,6 +56,8 @@ class LocalBotApi(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         result = self._answer(api_method, params)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
 from core.models import Case, Citizen, ConversationState, Language, SurveyResponse
 
+# Built once: every update the bot handles looks its citizen up.
+_BY_TELEGRAM_ID = select(Citizen).where(Citizen.telegram_user_id == bindparam("telegram_user_id"))
+
 
 def get_citizen(session: Session, telegram_user_id: int) -> Citizen | None:
-    return session.exec(select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)).first()
+    return session.exec(_BY_TELEGRAM_ID, params={"telegram_user_id": telegram_user_id}).first()
 
 
 def get_or_create_citizen(session: Session, telegram_user_id: int) -> Citizen:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     bot_host: str = "127.0.0.1"
     bot_port: int = Field(default=8001, ge=1, le=65535)
     public_bot_username: str = "asn_feedback_bot"
+    # Updates of different chats handled at once (one chat's updates always in order).
+    bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
     default_service_population: int = Field(default=1000, ge=1)

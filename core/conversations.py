@@ -6,12 +6,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import DateTime, bindparam, text
 from sqlmodel import Session
 
 from core.clock import utcnow
-from core.models import ConversationState, ProcessedUpdate
+
+# These run for every update the bot receives, so they are plain SQL that SQLite and
+# PostgreSQL both speak (ON CONFLICT, RETURNING): no statement is rebuilt per call.
+_NOW = bindparam("now", type_=DateTime())
+_LOAD = text("SELECT step, data, message_id FROM conversation_state WHERE chat_id = :chat_id")
+_SAVE = text(
+    "INSERT INTO conversation_state (chat_id, step, data, message_id, updated_at)"
+    " VALUES (:chat_id, :step, :data, :message_id, :now)"
+    " ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
+    " message_id = excluded.message_id, updated_at = excluded.updated_at"
+).bindparams(_NOW)
+_CLAIM = text(
+    "INSERT INTO processed_update (update_id, processed_at) VALUES (:update_id, :now)"
+    " ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+).bindparams(_NOW)
 
 
 @dataclass
@@ -23,7 +36,8 @@ class ChatState:
 
 
 def load_state(session: Session, chat_id: int) -> ChatState:
-    row = session.get(ConversationState, chat_id)
+    """One indexed read of the chat's saved step (a plain row, no ORM bookkeeping)."""
+    row = session.connection().execute(_LOAD, {"chat_id": chat_id}).first()
     if row is None:
         return ChatState(chat_id=chat_id)
     try:
@@ -39,26 +53,20 @@ def load_state(session: Session, chat_id: int) -> ChatState:
 
 
 def save_state(session: Session, state: ChatState) -> None:
-    row = session.get(ConversationState, state.chat_id)
-    if row is None:
-        row = ConversationState(chat_id=state.chat_id)
-    row.step = state.step
-    row.data = json.dumps(state.data, separators=(",", ":"))
-    row.message_id = state.message_id
-    row.updated_at = utcnow()
-    session.add(row)
+    """Write the chat's step in one upsert (no read first)."""
+    params = {
+        "chat_id": state.chat_id,
+        "step": state.step,
+        "data": json.dumps(state.data, separators=(",", ":")),
+        "message_id": state.message_id,
+        "now": utcnow(),
+    }
+    session.connection().execute(_SAVE, params)
 
 
 def claim_update(session: Session, update_id: int) -> bool:
     """Record an update id; False when it was already handled (Telegram redelivered it).
 
     One INSERT ... ON CONFLICT DO NOTHING: no read first, no savepoint."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdate.__table__.c.update_id)  # type: ignore[attr-defined]
-    )
-    return session.connection().execute(stmt).first() is not None
+    params = {"update_id": update_id, "now": utcnow()}
+    return session.connection().execute(_CLAIM, params).first() is not None
