@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -45,7 +46,8 @@ from bot import build_application
 from bot.local_transport import LocalBotApi
 from bot.ordering import ChatOrderedProcessor
 from core.config import load_settings
-from core.db import make_engine
+from core.conversations import claim_update
+from core.db import make_engine, session_scope
 from core.migrate import upgrade
 from core.models import Unit
 
@@ -123,7 +125,11 @@ def interleaved(citizens: range, unit_id: int) -> list[dict[str, Any]]:
     return [u for step in zip(*per_citizen, strict=True) for u in step]
 
 
-def echo_app(latency: float = 0.0) -> Application[Any, Any, Any, Any, Any, Any]:
+def echo_app(
+    latency: float = 0.0, engine: Engine | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Echo every update; with `engine`, first claim its id in one committed transaction
+    (the least a bot that survives being killed must do: the durable floor)."""
     app = (
         ApplicationBuilder()
         .token("1:echo")
@@ -133,6 +139,8 @@ def echo_app(latency: float = 0.0) -> Application[Any, Any, Any, Any, Any, Any]:
     )
 
     async def echo(update: Update, _: Any) -> None:
+        if engine is not None:
+            await asyncio.to_thread(claim_in_db, engine, update.update_id)
         if update.callback_query is not None:
             await update.callback_query.answer()
             await update.callback_query.edit_message_text("echo")
@@ -144,9 +152,19 @@ def echo_app(latency: float = 0.0) -> Application[Any, Any, Any, Any, Any, Any]:
     return app
 
 
-async def echo_floor(updates: list[dict[str, Any]], latency: float = 0.0) -> tuple[float, float]:
+_CLAIMS = itertools.count(2_000_000_000)
+
+
+def claim_in_db(engine: Engine, _update_id: int) -> None:
+    with session_scope(engine) as session:
+        assert claim_update(session, next(_CLAIMS))  # a new row every time
+
+
+async def echo_floor(
+    updates: list[dict[str, Any]], latency: float = 0.0, engine: Engine | None = None
+) -> tuple[float, float]:
     """The echo bot's updates/s, one at a time (not with latency: too slow) and queued."""
-    app = echo_app(latency)
+    app = echo_app(latency, engine)
     await app.initialize()
     one_by_one = 0.0 if latency else (await run_updates(app, updates))[0]
     queued = await run_queued(app, updates)
@@ -188,6 +206,7 @@ async def survey_path(url: str, citizens: int, rows: int, latency_ms: float) -> 
     queued = await run_queued(app, second)
     await app.shutdown()
     floor_seq, floor_queued = await echo_floor(first)
+    durable_seq, durable_queued = await echo_floor(second, engine=engine)
     stored = stored_surveys(engine)
     assert stored == 2 * citizens, f"{stored} surveys stored, expected {2 * citizens}"
     times.sort()
@@ -199,7 +218,10 @@ async def survey_path(url: str, citizens: int, rows: int, latency_ms: float) -> 
         f"    one at a time: {n / elapsed:.0f} updates/s (echo floor {floor_seq:.0f}/s, "
         f"{n / elapsed / floor_seq:.0%}); p50 {p50:.1f} ms, p99 {p99:.1f} ms per update\n"
         f"    queued, {CONCURRENCY} chats at once: {n / queued:.0f} updates/s "
-        f"(echo floor {floor_queued:.0f}/s, {n / queued / floor_queued:.0%})"
+        f"(echo floor {floor_queued:.0f}/s, {n / queued / floor_queued:.0%})\n"
+        f"    durable floor (echo + one committed claim of the update id): "
+        f"{durable_seq:.0f}/s one at a time ({n / elapsed / durable_seq:.0%} of it), "
+        f"{durable_queued:.0f}/s queued ({n / queued / durable_queued:.0%})"
     )
     if latency_ms > 0:
         await with_latency(bot, engine, citizens, unit_id, latency_ms / 1000)
@@ -233,7 +255,40 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def serve_memory(url: str, updates: int) -> None:
+def push_messages(server: BotApiServer, first: int, count: int) -> None:
+    for i in range(first, first + count):
+        uid = 900_000 + i % 2000
+        server.push(
+            {
+                "update_id": 50_000_000 + i,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "text": "halo",
+                    "from": {"id": uid, "is_bot": False, "first_name": "M"},
+                    "chat": {"id": uid, "type": "private"},
+                },
+            }
+        )
+
+
+def wait_handled(engine: Engine, count: int) -> int:
+    deadline = time.monotonic() + 600
+    done = 0
+    while time.monotonic() < deadline and done < count:
+        time.sleep(0.5)
+        with engine.connect() as conn:
+            done = conn.execute(
+                text(
+                    "SELECT count(*) FROM processed_update"
+                    " WHERE update_id BETWEEN 50000000 AND 99999999"
+                )
+            ).scalar_one()
+    return int(done)
+
+
+def serve_memory(url: str, updates: int, rounds: int = 2) -> None:
+    """RSS after start-up and after each round of `updates` (a leak grows every round)."""
     server = BotApiServer().start()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -252,40 +307,17 @@ def serve_memory(url: str, updates: int) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    engine = make_engine(url)
     try:
         time.sleep(6)
-        after_start = rss_mb(proc.pid)
-        for i in range(updates):
-            uid = 900_000 + i % 2000
-            server.push(
-                {
-                    "update_id": 50_000_000 + i,
-                    "message": {
-                        "message_id": 1,
-                        "date": 0,
-                        "text": "halo",
-                        "from": {"id": uid, "is_bot": False, "first_name": "M"},
-                        "chat": {"id": uid, "type": "private"},
-                    },
-                }
-            )
-        engine = make_engine(url)
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            with engine.connect() as conn:
-                done = conn.execute(
-                    text("SELECT count(*) FROM processed_update WHERE update_id >= 50000000")
-                ).scalar_one()
-            if done >= updates:
-                break
-            time.sleep(1)
-        after = rss_mb(proc.pid)
-        print(
-            f"  asn-feedback serve resident memory: {after_start:.0f} MB after start-up, "
-            f"{after:.0f} MB after {done:,d} updates"
-        )
-        engine.dispose()
+        figures = [f"{rss_mb(proc.pid):.0f} MB after start-up"]
+        for r in range(rounds):
+            push_messages(server, r * updates, updates)
+            done = wait_handled(engine, (r + 1) * updates)
+            figures.append(f"{rss_mb(proc.pid):.0f} MB after {done:,d} updates")
+        print(f"  asn-feedback serve resident memory: {', '.join(figures)}")
     finally:
+        engine.dispose()
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         server.stop()

@@ -36,8 +36,16 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.limit = max_concurrent_updates
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self.in_hand = 0  # updates started and not finished (running or waiting their turn)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.in_hand += 1
+        try:
+            await self._in_turn(update, coroutine)
+        finally:
+            self.in_hand -= 1
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._slots:

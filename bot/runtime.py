@@ -26,12 +26,17 @@ from telegram.ext import Application
 
 from bot.application import set_bot_commands
 from bot.dispatcher import retry_after_seconds
+from bot.ordering import ChatOrderedProcessor
 from core.config import Settings
 from core.inbox import store_updates, unprocessed_updates
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 10
+# Updates queued or in hand before the runtime stops taking more: Telegram keeps the rest
+# (24 hours) and the database already holds what was taken, so memory stays flat however
+# large a burst or a backlog after an outage is.
+MAX_BACKLOG = 500
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -56,6 +61,7 @@ class BotRuntime:
         await self.app.start()
         replay = await asyncio.to_thread(unprocessed_updates, self.engine)
         for raw in replay:
+            await self.room()
             await self.app.update_queue.put(Update.de_json(raw, self.app.bot))
         if replay:
             log.info("replaying %d stored update(s) not handled before the last stop", len(replay))
@@ -71,7 +77,19 @@ class BotRuntime:
             self.poller = asyncio.create_task(self._poll())
             log.info("polling Telegram as @%s", self.app.bot.username)
 
+    @property
+    def backlog(self) -> int:
+        processor = self.app.update_processor
+        in_hand = processor.in_hand if isinstance(processor, ChatOrderedProcessor) else 0
+        return self.app.update_queue.qsize() + in_hand
+
+    async def room(self) -> None:
+        """Wait until the backlog is below MAX_BACKLOG."""
+        while self.backlog >= MAX_BACKLOG:
+            await asyncio.sleep(0.02)
+
     async def enqueue(self, raws: list[dict[str, Any]]) -> None:
+        await self.room()
         fresh = await asyncio.to_thread(store_updates, self.engine, raws)
         for raw in fresh:
             await self.app.update_queue.put(Update.de_json(raw, self.app.bot))

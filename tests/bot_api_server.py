@@ -97,6 +97,7 @@ class BotApiServer:
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)  # as Telegram: 1-100
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -104,7 +105,7 @@ class BotApiServer:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             while not self.updates and time.monotonic() < deadline:
                 self.cond.wait(deadline - time.monotonic())
-            return list(self.updates)
+            return self.updates[:limit]
 
 
 def _parse(content_type: str, raw: bytes) -> dict[str, Any]:

@@ -7,16 +7,20 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from telegram import Update
 from telegram.request import RequestData
 
+import bot.runtime as runtime_module
 from bot import build_application
 from bot.local_transport import LocalBotApi
+from bot.runtime import BotRuntime
 from core.config import Settings
-from core.models import SurveyResponse
-from tests.botkit import survey_updates
+from core.models import ProcessedUpdate, SurveyResponse
+from tests.bot_api_server import TOKEN, BotApiServer
+from tests.botkit import start_update, survey_updates
 from tests.factories import make_unit
 
 
@@ -77,3 +81,33 @@ async def test_citizens_are_served_side_by_side_and_each_in_order(
     # Several citizens were answered at the same time, never two answers to one chat.
     assert tg.most_at_once > 1
     assert tg.most_per_chat == 1
+
+
+async def test_a_backlog_is_taken_a_bounded_slice_at_a_time(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an outage Telegram holds thousands of updates: the poller takes more only when
+    the bot has room, so memory stays flat, and every update is still handled once."""
+    monkeypatch.setattr(runtime_module, "MAX_BACKLOG", 50)
+    server = BotApiServer().start()
+    try:
+        for i in range(1200):
+            server.push(start_update(5_000 + i, 600_000 + i % 300))
+        cfg = settings.model_copy(
+            update={"telegram_bot_token": TOKEN, "telegram_api_base_url": server.url}
+        )
+        runtime = BotRuntime(build_application(cfg, engine), engine, cfg)
+        await runtime.start()
+        most = 0
+        for _ in range(6000):
+            most = max(most, runtime.backlog)
+            with Session(engine) as s:
+                handled = s.exec(select(func.count()).select_from(ProcessedUpdate)).one()
+            if handled >= 1200:
+                break
+            await asyncio.sleep(0.005)
+        await runtime.stop()
+    finally:
+        server.stop()
+    assert handled == 1200
+    assert 0 < most <= 50 + 100  # the limit plus one getUpdates batch
