@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -26,12 +24,9 @@ from core.db import session_scope
 from core.digests import IsoWeek, RunReport, send_all_digests, week_to_report
 from core.inbox import prune
 from core.reminders import send_reminders
+from core.workers import worker_name
 
 log = logging.getLogger("asn_feedback.scheduler")
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def trigger(cron: str, settings: Settings) -> CronTrigger:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -22,7 +23,7 @@ from admin_api import create_app
 from app.scheduler import start_scheduler
 from bot import build_application
 from bot.attachments import sweep_forever
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.runtime import BotRuntime, webhook_route
 from core.config import Settings
 
@@ -34,6 +35,10 @@ async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:
     server.should_exit = True
 
 
+def dispatch_limits(settings: Settings) -> DispatchLimits:
+    return DispatchLimits(lease=timedelta(seconds=settings.outbox_lease_seconds))
+
+
 @contextlib.asynccontextmanager
 async def bot_services(
     settings: Settings, engine: Engine, outbox_idle: float = 1.0
@@ -43,7 +48,9 @@ async def bot_services(
     await runtime.start()
     stop = asyncio.Event()
     workers = asyncio.gather(
-        Dispatcher(engine, runtime.app.bot).run(stop, idle_seconds=outbox_idle),
+        Dispatcher(engine, runtime.app.bot, dispatch_limits(settings)).run(
+            stop, idle_seconds=outbox_idle
+        ),
         sweep_forever(
             runtime.app.bot,
             engine,

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     public_bot_username: str = "asn_feedback_bot"
     # Updates of different chats handled at once (one chat's updates always in order).
     bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
+    # A dispatcher that dies mid-send leaves its claimed messages locked this long.
+    outbox_lease_seconds: int = Field(default=60, ge=5, le=3600)
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
     default_service_population: int = Field(default=1000, ge=1)

@@ -35,6 +35,7 @@ from core.models import (
 )
 from core.scores import Period, Score, unit_ikm
 from core.skm import ELEMENTS, minimum_sample
+from core.workers import worker_gone
 
 log = logging.getLogger(__name__)
 CLAIM_STALE_AFTER = timedelta(minutes=30)
@@ -295,9 +296,11 @@ def claim_run(
     existing = session.exec(
         select(DigestRun).where(DigestRun.unit_id == unit_id, DigestRun.week == str(week))
     ).one()
-    if existing.status == "done" or now - existing.claimed_at < CLAIM_STALE_AFTER:
+    if existing.status == "done":
         return None
-    # A stale claim (its worker died): take it over, unless another worker just did.
+    if now - existing.claimed_at < CLAIM_STALE_AFTER and not worker_gone(existing.claimed_by):
+        return None
+    # A stale claim, or its worker is gone: take it over, unless another worker just did.
     taken = session.execute(
         update(DigestRun)
         .where(col(DigestRun.id) == existing.id, col(DigestRun.claimed_at) == existing.claimed_at)

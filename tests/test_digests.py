@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 from telegram import Bot
@@ -225,6 +230,31 @@ def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> Non
     with Session(world.engine) as s:
         run = s.exec(select(DigestRun)).one()
         assert (run.status, run.claimed_by) == ("done", "w2")
+
+
+def test_a_claim_of_a_process_gone_from_this_host_is_taken_over_at_once(world: World) -> None:
+    world.fixture_week()
+    now = wita(16, 7)
+    host = socket.gethostname()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    unit_id = world.unit.id or 0
+
+    def crash(_: AppUser) -> None:
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):  # a worker claims the run and dies before any head
+        send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", now, crash)
+    for holder, taken in (
+        (f"{host}:{os.getppid()}", False),  # alive on this host: its claim stands
+        (f"other-host:{gone.pid}", False),  # elsewhere: cannot tell, wait 30 minutes
+        (f"{host}:{gone.pid}", True),  # gone from this host: taken over at once
+    ):
+        with Session(world.engine) as s:
+            s.execute(update(DigestRun).values(claimed_by=holder))
+            s.commit()
+        queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", now)
+        assert queued == (4 if taken else None), holder
 
 
 def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Settings) -> None:
