@@ -29,8 +29,12 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with session_scope(engine) as session:
+def get_session(
+    request: Request, engine: Annotated[Engine, Depends(get_engine)]
+) -> Iterator[Session]:
+    """One transaction per request; a request that may write takes SQLite's write lock first."""
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    with session_scope(engine, write=write) as session:
         yield session
 
 

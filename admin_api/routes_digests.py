@@ -150,6 +150,9 @@ def send_digest_now(
     """Queue the unit's digest for the week now. A week already sent is not sent again."""
     actor.require_admin()
     unit = get_unit_by_code(session, code)
+    # The digest run commits recipient by recipient in its own transactions: end this
+    # request's transaction first (on SQLite it holds the write lock).
+    session.commit()
     queued = send_unit_digest(
         engine,
         unit.id or 0,

@@ -75,7 +75,7 @@ def run_reminders(engine: Engine, settings: Settings, now: datetime | None = Non
 
 
 def run_autoclose(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    with session_scope(engine) as session:
+    with session_scope(engine, write=True) as session:
         return autoclose(session, CasePolicy.from_settings(settings), now)
 
 

@@ -79,7 +79,7 @@ async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
 
 
 def _handle_in_db(engine: Engine, gate: WriteGate, cfg: FlowConfig, inbound: Any) -> Outcome:
-    with gate, session_scope(engine) as session:
+    with gate, session_scope(engine, write=True) as session:
         return handle(session, cfg, inbound)
 
 
@@ -101,7 +101,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _mark_seen(engine: Engine, gate: WriteGate, update_id: int) -> None:
-    with gate, session_scope(engine) as session:
+    with gate, session_scope(engine, write=True) as session:
         claim_update(session, update_id)
 
 

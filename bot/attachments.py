@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from core.attachments import BadImage, pending_attachments, store_photo
+from core.db import writer
 from core.models import Attachment
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ async def fetch_attachments(
 
 
 def _mark(engine: Engine, attachment: Attachment, status: str) -> None:
-    with Session(engine) as session:
+    with Session(writer(engine)) as session:
         row = session.get(Attachment, attachment.id)
         if row is not None:
             row.status = status
@@ -68,7 +69,7 @@ def _mark(engine: Engine, attachment: Attachment, status: str) -> None:
 
 
 def _store(engine: Engine, attachment: Attachment, data: bytes, root: Path, max_bytes: int) -> bool:
-    with Session(engine) as session:
+    with Session(writer(engine)) as session:
         row = session.get(Attachment, attachment.id)
         if row is None:
             return False

@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.notifications import render
 from core.clock import utcnow
+from core.db import writer
 from core.models import OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class Dispatcher:
         not_locked = or_(
             col(OutboundMessage.locked_until).is_(None), col(OutboundMessage.locked_until) < now
         )
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(writer(self.engine), expire_on_commit=False) as session:
             candidates = session.exec(
                 select(OutboundMessage)
                 .where(
@@ -119,7 +120,7 @@ class Dispatcher:
         return claimed
 
     def _finish(self, msg_id: int | None, **values: Any) -> None:
-        with Session(self.engine) as session:
+        with Session(writer(self.engine)) as session:
             session.execute(
                 update(OutboundMessage)
                 .where(col(OutboundMessage.id) == msg_id)

@@ -19,6 +19,9 @@ MAX_OVERFLOW = 40
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The driver must not open transactions by itself: SQLAlchemy emits BEGIN (below), so
+    # that SAVEPOINTs work and a writer can ask for BEGIN IMMEDIATE.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -41,6 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             **{**pool, **kwargs},
         )
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -49,10 +53,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+def _on_sqlite_begin(conn: Any) -> None:
+    """A transaction that will write takes the write lock at BEGIN (IMMEDIATE).
+
+    In WAL mode a transaction that read first and then writes fails at once with "database
+    is locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another writer committed after its
+    read began; taking the lock first makes it wait its turn instead."""
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "asn_feedback_writes"
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for a unit of work that will write (see `_on_sqlite_begin`)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error.
+
+    `write=True` for a unit of work that will write: on SQLite it starts with the write
+    lock (see `_on_sqlite_begin`); elsewhere it changes nothing."""
+    bind = writer(engine) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

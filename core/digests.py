@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.clock import local_day_bounds_utc, utcnow
+from core.db import writer
 from core.i18n import ct
 from core.models import (
     OPEN_STATUSES,
@@ -336,7 +337,7 @@ def send_unit_digest(
     messages queued, or None when another worker has (or had) the claim.
     """
     now = now or utcnow()
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer(engine), expire_on_commit=False) as session:
         run = claim_run(session, unit_id, week, worker, now)
         session.commit()
         if run is None:

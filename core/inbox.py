@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
+from core.db import writer
 from core.models import InboundUpdate, ProcessedUpdate
 
 
 def store_updates(engine: Engine, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Persist raw updates; returns those not seen before (in arrival order)."""
     fresh = []
-    with Session(engine) as session:
+    with Session(writer(engine)) as session:
         for raw in updates:
             update_id = raw.get("update_id")
             if not isinstance(update_id, int):
@@ -50,7 +51,7 @@ def prune(
 ) -> int:
     """Delete stored and processed update ids older than `older_than`; returns rows removed."""
     cutoff = (now or utcnow()) - older_than
-    with Session(engine) as session:
+    with Session(writer(engine)) as session:
         a = session.execute(delete(InboundUpdate).where(col(InboundUpdate.received_at) < cutoff))
         b = session.execute(
             delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < cutoff)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core.case_queries import summaries, summary_select, visible_cases_clause
 from core.clock import utcnow
+from core.db import writer
 from core.i18n import ct
 from core.models import OPEN_STATUSES, AppUser, Case, OutboundMessage, ReminderRun, Role
 from core.sla import SlaPolicy, add_working_days, end_of_local_day
@@ -37,7 +38,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, now: datetime | None = None) 
         ).all()
         user_ids = [u.id for u in users if u.id is not None]
     for user_id in user_ids:
-        with Session(engine) as session:
+        with Session(writer(engine)) as session:
             actor = actor_for(session, user_id)
             user = session.get(AppUser, user_id)
             if actor is None or user is None or user.telegram_chat_id is None:

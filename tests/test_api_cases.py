@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from core import cases as svc
 from core.access import Actor
 from core.citizens import get_or_create_citizen
 from core.config import Settings
-from core.models import Case, CaseOutcome, CaseStatus, Privacy, Role, Unit
+from core.models import Case, CaseEvent, CaseOutcome, CaseStatus, Privacy, Role, Unit
 from core.sla import SlaPolicy
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
@@ -337,3 +338,22 @@ def test_attachment_download_for_authorised_users_only(
         assert waiting.status_code == 404 and "not been downloaded" in waiting.json()["detail"]
         detail = client.get(f"/cases/{case.id}", headers=h("spv-a")).json()
         assert [x["status"] for x in detail["attachments"]] == ["stored", "pending"]
+
+
+def test_supervisors_writing_at_the_same_moment_all_succeed(api: Api) -> None:
+    """Twenty notes posted at once on SQLite: each request that will write waits its turn
+    for the write lock (BEGIN IMMEDIATE) instead of failing with "database is locked"."""
+    cases = [make_case(api, "a", Privacy.biasa, CaseStatus.in_progress) for _ in range(4)]
+    headers = api.h("supervisor")
+
+    def post(n: int) -> int:
+        case = cases[n % len(cases)]
+        body = {"body": f"Catatan {n}"}
+        return api.client.post(f"/cases/{case.id}/notes", headers=headers, json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(post, range(60)))
+    assert codes == [201] * 60
+    with Session(api.engine) as s:
+        notes = s.exec(select(CaseEvent).where(CaseEvent.kind == "note")).all()
+    assert len(notes) == 60
