@@ -76,7 +76,7 @@ async def api_load(base: str, seconds: float, clients: int = 64) -> None:
         "received_from=2026-01-01&received_to=2026-01-31",
     ]
     latencies: list[float] = []
-    errors: dict[int, int] = {}
+    errors: dict[int | str, int] = {}  # HTTP status, or the transport error's name
     stop_at = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
@@ -97,8 +97,9 @@ async def api_load(base: str, seconds: float, clients: int = 64) -> None:
                             headers=headers,
                             json={"body": "Dicek oleh pengawas."},
                         )
-                except httpx.TransportError:
-                    errors[0] = errors.get(0, 0) + 1
+                except httpx.TransportError as exc:
+                    name = type(exc).__name__
+                    errors[name] = errors.get(name, 0) + 1
                     continue
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code >= 300:
