@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
@@ -34,6 +36,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_turn = asyncio.Lock()  # see admin_api.deps.write_turn
     install_problem_handlers(app)
 
     @app.get("/healthz", response_model=HealthOut, tags=["health"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -29,11 +30,43 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_TURN_SECONDS = 30.0
+
+
+async def write_turn(
     request: Request, engine: Annotated[Engine, Depends(get_engine)]
+) -> AsyncIterator[None]:
+    """On SQLite, requests that write take turns here, before any database work.
+
+    SQLite has one writer. A request that writes holds SQLite's write lock from its first
+    query to its commit, across several hops through FastAPI's thread pool; if the requests
+    waiting for that lock sat in the pool's threads, the holder could find no thread to
+    finish on (found by bench/load_bench.py: 500s after a 10 s stall). Waiting happens here,
+    in the event loop, where it holds no thread."""
+    if request.method in READ_METHODS or engine.dialect.name != "sqlite":
+        yield
+        return
+    turn: asyncio.Lock = request.app.state.write_turn
+    try:
+        await asyncio.wait_for(turn.acquire(), WRITE_TURN_SECONDS)
+    except TimeoutError:
+        raise HTTPException(
+            503, "the database is busy with other changes; try again", {"Retry-After": "2"}
+        ) from None
+    try:
+        yield
+    finally:
+        turn.release()
+
+
+def get_session(
+    request: Request,
+    engine: Annotated[Engine, Depends(get_engine)],
+    _turn: Annotated[None, Depends(write_turn)],
 ) -> Iterator[Session]:
     """One transaction per request; a request that may write takes SQLite's write lock first."""
-    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    write = request.method not in READ_METHODS
     with session_scope(engine, write=write) as session:
         yield session
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 STATUS_TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -26,6 +28,7 @@ STATUS_TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -98,6 +101,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         return problem(422, "a value is out of range for the database")
 
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        if "database is locked" in str(exc.orig):  # SQLite's busy timeout ran out
+            return problem(503, "the database is busy; try again", headers={"Retry-After": "2"})
+        log.error("database error", exc_info=exc)
+        return problem(500, "an unexpected error occurred; it has been logged")
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(500, "an unexpected error occurred; it has been logged")
@@ -115,7 +125,19 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-DOCUMENTED_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "422", "429", "500")
+DOCUMENTED_ERRORS = (
+    "400",
+    "401",
+    "403",
+    "404",
+    "409",
+    "413",
+    "415",
+    "422",
+    "429",
+    "500",
+    "503",
+)
 
 
 def document_problems(app: FastAPI) -> None:

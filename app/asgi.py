@@ -8,6 +8,12 @@ from admin_api import create_app
 from core.config import load_settings
 from core.db import make_engine
 
+# Idle keep-alive connections are closed after this long: longer than a proxy's or a
+# client's own idle timeout (nginx's upstream default is 60 s), so the client or proxy closes
+# first. With uvicorn's 5 s, a request sent just as the server closed the connection failed
+# (ReadError / RemoteProtocolError in bench/load_bench.py).
+KEEP_ALIVE_SECONDS = 75
+
 
 def api() -> FastAPI:
     settings = load_settings()

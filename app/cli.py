@@ -245,6 +245,8 @@ def api_cmd(
     """Only the admin API (uvicorn; several workers share nothing but the database)."""
     import uvicorn
 
+    from app.asgi import KEEP_ALIVE_SECONDS
+
     settings = _settings()
     _logging(settings)
     _require_schema(settings)
@@ -252,7 +254,13 @@ def api_cmd(
     port = port or settings.api_port
     typer.echo(f"admin API: http://{host}:{port}/docs")
     uvicorn.run(
-        "app.asgi:api", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "app.asgi:api",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

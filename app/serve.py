@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from admin_api import create_app
+from app.asgi import KEEP_ALIVE_SECONDS
 from app.scheduler import start_scheduler
 from bot import build_application
 from bot.attachments import sweep_forever
@@ -80,7 +81,11 @@ async def serve(
 ) -> None:
     """API + bot + dispatcher + scheduler until SIGINT/SIGTERM or until `stop` is set."""
     api = create_app(settings, engine)
-    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api, host=host, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+        )
+    )
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
     scheduler = await start_scheduler(engine, settings) if run_scheduler else None
     async with contextlib.AsyncExitStack() as stack:
@@ -113,7 +118,11 @@ async def run_bot(settings: Settings, engine: Engine, stop: asyncio.Event) -> No
 
         web = Starlette(routes=[webhook_route(runtime), Route("/healthz", healthz)])
         config = uvicorn.Config(
-            web, host=settings.bot_host, port=settings.bot_port, log_level="warning"
+            web,
+            host=settings.bot_host,
+            port=settings.bot_port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         server = uvicorn.Server(config)
         watcher = asyncio.create_task(_exit_on(stop, server))

@@ -4,6 +4,7 @@ pagination and problem details."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlmodel import Session, select
 
 from admin_api import create_app
 from core import cases as svc
+from core import db
 from core.access import Actor
 from core.citizens import get_or_create_citizen
 from core.config import Settings
@@ -357,3 +359,33 @@ def test_supervisors_writing_at_the_same_moment_all_succeed(api: Api) -> None:
     with Session(api.engine) as s:
         notes = s.exec(select(CaseEvent).where(CaseEvent.kind == "note")).all()
     assert len(notes) == 60
+
+
+def test_a_write_that_finds_the_database_locked_gets_503_with_retry_after(
+    api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: the supervisor is
+    told to try again (503, Retry-After), not shown a server error."""
+    if api.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite has a single write lock")
+    case = make_case(api, "a", Privacy.biasa, CaseStatus.in_progress)
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    engine = db.make_engine(str(api.engine.url))
+    other = sqlite3.connect(str(api.engine.url.database), isolation_level=None)
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            token = client.post(
+                "/auth/token", data={"username": "supervisor", "password": PASSWORD}
+            ).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            other.execute("BEGIN IMMEDIATE")  # another process is writing
+            r = client.post(f"/cases/{case.id}/notes", headers=headers, json={"body": "cek"})
+            assert r.status_code == 503
+            assert r.headers["retry-after"] == "2"
+            assert "try again" in r.json()["detail"]
+            other.execute("COMMIT")
+            r = client.post(f"/cases/{case.id}/notes", headers=headers, json={"body": "cek"})
+            assert r.status_code == 201
+    finally:
+        other.close()
+        engine.dispose()
