@@ -24,7 +24,9 @@ from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.scheduler import due_digest_week
 from core.clock import utcnow
@@ -52,9 +54,9 @@ def _env(url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", **extra}
 
 
-def _count(engine: object, stmt: object) -> int:
-    with Session(engine) as s:  # type: ignore[arg-type]
-        return int(s.exec(stmt).one())  # type: ignore[call-overload]
+def _count(engine: Engine, stmt: SelectOfScalar[int]) -> int:
+    with Session(engine) as s:
+        return int(s.exec(stmt).one())
 
 
 def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path) -> None:
