@@ -22,6 +22,7 @@ from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
 from core.csv_input import read_csv
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.i18n import ct
 from core.masterdata import get_unit_by_code
 from core.models import (
     OPEN_STATUSES,
@@ -116,40 +117,31 @@ def _num(value: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "id" else text
 
 
+def _relation(score: OfficerScore) -> str:
+    if score.shrunk > score.unit_mean + 0.005:
+        return "above"
+    return "below" if score.shrunk < score.unit_mean - 0.005 else "equal"
+
+
 def _reason(score: OfficerScore, substantiated: int, lang: str) -> str:
-    n = score.n
-    if lang == "id":
-        rel = (
-            "di atas"
-            if score.shrunk > score.unit_mean + 0.005
-            else ("di bawah" if score.shrunk < score.unit_mean - 0.005 else "sama dengan")
-        )
-        head = f"{n} tanggapan"
-        if score.insufficient:
-            head += " (data belum cukup)"
-        text = (
-            f"{head}, skor {_num(score.shrunk, 'id')} ({_num(score.low, 'id')}-"
-            f"{_num(score.high, 'id')}), {rel} rerata unit {_num(score.unit_mean, 'id')}; "
-        )
-        if substantiated == 0:
-            return text + "tidak ada pengaduan terbukti"
-        return text + f"{substantiated} pengaduan terbukti"
-    rel = (
-        "above"
-        if score.shrunk > score.unit_mean + 0.005
-        else ("below" if score.shrunk < score.unit_mean - 0.005 else "equal to")
-    )
-    head = f"{n} response{'s' if n != 1 else ''}"
+    """Why the suggestion, in words (core's catalog: Indonesian and English)."""
+    head = ct(lang, "reason.response_one" if score.n == 1 else "reason.responses", n=score.n)
     if score.insufficient:
-        head += " (insufficient data)"
-    text = (
-        f"{head}, score {_num(score.shrunk, 'en')} ({_num(score.low, 'en')}-"
-        f"{_num(score.high, 'en')}), {rel} the unit's {_num(score.unit_mean, 'en')}; "
+        head += ct(lang, "reason.insufficient")
+    text = ct(
+        lang,
+        "reason.score",
+        head=head,
+        score=_num(score.shrunk, lang),
+        low=_num(score.low, lang),
+        high=_num(score.high, lang),
+        relation=ct(lang, f"reason.{_relation(score)}"),
+        mean=_num(score.unit_mean, lang),
     )
     if substantiated == 0:
-        return text + "no substantiated complaint"
-    plural = "s" if substantiated != 1 else ""
-    return text + f"{substantiated} substantiated complaint{plural}"
+        return text + ct(lang, "reason.no_complaint")
+    complaints = "reason.complaint_one" if substantiated == 1 else "reason.complaints"
+    return text + ct(lang, complaints, n=substantiated)
 
 
 def suggest(score: OfficerScore, substantiated: int, policy: BehaviourPolicy) -> Level:
