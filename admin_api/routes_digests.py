@@ -7,11 +7,20 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
+from core.access import Actor
 from core.clock import utcnow
-from core.digests import IsoWeek, build_digest, render_chart, render_digest, send_unit_digest
+from core.config import Settings
+from core.digests import (
+    DigestData,
+    IsoWeek,
+    build_digest,
+    render_chart,
+    render_digest,
+    send_unit_digest,
+)
 from core.i18n import LANGUAGES
 from core.links import create_link_code
 from core.masterdata import get_unit_by_code
@@ -92,6 +101,18 @@ def new_link_code(actor: CurrentActor, session: SessionDep, user_id: int) -> Lin
     return LinkCodeOut(code=code, expires_at=expires, instruction=f"/link {code}")
 
 
+def _digest(
+    actor: Actor, session: Session, settings: Settings, code: str, week: str
+) -> tuple[Unit, DigestData]:
+    """The unit and its digest for the week, for an admin's preview."""
+    actor.require_admin()
+    unit = get_unit_by_code(session, code)
+    data = build_digest(
+        session, unit, _week(week), settings.tz, settings.default_service_population
+    )
+    return unit, data
+
+
 @router.get("/digests/{code}/{week}", response_model=DigestOut, tags=["digests"])
 def preview_digest(
     actor: CurrentActor,
@@ -101,11 +122,7 @@ def preview_digest(
     week: str,
     lang: str = "id",
 ) -> DigestOut:
-    actor.require_admin()
-    unit = get_unit_by_code(session, code)
-    data = build_digest(
-        session, unit, _week(week), settings.tz, settings.default_service_population
-    )
+    unit, data = _digest(actor, session, settings, code, week)
     language = _lang(lang)
     return DigestOut(
         unit_code=unit.code,
@@ -130,11 +147,7 @@ def digest_chart(
     week: str,
     lang: str = "id",
 ) -> Response:
-    actor.require_admin()
-    unit = get_unit_by_code(session, code)
-    data = build_digest(
-        session, unit, _week(week), settings.tz, settings.default_service_population
-    )
+    _, data = _digest(actor, session, settings, code, week)
     return Response(render_chart(data, _lang(lang)), media_type="image/png")
 
 
