@@ -53,6 +53,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
+WRITE_OPTION = "asn_feedback_writes"
+
+
 def _on_sqlite_begin(conn: Any) -> None:
     """A transaction that will write takes the write lock at BEGIN (IMMEDIATE).
 
@@ -61,9 +64,6 @@ def _on_sqlite_begin(conn: Any) -> None:
     read began; taking the lock first makes it wait its turn instead."""
     immediate = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-WRITE_OPTION = "asn_feedback_writes"
 
 
 def writer(engine: Engine) -> Engine:
