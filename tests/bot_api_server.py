@@ -80,6 +80,20 @@ class BotApiServer:
                     raise TimeoutError("the bot did not answer")
                 self.cond.wait(left)
 
+    def wait_until_quiet(self, since: int, quiet: float = 0.2, timeout: float = 10.0) -> None:
+        """Wait for the bot's first call after `since`, then until it makes no call for `quiet`
+        seconds: one update can bring several calls (answer the button, then edit or send)."""
+        self.wait_for_calls(since, timeout)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            seen = self.version
+            while time.monotonic() < deadline:
+                self.cond.wait(quiet)
+                if self.version == seen:
+                    return
+                seen = self.version
+        raise TimeoutError("the bot did not settle")
+
     def handle(self, path: str, content_type: str, raw: bytes) -> tuple[int, bytes]:
         prefix = f"/bot{TOKEN}/"
         if not path.startswith(prefix):

@@ -52,8 +52,7 @@ class HttpCitizen:
     async def _send(self, payload: dict[str, Any]) -> None:
         since = self.server.version
         self.server.push({"update_id": next(self.ids) + 10_000, **payload})
-        await asyncio.to_thread(self.server.wait_for_calls, since)
-        await asyncio.sleep(0.05)  # let a second call of the same update (send after edit) land
+        await asyncio.to_thread(self.server.wait_until_quiet, since)
 
     async def say(self, text: str) -> None:
         message: dict[str, Any] = {
@@ -69,7 +68,11 @@ class HttpCitizen:
 
     async def press(self, label_part: str) -> None:
         screen = self.screen()
-        data = next(d for row in screen.buttons for lbl, d in row if label_part in lbl)
+        labels = [(lbl, d) for row in screen.buttons for lbl, d in row]
+        data = next((d for lbl, d in labels if label_part in lbl), None)
+        if data is None:
+            shown = [lbl for lbl, _ in labels]
+            raise AssertionError(f"no button {label_part!r} on {screen.text!r}: {shown}")
         query = {
             "id": str(next(self.ids)),
             "from": self.user,

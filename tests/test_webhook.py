@@ -82,6 +82,10 @@ async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
     ok = await client.post(path, json=start_update(2, 12), headers={SECRET_HEADER: SECRET})
     assert ok.status_code == 200
     await _wait(engine, ConversationState, 1)
+    for _ in range(200):  # the answer goes out just after the commit that saves the state
+        if tg.sent_to(12, "sendMessage"):
+            break
+        await asyncio.sleep(0.05)
     assert "Pilih bahasa" in tg.sent_to(12, "sendMessage")[0]["text"]
     bad = await client.post(path, content=b"{not json", headers={SECRET_HEADER: SECRET})
     assert bad.status_code == 400
