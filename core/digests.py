@@ -39,7 +39,8 @@ from core.skm import ELEMENTS, minimum_sample
 from core.workers import worker_gone
 
 log = logging.getLogger(__name__)
-CLAIM_STALE_AFTER = timedelta(minutes=30)
+# A run refreshes its claim before each recipient; a claim silent this long is taken over.
+CLAIM_STALE_AFTER = timedelta(minutes=5)
 TREND_WEEKS = 12
 CHART_SIZE = (800, 400)  # pixels
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
@@ -329,14 +330,19 @@ def send_unit_digest(
     worker: str,
     now: datetime | None = None,
     on_recipient: Callable[[AppUser], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> int | None:
     """Claim (unit, week) and queue the digest for every head not yet served.
 
-    Each recipient is one transaction (outbox rows + DigestRecipient), so a crash loses
-    nothing and a resumed run continues with the remaining heads. Returns the number of
-    messages queued, or None when another worker has (or had) the claim.
+    Each recipient is one transaction (the claim's heartbeat, outbox rows, DigestRecipient),
+    so a crash loses nothing and a resumed run continues with the remaining heads. A run
+    whose claim was taken over stops; the primary key of DigestRecipient makes a second
+    digest for the same head impossible even then. Returns the number of messages queued,
+    or None when another worker has (or had) the claim. The heartbeat reads `clock`; a
+    caller that fixes `now` and gives no clock fixes the heartbeat's time too.
     """
-    now = now or utcnow()
+    clock = clock or (utcnow if now is None else _fixed(now))
+    now = now or clock()
     with Session(writer(engine), expire_on_commit=False) as session:
         run = claim_run(session, unit_id, week, worker, now)
         session.commit()
@@ -355,13 +361,35 @@ def send_unit_digest(
                 continue
             if on_recipient is not None:
                 on_recipient(head)
-            queued += _queue_digest(session, data, head, charts, now)
+            if not _still_ours(session, run.id, worker, clock()):
+                session.rollback()
+                return queued
+            count = _queue_digest(session, data, head, charts, now)
             session.add(DigestRecipient(run_id=run.id, user_id=head.id or 0, created_at=now))
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # another worker served this head
+                session.rollback()
+                return queued
+            queued += count
         run.status, run.finished_at = "done", now
         session.add(run)
         session.commit()
         return queued
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def _still_ours(session: Session, run_id: int, worker: str, at: datetime) -> bool:
+    """Refresh the claim's heartbeat; False when another worker has taken the run over."""
+    beat = session.execute(
+        update(DigestRun)
+        .where(col(DigestRun.id) == run_id, col(DigestRun.claimed_by) == worker)
+        .values(claimed_at=at)
+    )
+    return bool(beat.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _queue_digest(

@@ -49,6 +49,7 @@ from core.models import (
 )
 from core.reminders import send_reminders
 from core.sla import SlaPolicy
+from core.workers import worker_gone, worker_name
 from tests.botkit import FakeTelegram
 from tests.factories import add_response, make_officer, make_unit, make_user
 
@@ -223,8 +224,9 @@ def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> Non
     assert _messages(world.engine) == {901: 2}
     # Another worker right away finds a live claim and leaves it alone...
     assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", now) is None
-    # ...and after 30 minutes takes the stale claim over and serves only who is left.
-    later = now + timedelta(minutes=31)
+    # ...and once the claim has been silent for 5 minutes takes it over and serves only who
+    # is left.
+    later = now + timedelta(minutes=6)
     assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", later) == 2
     assert _messages(world.engine) == {901: 2, 902: 2}
     with Session(world.engine) as s:
@@ -247,7 +249,8 @@ def test_a_claim_of_a_process_gone_from_this_host_is_taken_over_at_once(world: W
         send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", now, crash)
     for holder, taken in (
         (f"{host}:{os.getppid()}", False),  # alive on this host: its claim stands
-        (f"other-host:{gone.pid}", False),  # elsewhere: cannot tell, wait 30 minutes
+        (f"other-host:{gone.pid}", False),  # elsewhere: cannot tell, wait 5 minutes
+        (worker_name(), False),  # this very process, still at work
         (f"{host}:{gone.pid}", True),  # gone from this host: taken over at once
     ):
         with Session(world.engine) as s:
@@ -255,6 +258,68 @@ def test_a_claim_of_a_process_gone_from_this_host_is_taken_over_at_once(world: W
             s.commit()
         queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", now)
         assert queued == (4 if taken else None), holder
+
+
+def test_a_restarted_process_with_its_old_pid_knows_the_old_claim_is_not_its_own() -> None:
+    host = socket.gethostname()
+    assert worker_gone(f"{host}:{os.getpid()}:0ld11fe")  # pid 1 again in a restarted container
+    assert worker_gone(f"{host}:{os.getpid()}")  # a claim written before names had a life
+    assert not worker_gone(worker_name())
+
+
+def test_worker_names_fit_the_claim_column_on_any_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "pod-" + "x" * 59)  # 63, the maximum
+    name = worker_name()
+    assert len(name) <= 64 and not worker_gone(name)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def test_a_long_run_keeps_its_claim_alive(world: World) -> None:
+    world.fixture_week()
+    unit_id = world.unit.id or 0
+    start = wita(16, 7)
+    clock = Clock(start)
+    tries: list[int | None] = []
+
+    def slow_heads(head: AppUser) -> None:  # each head takes 4 minutes of this worker's time
+        clock.at += timedelta(minutes=4)
+        if head.telegram_chat_id == 902:  # the heartbeat before head 901 was at +4 minutes
+            tries.append(send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock.at))
+
+    queued = send_unit_digest(
+        world.engine, unit_id, W46, WITA, 1000, "w1", start, slow_heads, clock=clock
+    )
+    assert (queued, tries) == (4, [None])  # 8 minutes after the claim, but it is alive
+    assert _messages(world.engine) == {901: 2, 902: 2}
+
+
+def test_a_run_whose_claim_was_taken_over_stops_without_a_duplicate(world: World) -> None:
+    world.fixture_week()
+    unit_id = world.unit.id or 0
+    start = wita(16, 7)
+    clock = Clock(start)
+    tries: list[int | None] = []
+
+    def stalls_before_902(head: AppUser) -> None:  # w1 hangs 6 minutes, w2 finds it silent
+        if head.telegram_chat_id == 902:
+            clock.at += timedelta(minutes=6)
+            tries.append(send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock.at))
+
+    queued = send_unit_digest(
+        world.engine, unit_id, W46, WITA, 1000, "w1", start, stalls_before_902, clock=clock
+    )
+    assert (queued, tries) == (2, [2])  # w1 served 901, w2 took over and served 902
+    assert _messages(world.engine) == {901: 2, 902: 2}
+    with Session(world.engine) as s:
+        run = s.exec(select(DigestRun)).one()
+        assert (run.status, run.claimed_by) == ("done", "w2")
 
 
 def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Settings) -> None:
