@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
 from core.access import Actor
-from core.clock import utcnow
 from core.config import Settings
 from core.digests import (
     DigestData,
@@ -173,7 +172,6 @@ def send_digest_now(
         settings.tz,
         settings.default_service_population,
         worker=f"api:{actor.username}",
-        now=utcnow(),
     )
     if queued is None:
         raise HTTPException(

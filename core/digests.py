@@ -330,7 +330,7 @@ def send_unit_digest(
     worker: str,
     now: datetime | None = None,
     on_recipient: Callable[[AppUser], None] | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> int | None:
     """Claim (unit, week) and queue the digest for every head not yet served.
 
@@ -338,13 +338,12 @@ def send_unit_digest(
     so a crash loses nothing and a resumed run continues with the remaining heads. A run
     whose claim was taken over stops; the primary key of DigestRecipient makes a second
     digest for the same head impossible even then. Returns the number of messages queued,
-    or None when another worker has (or had) the claim. The heartbeat reads `clock`; a
-    caller that fixes `now` and gives no clock fixes the heartbeat's time too.
+    or None when another worker has (or had) the claim. `now` dates the messages; the
+    claim and its heartbeat read `clock`, the time every worker shares.
     """
-    clock = clock or (utcnow if now is None else _fixed(now))
     now = now or clock()
     with Session(writer(engine), expire_on_commit=False) as session:
-        run = claim_run(session, unit_id, week, worker, now)
+        run = claim_run(session, unit_id, week, worker, clock())
         session.commit()
         if run is None:
             return None
@@ -376,10 +375,6 @@ def send_unit_digest(
         session.add(run)
         session.commit()
         return queued
-
-
-def _fixed(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
 
 
 def _still_ours(session: Session, run_id: int, worker: str, at: datetime) -> bool:

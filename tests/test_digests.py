@@ -200,9 +200,18 @@ def test_two_schedulers_firing_together_send_once(world: World) -> None:
         assert photo is not None and photo.photo is not None and photo.photo[:4] == b"\x89PNG"
 
 
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
 def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> None:
     world.fixture_week()
-    now = wita(16, 7)
+    clock = Clock(wita(16, 7))
+    unit_id = world.unit.id or 0
     served: list[str] = []
 
     def crash_on_second(head: AppUser) -> None:
@@ -212,22 +221,17 @@ def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> Non
 
     with pytest.raises(RuntimeError):
         send_unit_digest(
-            world.engine,
-            world.unit.id or 0,
-            W46,
-            WITA,
-            1000,
-            "w1",
-            now,
-            on_recipient=crash_on_second,
+            world.engine, unit_id, W46, WITA, 1000, "w1", None, crash_on_second, clock=clock
         )
     assert _messages(world.engine) == {901: 2}
     # Another worker right away finds a live claim and leaves it alone...
-    assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", now) is None
+    assert send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock) is None
     # ...and once the claim has been silent for 5 minutes takes it over and serves only who
     # is left.
-    later = now + timedelta(minutes=6)
-    assert send_unit_digest(world.engine, world.unit.id or 0, W46, WITA, 1000, "w2", later) == 2
+    clock.at += timedelta(minutes=4)
+    assert send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock) is None
+    clock.at += timedelta(minutes=2)
+    assert send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock) == 2
     assert _messages(world.engine) == {901: 2, 902: 2}
     with Session(world.engine) as s:
         run = s.exec(select(DigestRun)).one()
@@ -273,14 +277,6 @@ def test_worker_names_fit_the_claim_column_on_any_host(monkeypatch: pytest.Monke
     assert len(name) <= 64 and not worker_gone(name)
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.at = start
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 def test_a_long_run_keeps_its_claim_alive(world: World) -> None:
     world.fixture_week()
     unit_id = world.unit.id or 0
@@ -291,7 +287,9 @@ def test_a_long_run_keeps_its_claim_alive(world: World) -> None:
     def slow_heads(head: AppUser) -> None:  # each head takes 4 minutes of this worker's time
         clock.at += timedelta(minutes=4)
         if head.telegram_chat_id == 902:  # the heartbeat before head 901 was at +4 minutes
-            tries.append(send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock.at))
+            tries.append(
+                send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
+            )
 
     queued = send_unit_digest(
         world.engine, unit_id, W46, WITA, 1000, "w1", start, slow_heads, clock=clock
@@ -310,7 +308,9 @@ def test_a_run_whose_claim_was_taken_over_stops_without_a_duplicate(world: World
     def stalls_before_902(head: AppUser) -> None:  # w1 hangs 6 minutes, w2 finds it silent
         if head.telegram_chat_id == 902:
             clock.at += timedelta(minutes=6)
-            tries.append(send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock.at))
+            tries.append(
+                send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
+            )
 
     queued = send_unit_digest(
         world.engine, unit_id, W46, WITA, 1000, "w1", start, stalls_before_902, clock=clock
