@@ -37,6 +37,9 @@ POLL_TIMEOUT = 10
 # (24 hours) and the database already holds what was taken, so memory stays flat however
 # large a burst or a backlog after an outage is.
 MAX_BACKLOG = 500
+# Requests Telegram may have open to the webhook at once (its default, stated): each one
+# waits for room before it stores, so a webhook backlog stays under MAX_BACKLOG + this.
+WEBHOOK_MAX_CONNECTIONS = 40
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -70,6 +73,7 @@ class BotRuntime:
                 url=self.settings.telegram_webhook_url,
                 secret_token=self.settings.telegram_webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
+                max_connections=WEBHOOK_MAX_CONNECTIONS,
             )
             log.info("webhook set: %s", self.settings.telegram_webhook_url)
         else:

@@ -66,6 +66,7 @@ async def test_set_webhook_with_secret_and_allowed_updates(
     assert params["url"] == "https://bot.kupangkota.example/telegram/webhook"
     assert params["secret_token"] == SECRET
     assert params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert int(params["max_connections"]) == 40  # bounds the backlog: 500 + 40 at most
 
 
 async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
