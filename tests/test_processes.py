@@ -1,5 +1,6 @@
 """Real processes: `asn-feedback bot` killed with SIGTERM in the middle of a burst loses no
-acknowledged update; API, bot and scheduler as three processes sharing only the database."""
+acknowledged update; API (two workers), bot and scheduler as processes sharing only the
+database."""
 
 from __future__ import annotations
 
@@ -55,6 +56,26 @@ def wait_http(url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not come up")
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
@@ -158,7 +179,7 @@ def test_api_bot_and_scheduler_as_separate_processes(
     port = free_port()
     env = base_env(fresh_db_url, bot_api)
     procs = [
-        spawn(["api", "--port", str(port)], env, tmp_path / "api.log"),
+        spawn(["api", "--port", str(port), "--workers", "2"], env, tmp_path / "api.log"),
         spawn(["bot"], env, tmp_path / "bot.log"),
         spawn(["scheduler"], env, tmp_path / "scheduler.log"),
     ]
@@ -183,6 +204,13 @@ def test_api_bot_and_scheduler_as_separate_processes(
             time.sleep(0.2)
         assert any("Surat sudah jadi." in t for t in texts), texts
         assert procs[2].poll() is None  # the scheduler is running beside them
+        workers = [c for c in children(procs[0].pid) if b"spawn_main" in cmdline(c)]
+        assert len(workers) == 2  # two API worker processes (uvicorn spawns them)
+        for _ in range(5):  # failures are counted in the database, whichever worker answers
+            bad = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": "x" * 12})
+            assert bad.status_code == 401
+        late = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": PASSWORD})
+        assert late.status_code == 429 and int(late.headers["Retry-After"]) > 0
     finally:
         codes = [stop(p) for p in procs]
     # uvicorn re-raises SIGTERM after its graceful shutdown, so the API may report -15.
