@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException
@@ -24,7 +25,9 @@ from core.i18n import LANGUAGES
 from core.links import create_link_code
 from core.masterdata import get_unit_by_code
 from core.models import AppUser, Unit, UserUnit
+from core.workers import worker_name
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -171,8 +174,9 @@ def send_digest_now(
         _week(week),
         settings.tz,
         settings.default_service_population,
-        worker=f"api:{actor.username}",
+        worker=worker_name(),  # a killed API worker's claim is then taken over at once
     )
+    log.info("digest of %s for %s: %s message(s) queued by %s", code, week, queued, actor.username)
     if queued is None:
         raise HTTPException(
             409, "this unit's digest for that week was already sent (or is being sent)"

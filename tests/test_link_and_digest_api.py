@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from admin_api import create_app
 from bot import build_application
 from core.config import Settings
-from core.models import AppUser, OutboundMessage, Role
+from core.models import AppUser, DigestRun, OutboundMessage, Role
+from core.workers import worker_name
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import PASSWORD, add_response, local, make_unit, make_user
 
@@ -97,6 +98,8 @@ def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -
     assert sent.status_code == 200 and sent.json() == {"queued_messages": 2}
     again = client.post("/digests/dukcapil/2026-W46/send", headers=admin)
     assert again.status_code == 409
+    with Session(engine) as s:  # claimed as this process, so its death is noticed at once
+        assert s.exec(select(DigestRun.claimed_by)).one() == worker_name()
     with Session(engine) as s:
         assert (
             len(s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == 4242)).all()) == 2
