@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.serve import serve
-from core.config import Settings, load_settings
+from core.config import load_settings
 from core.models import Role
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.factories import PASSWORD, make_service, make_unit, make_user
@@ -66,6 +66,12 @@ class HttpCitizen:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
         await self._send({"message": message})
 
+    async def welcome(self) -> None:
+        """/start, Indonesian, and consent to the privacy notice: the main menu."""
+        await self.say("/start")
+        await self.press("Bahasa Indonesia")
+        await self.press("setuju")
+
     async def press(self, label_part: str) -> None:
         screen = self.screen()
         labels = [(lbl, d) for row in screen.buttons for lbl, d in row]
@@ -89,8 +95,17 @@ class HttpCitizen:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+async def running(
+    engine: Engine, db_url: str, bot_api: BotApiServer
+) -> AsyncIterator[httpx.AsyncClient]:
     """`serve` (API, polling bot, outbox dispatcher) in this event loop, and an API client."""
+    settings = load_settings(
+        database_url=db_url,
+        environment="test",
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=bot_api.url,
+        _env_file=None,
+    )
     port = _free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(
@@ -126,18 +141,9 @@ async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
         spv = make_user(s, "spv", Role.supervisor, [unit])
         s.commit()
         spv_id = spv.id
-    settings = load_settings(
-        database_url=db_url,
-        environment="test",
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=bot_api.url,
-        _env_file=None,
-    )
-    async with running(settings, engine) as api:
+    async with running(engine, db_url, bot_api) as api:
         c = HttpCitizen(bot_api, 7002)
-        await c.say("/start")
-        await c.press("Bahasa Indonesia")
-        await c.press("setuju")
+        await c.welcome()
         await c.press("Laporkan masalah")
         await c.press("Oebobo")
         await c.press("Penundaan berlarut")
@@ -193,18 +199,9 @@ async def test_survey_through_polling_shows_in_api_scores(
         make_service(s, unit, "KTP-el")
         make_user(s, "spv", Role.supervisor, [unit])
         s.commit()
-    settings: Settings = load_settings(
-        database_url=db_url,
-        environment="test",
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=bot_api.url,
-        _env_file=None,
-    )
-    async with running(settings, engine) as api:
+    async with running(engine, db_url, bot_api) as api:
         c = HttpCitizen(bot_api, 7001)
-        await c.say("/start")
-        await c.press("Bahasa Indonesia")
-        await c.press("setuju")
+        await c.welcome()
         await c.press("Nilai layanan")
         await c.press("Kependudukan")
         await c.press("KTP-el")
