@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -277,45 +277,38 @@ def test_worker_names_fit_the_claim_column_on_any_host(monkeypatch: pytest.Monke
     assert len(name) <= 64 and not worker_gone(name)
 
 
-def test_a_long_run_keeps_its_claim_alive(world: World) -> None:
-    world.fixture_week()
+def _rival_before_902(world: World, minutes: Callable[[int], int]) -> tuple[int | None, int | None]:
+    """Worker w1 sends the unit's digest; before each head its clock moves on `minutes(chat)`,
+    and just before head 902 a worker w2 tries the same run. (w1's result, w2's result)"""
     unit_id = world.unit.id or 0
-    start = wita(16, 7)
-    clock = Clock(start)
-    tries: list[int | None] = []
+    clock = Clock(wita(16, 7))
+    rival: list[int | None] = []
 
-    def slow_heads(head: AppUser) -> None:  # each head takes 4 minutes of this worker's time
-        clock.at += timedelta(minutes=4)
-        if head.telegram_chat_id == 902:  # the heartbeat before head 901 was at +4 minutes
-            tries.append(
+    def hook(head: AppUser) -> None:
+        clock.at += timedelta(minutes=minutes(head.telegram_chat_id or 0))
+        if head.telegram_chat_id == 902:
+            rival.append(
                 send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
             )
 
-    queued = send_unit_digest(
-        world.engine, unit_id, W46, WITA, 1000, "w1", start, slow_heads, clock=clock
-    )
-    assert (queued, tries) == (4, [None])  # 8 minutes after the claim, but it is alive
+    queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", None, hook, clock=clock)
+    [tried] = rival
+    return queued, tried
+
+
+def test_a_long_run_keeps_its_claim_alive(world: World) -> None:
+    world.fixture_week()
+    # Each head takes 4 minutes: w2 comes 8 minutes after the claim, 4 after the heartbeat
+    # before head 901, and finds the claim alive.
+    assert _rival_before_902(world, lambda chat: 4) == (4, None)
     assert _messages(world.engine) == {901: 2, 902: 2}
 
 
 def test_a_run_whose_claim_was_taken_over_stops_without_a_duplicate(world: World) -> None:
     world.fixture_week()
-    unit_id = world.unit.id or 0
-    start = wita(16, 7)
-    clock = Clock(start)
-    tries: list[int | None] = []
-
-    def stalls_before_902(head: AppUser) -> None:  # w1 hangs 6 minutes, w2 finds it silent
-        if head.telegram_chat_id == 902:
-            clock.at += timedelta(minutes=6)
-            tries.append(
-                send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
-            )
-
-    queued = send_unit_digest(
-        world.engine, unit_id, W46, WITA, 1000, "w1", start, stalls_before_902, clock=clock
-    )
-    assert (queued, tries) == (2, [2])  # w1 served 901, w2 took over and served 902
+    # w1 hangs 6 minutes before head 902: w2 finds the claim silent, takes it over and serves
+    # 902; w1 then stops with only 901 served.
+    assert _rival_before_902(world, lambda chat: 6 if chat == 902 else 0) == (2, 2)
     assert _messages(world.engine) == {901: 2, 902: 2}
     with Session(world.engine) as s:
         run = s.exec(select(DigestRun)).one()
