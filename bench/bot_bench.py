@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,8 +50,9 @@ from core.migrate import upgrade
 from core.models import Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.bot_api_server import TOKEN, BotApiServer
+from tests.bot_api_server import BotApiServer
 from tests.botkit import survey_updates
+from tests.processes import free_port, process_env
 
 CONCURRENCY = 16
 
@@ -290,17 +289,7 @@ def wait_handled(engine: Engine, count: int) -> int:
 def serve_memory(url: str, updates: int, rounds: int = 2) -> None:
     """RSS after start-up and after each round of `updates` (a leak grows every round)."""
     server = BotApiServer().start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "ENVIRONMENT": "test",
-        "TELEGRAM_API_BASE_URL": server.url,
-        "API_PORT": str(port),
-    }
+    env = process_env(url, server, API_PORT=str(free_port()))
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "serve"],
         env=env,

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,9 @@ from core.db import make_engine
 from core.migrate import upgrade
 from core.models import CaseStatus, Role
 from core.users import hash_password
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.processes import free_port
 
 TZ = ZoneInfo("Asia/Makassar")
 UNITS = 60
@@ -271,12 +273,6 @@ def _pct(sorted_values: list[float], pct: float) -> float:
     return sorted_values[idx]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _load(
     url: str, headers: dict[str, str], seconds: float, clients: int = 32
 ) -> tuple[float, int]:
@@ -339,7 +335,7 @@ def throughput(url: str, seconds: float) -> None:
         "TELEGRAM_BOT_TOKEN": "",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
-    ports = (_free_port(), _free_port())
+    ports = (free_port(), free_port())
     procs = [
         _serve("http_apps:real_app", ports[0], env),
         _serve("http_apps:bare_app", ports[1], env),

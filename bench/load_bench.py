@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,27 +33,11 @@ from core.migrate import upgrade
 from core.models import SurveyResponse, Unit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.bot_api_server import TOKEN, BotApiServer
+from tests.bot_api_server import BotApiServer
 from tests.botkit import survey_updates
+from tests.processes import free_port, process_env, wait_http
 
 SECRET = "load-bench-webhook-secret-0123456789"  # noqa: S105 (a local test secret)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    for _ in range(300):
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 async def api_load(base: str, seconds: float, clients: int = 64) -> None:
@@ -162,7 +144,7 @@ async def webhook_load(port: int, unit_id: int, citizens: int, engine: Any) -> N
 
 def run_api_part(url: str, label: str, cases: int, seconds: float, log: Path) -> None:
     print(f"{label}: loaded {cases:,d} cases in {load(url, cases):.0f} s")
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", "JWT_SECRET": "l" * 48}
+    env = process_env(url, JWT_SECRET="l" * 48)
     port = free_port()
     with log.open("ab") as err:
         api = subprocess.Popen(  # noqa: S603
@@ -172,7 +154,7 @@ def run_api_part(url: str, label: str, cases: int, seconds: float, log: Path) ->
             stderr=err,
         )
         try:
-            wait_up(f"http://127.0.0.1:{port}/healthz")
+            wait_http(f"http://127.0.0.1:{port}/healthz")
             asyncio.run(api_load(f"http://127.0.0.1:{port}", seconds))
         finally:
             api.send_signal(signal.SIGTERM)
@@ -190,16 +172,13 @@ def run_webhook_part(tmp: str, citizens: int) -> None:
         unit_id = unit.id or 0
     server = BotApiServer().start()
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "ENVIRONMENT": "test",
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": server.url,
-        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "BOT_PORT": str(port),
-    }
+    env = process_env(
+        url,
+        server,
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        BOT_PORT=str(port),
+    )
     bot = subprocess.Popen(
         [sys.executable, "-m", "app", "bot"],
         env=env,
@@ -207,7 +186,7 @@ def run_webhook_part(tmp: str, citizens: int) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_up(f"http://127.0.0.1:{port}/healthz")
+        wait_http(f"http://127.0.0.1:{port}/healthz")
         print("sqlite, `asn-feedback bot` in webhook mode:")
         asyncio.run(webhook_load(port, unit_id, citizens, engine))
     finally:

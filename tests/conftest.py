@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 import core.models  # noqa: F401  (registers tables)
 from core.config import Settings, load_settings
 from core.db import make_engine
+from tests.bot_api_server import BotApiServer
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DB_FIXTURES = {"engine", "session", "db_url", "fresh_db_url", "settings"}
@@ -117,3 +118,11 @@ def settings(db_url: str) -> Settings:
         timezone="Asia/Makassar",
         _env_file=None,
     )
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiServer]:
+    """A local HTTP server speaking the Bot API, for bots run over real HTTP."""
+    server = BotApiServer().start()
+    yield server
+    server.stop()

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -20,19 +18,7 @@ from core.config import load_settings
 from core.models import Role
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.factories import PASSWORD, make_service, make_unit, make_user
-
-
-@pytest.fixture
-def bot_api() -> Iterator[BotApiServer]:
-    server = BotApiServer().start()
-    yield server
-    server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import free_port
 
 
 class HttpCitizen:
@@ -106,7 +92,7 @@ async def running(
         telegram_api_base_url=bot_api.url,
         _env_file=None,
     )
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(
         serve(settings, engine, "127.0.0.1", port, stop=stop, outbox_idle=0.05)

@@ -4,17 +4,13 @@ database."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import Session, func, select
 
 from core import cases as svc
@@ -23,17 +19,12 @@ from core.config import load_settings
 from core.db import make_engine
 from core.migrate import upgrade
 from core.models import ConversationState, ProcessedUpdate, Role
-from tests.bot_api_server import TOKEN, BotApiServer
+from tests.bot_api_server import BotApiServer
 from tests.botkit import start_update
 from tests.factories import PASSWORD, make_unit, make_user
+from tests.processes import free_port, process_env, wait_http
 
 SECRET = "process-test-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -44,18 +35,6 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         stderr=subprocess.STDOUT,
         cwd=log.parent,
     )
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
 
 
 def children(pid: int) -> list[int]:
@@ -84,31 +63,12 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
     return proc.wait(timeout)
 
 
-@pytest.fixture
-def bot_api() -> Iterator[BotApiServer]:
-    server = BotApiServer().start()
-    yield server
-    server.stop()
-
-
-def base_env(db_url: str, bot_api: BotApiServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DATABASE"))}
-    env.update(
-        DATABASE_URL=db_url,
-        ENVIRONMENT="test",
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=bot_api.url,
-        JWT_SECRET="j" * 48,
-    )
-    return env
-
-
 def test_sigterm_during_a_burst_loses_no_acknowledged_update(
     fresh_db_url: str, bot_api: BotApiServer, tmp_path: Path
 ) -> None:
     upgrade(fresh_db_url)
     port = free_port()
-    env = base_env(fresh_db_url, bot_api)
+    env = process_env(fresh_db_url, bot_api, JWT_SECRET="j" * 48)
     env.update(
         TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
         TELEGRAM_WEBHOOK_SECRET=SECRET,
@@ -177,7 +137,7 @@ def test_api_bot_and_scheduler_as_separate_processes(
         s.commit()
     engine.dispose()
     port = free_port()
-    env = base_env(fresh_db_url, bot_api)
+    env = process_env(fresh_db_url, bot_api, JWT_SECRET="j" * 48)
     procs = [
         spawn(["api", "--port", str(port), "--workers", "2"], env, tmp_path / "api.log"),
         spawn(["bot"], env, tmp_path / "bot.log"),

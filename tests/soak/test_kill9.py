@@ -21,8 +21,9 @@ from sqlmodel import Session, func, select
 from core.db import make_engine
 from core.migrate import upgrade
 from core.models import SurveyResponse, Unit
-from tests.bot_api_server import TOKEN, BotApiServer
+from tests.bot_api_server import BotApiServer
 from tests.botkit import survey_updates
+from tests.processes import process_env
 
 CITIZENS = int(os.environ.get("SOAK_CITIZENS", "1000"))
 KILLS = int(os.environ.get("SOAK_KILLS", "10"))
@@ -38,13 +39,7 @@ def test_kill_9_at_random_moments(tmp_path: Path) -> None:
         s.commit()
         unit_id = unit.id or 0
     server = BotApiServer().start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "ENVIRONMENT": "test",
-        "TELEGRAM_API_BASE_URL": server.url,
-    }
+    env = process_env(url, server)
     log = (tmp_path / "bot.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:

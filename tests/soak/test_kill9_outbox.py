@@ -13,7 +13,6 @@ Bounds proven here:
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -41,17 +40,14 @@ from core.models import (
     SurveyResponse,
     Unit,
 )
-from tests.bot_api_server import TOKEN, BotApiServer
+from tests.bot_api_server import BotApiServer
 from tests.factories import make_user
+from tests.processes import process_env
 
 UNITS = 120
 CHATS = 300
 PER_CHAT = 2
 BOT_KILLS = 4
-
-
-def _env(url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", **extra}
 
 
 def _count(engine: Engine, stmt: SelectOfScalar[int]) -> int:
@@ -90,7 +86,7 @@ def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path)
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "app", "scheduler"],
-            env=_env(url),
+            env=process_env(url),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -151,12 +147,7 @@ def test_bot_killed_during_a_burst_delivers_all_with_one_duplicate_per_kill_at_m
                 )
         s.commit()
     server = BotApiServer().start()
-    env = _env(
-        url,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=server.url,
-        OUTBOX_LEASE_SECONDS="5",
-    )
+    env = process_env(url, server, OUTBOX_LEASE_SECONDS="5")
     log = (tmp_path / "bot.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:

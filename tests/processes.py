@@ -1,0 +1,42 @@
+"""For tests and benchmarks that run `asn-feedback` as real processes: a free port, waiting
+for a health URL, and the child's environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import httpx
+
+from tests.bot_api_server import TOKEN, BotApiServer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    """Until `url` answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def process_env(db_url: str, bot_api: BotApiServer | None = None, **extra: str) -> dict[str, str]:
+    """This process's environment without the shell's database and Telegram settings, plus
+    the given database, ENVIRONMENT=test, the local Bot API server if any, and `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DATABASE"))}
+    env.update(DATABASE_URL=db_url, ENVIRONMENT="test")
+    if bot_api is not None:
+        env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=bot_api.url)
+    env.update(extra)
+    return env
