@@ -316,16 +316,8 @@ def survey_updates(user_id: int, unit_id: int, first_update: int = 0) -> list[di
     """A citizen's whole SKM survey as 16 updates: /start, language, consent, menu, a unit
     without services or officers, nine answers, no comment, no profile. Update ids count up
     from `first_update` (callers that number updates on arrival replace them)."""
-    user = {"id": user_id, "is_bot": False, "first_name": "S"}
+    user = {"id": user_id, "is_bot": False, "first_name": "W"}
     chat = {"id": user_id, "type": "private"}
-    start = {
-        "message_id": 1,
-        "date": 0,
-        "chat": chat,
-        "from": user,
-        "text": "/start",
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-    }
     steps = [
         "lang:id",
         "consent:yes",
@@ -335,7 +327,7 @@ def survey_updates(user_id: int, unit_id: int, first_update: int = 0) -> list[di
         "svy:c:skip",
         "svy:p:skip",
     ]
-    out: list[dict[str, Any]] = [{"update_id": first_update, "message": start}]
+    out = [start_update(first_update, user_id)]
     for n, data in enumerate(steps, start=1):
         message = {"message_id": 2, "date": 0, "chat": chat, "from": BOT_USER, "text": "q"}
         out.append(
