@@ -139,7 +139,7 @@ def echo_app(
 
     async def echo(update: Update, _: Any) -> None:
         if engine is not None:
-            await asyncio.to_thread(claim_in_db, engine, update.update_id)
+            await asyncio.to_thread(claim_in_db, engine)
         if update.callback_query is not None:
             await update.callback_query.answer()
             await update.callback_query.edit_message_text("echo")
@@ -154,9 +154,10 @@ def echo_app(
 _CLAIMS = itertools.count(2_000_000_000)
 
 
-def claim_in_db(engine: Engine, _update_id: int) -> None:
+def claim_in_db(engine: Engine) -> None:
+    """One committed row, a new one every time (the same updates go through several runs)."""
     with session_scope(engine) as session:
-        assert claim_update(session, next(_CLAIMS))  # a new row every time
+        assert claim_update(session, next(_CLAIMS))
 
 
 async def echo_floor(
