@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -29,6 +32,18 @@ def wait_http(url: str, timeout: float = 30) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not come up")
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`asn-feedback <args>` as a child process, its output appended to `log`, run in the
+    log's folder (so nothing it writes lands in the checkout)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=log.parent,
+    )
 
 
 def process_env(db_url: str, bot_api: BotApiServer | None = None, **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,19 +21,9 @@ from core.models import ConversationState, ProcessedUpdate, Role
 from tests.bot_api_server import BotApiServer
 from tests.botkit import start_update
 from tests.factories import PASSWORD, make_unit, make_user
-from tests.processes import free_port, process_env, wait_http
+from tests.processes import free_port, process_env, spawn, wait_http
 
 SECRET = "process-test-secret-0123456789"
-
-
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        cwd=log.parent,
-    )
 
 
 def children(pid: int) -> list[int]:

@@ -12,7 +12,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from core.migrate import upgrade
 from core.models import SurveyResponse, Unit
 from tests.bot_api_server import BotApiServer
 from tests.botkit import survey_updates
-from tests.processes import process_env
+from tests.processes import process_env, spawn
 
 CITIZENS = int(os.environ.get("SOAK_CITIZENS", "1000"))
 KILLS = int(os.environ.get("SOAK_KILLS", "10"))
@@ -40,12 +39,9 @@ def test_kill_9_at_random_moments(tmp_path: Path) -> None:
         unit_id = unit.id or 0
     server = BotApiServer().start()
     env = process_env(url, server)
-    log = (tmp_path / "bot.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        return spawn(["bot"], env, tmp_path / "bot.log")
 
     rng = random.Random(9)
     # Interleave citizens: each pushes its next update in rounds, as real people would.

@@ -16,7 +16,6 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
@@ -42,7 +41,7 @@ from core.models import (
 )
 from tests.bot_api_server import BotApiServer
 from tests.factories import make_user
-from tests.processes import process_env
+from tests.processes import process_env, spawn
 
 UNITS = 120
 CHATS = 300
@@ -81,15 +80,9 @@ def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path)
                 )
             )
         s.commit()
-    log = (tmp_path / "scheduler.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app", "scheduler"],
-            env=process_env(url),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        return spawn(["scheduler"], process_env(url), tmp_path / "scheduler.log")
 
     served = select(func.count()).select_from(DigestRecipient)
     proc = start()
@@ -148,12 +141,9 @@ def test_bot_killed_during_a_burst_delivers_all_with_one_duplicate_per_kill_at_m
         s.commit()
     server = BotApiServer().start()
     env = process_env(url, server, OUTBOX_LEASE_SECONDS="5")
-    log = (tmp_path / "bot.log").open("ab")
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app", "bot"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        return spawn(["bot"], env, tmp_path / "bot.log")
 
     def sent() -> list[dict[str, object]]:
         with server.cond:
