@@ -176,9 +176,9 @@ def send_digest_now(
         settings.default_service_population,
         worker=worker_name(),  # a killed API worker's claim is then taken over at once
     )
-    log.info("digest of %s for %s: %s message(s) queued by %s", code, week, queued, actor.username)
     if queued is None:
         raise HTTPException(
             409, "this unit's digest for that week was already sent (or is being sent)"
         )
+    log.info("digest of %s for %s: %d message(s) queued by %s", code, week, queued, actor.username)
     return SendOut(queued_messages=queued)
