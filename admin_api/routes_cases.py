@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
 from core import cases as svc
-from core.access import Actor
+from core.access import Actor, can_see_location, can_see_reporter
 from core.case_queries import CaseFilter, CaseSort, CaseSummary, list_cases
 from core.categories import CATEGORIES, category_label
 from core.clock import utcnow
@@ -208,20 +208,21 @@ def _summary_out(items: list[CaseSummary]) -> list[CaseSummaryOut]:
 def _case_out(session: Session, actor: Actor, case: Case) -> CaseOut:
     units, officers = _names(session, [case])
     reporter = None
-    if case.citizen_id is not None and svc.can_see_reporter(actor, case):
+    if case.citizen_id is not None and can_see_reporter(actor, case):
         citizen = session.get(Citizen, case.citizen_id)
         if citizen is not None:
             reporter = ReporterOut(
                 telegram_user_id=citizen.telegram_user_id, language=citizen.language
             )
     assignee = session.get(AppUser, case.assignee_id) if case.assignee_id else None
+    located = can_see_location(actor, case)
     return CaseOut(
         **_summary(case, units, officers, utcnow()),
         description=case.description,
         service_id=case.service_id,
         officer_id=case.officer_id,
-        latitude=case.latitude,
-        longitude=case.longitude,
+        latitude=case.latitude if located else None,
+        longitude=case.longitude if located else None,
         priority=case.priority,
         assignee=assignee.username if assignee else None,
         verified_at=case.verified_at,

@@ -16,10 +16,10 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from core.access import Actor
+from core.access import Actor, visible_cases_clause
 from core.clock import local_day_bounds_utc, utcnow
 from core.errors import InvalidInput
-from core.models import Case, CaseStatus, Officer, Privacy, Role, Unit
+from core.models import Case, CaseStatus, Officer, Unit
 
 MAX_PAGE = 200
 
@@ -108,16 +108,6 @@ def _decode_cursor(sort: CaseSort, cursor: str) -> tuple[datetime, int]:
     except (ValueError, TypeError, json.JSONDecodeError):
         raise InvalidInput("the cursor is invalid; start again without it") from None
     return moment, case_id
-
-
-def visible_cases_clause(actor: Actor) -> list[Any]:
-    """SQL conditions for the cases this actor may see at all."""
-    if actor.is_admin:
-        return []
-    clauses: list[Any] = [col(Case.unit_id).in_(actor.unit_ids or {-1})]
-    if actor.role is not Role.supervisor:
-        clauses.append(Case.privacy != Privacy.rahasia.value)
-    return clauses
 
 
 def list_cases(

@@ -17,8 +17,13 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.access import Actor
-from core.case_queries import CaseSummary, summaries, summary_select, visible_cases_clause
+from core.access import (
+    Actor,
+    Permission,
+    can_view_case,
+    visible_cases_clause,
+)
+from core.case_queries import CaseSummary, summaries, summary_select
 from core.categories import CATEGORIES
 from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
@@ -37,15 +42,13 @@ from core.models import (
     Officer,
     OutboundMessage,
     Privacy,
-    Role,
     Service,
     Unit,
-    UserUnit,
     Visibility,
 )
 from core.sla import SlaPolicy
+from core.users import actor_for
 
-HANDLER_ROLES = frozenset({Role.admin, Role.supervisor, Role.unit_head})
 MAX_ATTACHMENTS = 3
 MAX_TEXT = 2000
 
@@ -107,33 +110,20 @@ class ComplaintDraft:
     photo_file_ids: tuple[str, ...] = ()
 
 
-# Visibility -------------------------------------------------------------------------------
-
-
-def can_view(actor: Actor, case: Case) -> bool:
-    """Admins see all; others their units; a `rahasia` case only its units' supervisors."""
-    if actor.is_admin:
-        return True
-    if case.unit_id not in actor.unit_ids:
-        return False
-    return case.privacy != Privacy.rahasia or actor.role is Role.supervisor
-
-
-def can_see_reporter(actor: Actor, case: Case) -> bool:
-    return actor.is_admin or (case.privacy == Privacy.biasa and can_view(actor, case))
+# Visibility (the rules are core.access's) --------------------------------------------
 
 
 def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
     """The case, or NotFound when it does not exist or is hidden from this actor."""
     case = session.get(Case, case_id)
-    if case is None or not can_view(actor, case):
+    if case is None or not can_view_case(actor, case):
         raise NotFound(f"case {case_id} does not exist")
     return case
 
 
 def get_case_for_staff_by_reference(session: Session, actor: Actor, reference: str) -> Case:
     case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
-    if case is None or not can_view(actor, case):
+    if case is None or not can_view_case(actor, case):
         raise NotFound(f"case {reference} does not exist")
     return case
 
@@ -165,7 +155,7 @@ def public_timeline(session: Session, case: Case) -> Sequence[CaseEvent]:
 
 def case_events(session: Session, actor: Actor, case: Case) -> Sequence[CaseEvent]:
     """The whole trail, internal notes included: every admin API user is staff."""
-    if not can_view(actor, case):
+    if not can_view_case(actor, case):
         raise NotFound(f"case {case.id} does not exist")
     stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
     return session.exec(stmt).all()
@@ -305,9 +295,9 @@ def _require(case: Case, action: str, allowed: Iterable[CaseStatus]) -> None:
 
 
 def _require_handler(actor: Actor, case: Case) -> None:
-    if not can_view(actor, case):
+    if not can_view_case(actor, case):
         raise NotFound(f"case {case.id} does not exist")
-    if actor.role not in HANDLER_ROLES:
+    if not actor.may(Permission.HANDLE_CASES, case.unit_id):
         raise Forbidden(f"role {actor.role.value} may not change cases")
 
 
@@ -457,8 +447,8 @@ def assign(
             parts.append(f"forwarded to {unit.name}")
     if assignee_id is not None:
         user = session.get(AppUser, assignee_id)
-        if user is None or not user.active or not _user_covers_unit(session, user, case.unit_id):
-            raise InvalidInput("the assignee must be an active user of the case's unit")
+        if user is None or not _may_handle(session, user, case):
+            raise InvalidInput("the assignee must be an active user who may handle this case")
         case.assignee_id = assignee_id
         parts.append(f"assigned to {user.username}")
     if not parts and case.status == CaseStatus.in_progress:
@@ -472,11 +462,15 @@ def assign(
     )  # fmt: skip
 
 
-def _user_covers_unit(session: Session, user: AppUser, unit_id: int) -> bool:
-    if user.role == Role.admin.value:
-        return True
-    link = session.get(UserUnit, (user.id, unit_id))
-    return link is not None and user.role != Role.viewer.value
+def _may_handle(session: Session, user: AppUser, case: Case) -> bool:
+    """An assignee must be able to open the case and to handle it (confidentiality too)."""
+    assert user.id is not None
+    assignee = actor_for(session, user.id)
+    return (
+        assignee is not None
+        and can_view_case(assignee, case)
+        and assignee.may(Permission.HANDLE_CASES, case.unit_id)
+    )
 
 
 def request_info(
@@ -564,7 +558,8 @@ def reopen(
     """resolved/closed -> in_progress, by an admin (with a reason)."""
     now = now or utcnow()
     _require_handler(actor, case)
-    actor.require_admin()
+    if not actor.may(Permission.REOPEN_CASES, case.unit_id):
+        raise Forbidden("only an admin may reopen a case")
     _require(case, "reopen", [CaseStatus.resolved, CaseStatus.closed])
     text = _text(reason, "the reason")
     _clear_resolution(case)

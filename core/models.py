@@ -94,6 +94,11 @@ class AppUser(SQLModel, table=True):
     active: bool = True
     telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     language: str = Field(default=Language.id.value, max_length=5)  # of digests and reminders
+    display_name: str = Field(default="", max_length=200)
+    # The officer (ASN) this account belongs to: cases naming that officer are hidden from it.
+    officer_id: int | None = Field(default=None, foreign_key="officer.id", unique=True)
+    # Raised on deactivation, password change and role or unit change: older tokens die.
+    token_version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -388,6 +393,10 @@ class OfficerEvaluation(SQLModel, table=True):
     complaints_received: int = 0
     complaints_substantiated: int = 0
     cases_overdue: int = 0
+    # The same three counts over non-confidential cases only (what unit heads and viewers see).
+    nonconf_complaints_received: int = 0
+    nonconf_complaints_substantiated: int = 0
+    nonconf_cases_overdue: int = 0
     suggested_level: str = Field(max_length=10)
     suggestion_reason: str = Field(sa_type=Text)
     suggestion_reason_en: str = Field(sa_type=Text)
@@ -495,3 +504,35 @@ class LoginFailure(SQLModel, table=True):
     username: str = Field(max_length=64)
     ip: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class AuditAction(StrEnum):
+    """What `access_audit` records: reading sensitive cases and every change to an account."""
+
+    case_read_confidential = "case_read_confidential"  # opened a `rahasia` case
+    case_read_reporter = "case_read_reporter"  # opened a case page showing the reporter
+    user_created = "user_created"
+    user_role_changed = "user_role_changed"
+    user_units_changed = "user_units_changed"
+    user_deactivated = "user_deactivated"
+    user_reactivated = "user_reactivated"
+    user_password_reset = "user_password_reset"  # noqa: S105
+    user_password_changed = "user_password_changed"  # noqa: S105
+    user_unlocked = "user_unlocked"
+    user_officer_linked = "user_officer_linked"
+    user_changed = "user_changed"  # display name, language and other details
+
+
+class AccessAudit(SQLModel, table=True):
+    """Append-only: who read what sensitive, and who changed which account, when."""
+
+    __tablename__ = "access_audit"
+    __table_args__ = (Index("ix_access_audit_action_at", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=40)
+    target_kind: str = Field(max_length=20)  # case, user
+    target_id: int | None = None
+    detail: str | None = Field(default=None, sa_type=Text)

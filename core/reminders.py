@@ -10,16 +10,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.case_queries import summaries, summary_select, visible_cases_clause
+from core.access import Permission, roles_with, visible_cases_clause
+from core.case_queries import summaries, summary_select
 from core.clock import utcnow
 from core.db import writer
 from core.i18n import ct
-from core.models import OPEN_STATUSES, AppUser, Case, OutboundMessage, ReminderRun, Role
+from core.models import OPEN_STATUSES, AppUser, Case, OutboundMessage, ReminderRun
 from core.sla import SlaPolicy, add_working_days, end_of_local_day
 from core.users import actor_for
 
 SHOWN = 10
-RECIPIENT_ROLES = (Role.supervisor.value, Role.unit_head.value)
+RECIPIENT_ROLES = tuple(sorted(r.value for r in roles_with(Permission.RECEIVE_REMINDERS)))
 
 
 def send_reminders(engine: Engine, sla: SlaPolicy, now: datetime | None = None) -> int:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from core.access import Actor
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import AppUser, Role, Unit, UserUnit
+from core.models import AppUser, Officer, Role, Unit, UserUnit
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
@@ -86,6 +86,15 @@ def actor_for(session: Session, user_id: int) -> Actor | None:
         return None
     unit_ids = session.exec(select(UserUnit.unit_id).where(UserUnit.user_id == user_id)).all()
     assert user.id is not None
+    officer_unit_id = None
+    if user.officer_id is not None:
+        officer = session.get(Officer, user.officer_id)
+        officer_unit_id = officer.unit_id if officer is not None else None
     return Actor(
-        user_id=user.id, username=user.username, role=Role(user.role), unit_ids=frozenset(unit_ids)
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        unit_ids=frozenset(unit_ids),
+        officer_id=user.officer_id,
+        officer_unit_id=officer_unit_id,
     )
