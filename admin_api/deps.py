@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from admin_api.security import user_id_from_token
+from admin_api.security import claims_from_token
 from core.access import Actor
 from core.config import Settings
 from core.db import session_scope
@@ -89,8 +89,12 @@ def get_actor(
 ) -> Actor:
     if not token:
         raise _UNAUTHORIZED
-    user_id = user_id_from_token(token, settings.jwt_secret)
-    actor = actor_for(session, user_id) if user_id is not None else None
+    claims = claims_from_token(token, settings.jwt_secret)
+    actor = (
+        actor_for(session, claims.user_id, token_version=claims.token_version)
+        if claims is not None
+        else None
+    )
     if actor is None:
         raise HTTPException(
             status_code=401,

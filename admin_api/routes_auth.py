@@ -44,7 +44,9 @@ def login(
             headers={"WWW-Authenticate": "Bearer"},
         )
     clear_failures(session, username)
-    token = issue_token(user.id, settings.jwt_secret, settings.jwt_expire_minutes)
+    token = issue_token(
+        user.id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes
+    )
     return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
 
 

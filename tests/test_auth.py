@@ -43,8 +43,11 @@ def test_bad_tokens_are_refused(client: TestClient, settings: Settings, engine: 
     uid = str(_user_id(engine))
     now = datetime.now(UTC)
     secret = settings.jwt_secret
-    good = jwt.encode({"sub": uid, "exp": now + timedelta(minutes=5)}, secret, algorithm="HS256")
+    live = {"sub": uid, "ver": 0, "exp": now + timedelta(minutes=5)}
+    good = jwt.encode(live, secret, algorithm="HS256")
     assert client.get("/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    no_version = jwt.encode({"sub": uid, "exp": live["exp"]}, secret, algorithm="HS256")
+    old_version = jwt.encode({**live, "ver": -1}, secret, algorithm="HS256")
     expired = jwt.encode({"sub": uid, "exp": now - timedelta(seconds=1)}, secret, algorithm="HS256")
     no_exp = jwt.encode({"sub": uid}, secret, algorithm="HS256")
     other_key = jwt.encode(
@@ -58,7 +61,8 @@ def test_bad_tokens_are_refused(client: TestClient, settings: Settings, engine: 
     rs_confused = f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{good_claims}.{good.split('.')[2]}"
     head, _claims, sig = good.split(".")
     tampered = f"{head}.{_b64({'sub': '1', 'exp': claims['exp']})}.{sig}"
-    for token in (expired, no_exp, other_key, hs512, alg_none, rs_confused, tampered, "x.y.z"):
+    bad = (expired, no_exp, other_key, hs512, alg_none, rs_confused, tampered, "x.y.z")
+    for token in (*bad, no_version, old_version):
         r = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401, token
     with Session(engine) as s:
