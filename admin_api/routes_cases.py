@@ -12,12 +12,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
 from core import cases as svc
 from core.access import Actor, can_see_location, can_see_reporter
 from core.case_queries import CaseFilter, CaseSort, CaseSummary, list_cases
 from core.categories import CATEGORIES, category_label
 from core.clock import utcnow
+from core.db import session_scope
 from core.errors import InvalidInput, NotFound
 from core.masterdata import get_unit_by_code
 from core.models import (
@@ -306,9 +307,12 @@ def list_cases_route(
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut)
 def get_case(
-    actor: CurrentActor, session: SessionDep, policy: PolicyDep, case_id: int
+    actor: CurrentActor, session: SessionDep, engine: EngineDep, policy: PolicyDep, case_id: int
 ) -> CaseDetailOut:
     case = svc.get_case_for_staff(session, actor, case_id)
+    # Reading a confidential case, or a reporter's identity, is recorded before it is shown.
+    with session_scope(engine, write=True) as audit:
+        svc.record_case_read(audit, actor, case)
     attachments = session.exec(
         select(Attachment).where(Attachment.case_id == case.id).order_by(col(Attachment.id))
     ).all()

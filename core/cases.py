@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from core.access import (
     Actor,
     Permission,
+    can_see_reporter,
     can_view_case,
     visible_cases_clause,
 )
@@ -31,9 +32,11 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.masterdata import require_active_unit
 from core.models import (
     OPEN_STATUSES,
+    AccessAudit,
     ActorKind,
     AppUser,
     Attachment,
+    AuditAction,
     Case,
     CaseEvent,
     CaseOutcome,
@@ -119,6 +122,30 @@ def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
     if case is None or not can_view_case(actor, case):
         raise NotFound(f"case {case_id} does not exist")
     return case
+
+
+def record_case_read(
+    session: Session, actor: Actor, case: Case, now: datetime | None = None
+) -> int:
+    """Record that `actor` opened `case` where the page is sensitive: a `rahasia` case, or
+    one whose page shows the reporter's identity. Returns how many audit rows were written."""
+    actions = []
+    if case.privacy == Privacy.rahasia:
+        actions.append(AuditAction.case_read_confidential)
+    if case.citizen_id is not None and can_see_reporter(actor, case):
+        actions.append(AuditAction.case_read_reporter)
+    for action in actions:
+        session.add(
+            AccessAudit(
+                at=now or utcnow(),
+                actor_user_id=actor.user_id,
+                action=action.value,
+                target_kind="case",
+                target_id=case.id,
+                detail=case.reference,
+            )
+        )
+    return len(actions)
 
 
 def get_case_for_staff_by_reference(session: Session, actor: Actor, reference: str) -> Case:
