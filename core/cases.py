@@ -8,6 +8,7 @@ outbox, all in the caller's transaction: either all of it happens or none of it 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from core.categories import CATEGORIES
 from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.i18n import ct
 from core.masterdata import require_active_unit
 from core.models import (
     OPEN_STATUSES,
@@ -45,14 +47,17 @@ from core.models import (
     Officer,
     OutboundMessage,
     Privacy,
+    Role,
     Service,
     Unit,
+    UserUnit,
     Visibility,
 )
 from core.sla import SlaPolicy
 from core.users import actor_for
 
 MAX_ATTACHMENTS = 3
+log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 
 
@@ -273,7 +278,55 @@ def file_complaint(
     for file_id in draft.photo_file_ids:
         session.add(Attachment(case_id=case.id, telegram_file_id=file_id, created_at=now))
     session.flush()
+    _tell_admins_if_nobody_else_sees(session, case, now)
     return case
+
+
+def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime) -> None:
+    """A complaint about a staff member's own officer record is hidden from that account; when
+    that leaves nobody in the unit who may open it, the admins are told (outbox)."""
+    if case.officer_id is None:
+        return
+    linked = session.exec(select(AppUser.id).where(AppUser.officer_id == case.officer_id)).first()
+    if linked is None:
+        return
+    staff = session.exec(
+        select(UserUnit.user_id)
+        .join(AppUser, col(AppUser.id) == col(UserUnit.user_id))
+        .where(UserUnit.unit_id == case.unit_id, AppUser.active == True)  # noqa: E712
+    ).all()
+    for user_id in staff:
+        other = actor_for(session, user_id)
+        if other is not None and can_view_case(other, case):
+            return
+    unit = session.get(Unit, case.unit_id)
+    admins = session.exec(
+        select(AppUser).where(
+            AppUser.role == Role.admin.value,
+            AppUser.active == True,  # noqa: E712
+            col(AppUser.telegram_chat_id).is_not(None),
+        )
+    ).all()
+    log.warning("case %s: nobody in its unit but the named officer's account may see it", case.id)
+    for admin in admins:
+        assert admin.telegram_chat_id is not None
+        text = ct(
+            admin.language,
+            "case.no_audience",
+            ref=case.reference,
+            unit=unit.name if unit else case.unit_id,
+        )
+        session.add(
+            OutboundMessage(
+                chat_id=admin.telegram_chat_id,
+                language=admin.language,
+                template="plain",
+                params=json.dumps({"text": text}, ensure_ascii=False),
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()
 
 
 def _insert_with_reference(session: Session, policy: CasePolicy, case: Case, now: datetime) -> None:
@@ -419,6 +472,17 @@ def verify(
     )  # fmt: skip
 
 
+def _may_cite(case: Case, original: Case) -> bool:
+    """Whether `case`'s public texts (the reporter's notice, the reason every reader of the
+    case sees) may name `original`: only when whoever may open `case` may open `original`
+    too (same unit, no other officer named) and `original` is not `rahasia`."""
+    return (
+        original.privacy != Privacy.rahasia
+        and original.unit_id == case.unit_id
+        and original.officer_id in (None, case.officer_id)
+    )
+
+
 def reject(
     session: Session,
     actor: Actor,
@@ -438,7 +502,8 @@ def reject(
         if original.id == case.id:
             raise InvalidInput("a case cannot duplicate itself")
         case.duplicate_of_id = original.id
-        text = f"{text} ({original.reference})"
+        if _may_cite(case, original):
+            text = f"{text} ({original.reference})"
     case.reject_reason = text
     case.closed_at = now
     return _apply(

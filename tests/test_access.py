@@ -5,6 +5,7 @@ in its SQL twin, which must select exactly the same cases."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,8 +28,9 @@ from core.access import (
 from core.citizens import get_or_create_citizen
 from core.config import Settings
 from core.errors import Forbidden
-from core.models import AccessAudit, AuditAction, Case, Privacy, Role
+from core.models import AccessAudit, AuditAction, Case, OutboundMessage, Privacy, Role
 from core.sla import SlaPolicy
+from core.users import actor_for
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 OWN, OTHER = 1, 2
@@ -199,7 +201,11 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
     for case_id in ids.values():
         assert client.get(f"/cases/{case_id}", headers=headers).status_code == 200
     with Session(engine) as s:
-        rows = s.exec(select(AccessAudit).order_by(col(AccessAudit.id))).all()
+        rows = s.exec(
+            select(AccessAudit)
+            .where(AccessAudit.target_kind == "case")
+            .order_by(col(AccessAudit.id))
+        ).all()
     seen = {(r.action, r.target_id) for r in rows}
     # biasa: the page shows the reporter; rahasia: a confidential case (reporter hidden).
     assert seen == {
@@ -207,3 +213,49 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
         (AuditAction.case_read_confidential.value, ids[Privacy.rahasia]),
     }
     assert {r.actor_user_id for r in rows} == {rows[0].actor_user_id} != {None}
+
+
+def _admin_alerts(s: Session, chat_id: int) -> list[str]:
+    rows = s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == chat_id)).all()
+    return [json.loads(r.params)["text"] for r in rows]
+
+
+def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
+    settings: Settings, engine: Engine
+) -> None:
+    policy = svc.CasePolicy(sla=SlaPolicy(tz=settings.tz))
+    with Session(engine, expire_on_commit=False) as s:
+        unit = make_unit(s, "unit-a", "Dinas A")
+        boss = make_officer(s, unit, "Kepala Seksi")
+        admin = make_user(s, "admin", Role.admin)
+        admin.telegram_chat_id = 4001
+        spv = make_user(s, "spv", Role.supervisor, [unit])
+        spv.officer_id = boss.id
+        s.add_all([admin, spv])
+        s.flush()
+
+        def complain(n: int) -> Case:
+            return svc.file_complaint(
+                s,
+                policy,
+                get_or_create_citizen(s, 5000 + n),
+                svc.ComplaintDraft(
+                    unit_id=unit.id or 0,
+                    officer_id=boss.id,
+                    category="pungli",
+                    privacy=Privacy.rahasia,
+                    description="Kepala seksi meminta uang agar berkas diproses.",
+                ),
+            )
+
+        first = complain(1)
+        alerts = _admin_alerts(s, 4001)
+        assert len(alerts) == 1 and first.reference in alerts[0] and "Dinas A" in alerts[0]
+        # The linked supervisor cannot open it, in Python or in SQL.
+        linked = actor_for(s, spv.id or 0)
+        assert linked is not None and not can_view_case(linked, first)
+        assert first.id not in s.exec(select(Case.id).where(*visible_cases_clause(linked))).all()
+        # With a second supervisor in the unit, the complaint has an audience: no alert.
+        make_user(s, "spv2", Role.supervisor, [unit])
+        complain(2)
+        assert len(_admin_alerts(s, 4001)) == 1
