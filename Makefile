@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/digest_bench.py
 	$(BIN)/python bench/bot_bench.py
 	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/login_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

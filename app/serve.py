@@ -83,7 +83,12 @@ async def serve(
     api = create_app(settings, engine)
     server = uvicorn.Server(
         uvicorn.Config(
-            api, host=host, port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+            api,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.login_limits)
         )
     )
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +33,16 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     jwt_secret: str = ""
     jwt_expire_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # /docs, /redoc and /openapi.json (false: 404, e.g. in production).
+    api_docs_enabled: bool = True
+    # Admin API logins: argon2 password checks (64 MiB each) run at once per API process;
+    # further logins wait their turn.
+    password_checks_at_once: int = Field(default=2, ge=1, le=64)
+    # Reverse proxies (comma-separated IPs or CIDR ranges) whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Alert the admins when one username gets wrong passwords from this many addresses
+    # within an hour (the account is not locked: each address is slowed down on its own).
+    login_alert_addresses: int = Field(default=5, ge=2, le=10_000)
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
@@ -43,6 +55,8 @@ class Settings(BaseSettings):
     bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
     # A dispatcher that dies mid-send leaves its claimed messages locked this long.
     outbox_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    # Days a sent (or failed) outbox message is kept before the nightly prune deletes it.
+    outbox_retention_days: int = Field(default=90, ge=1, le=3650)
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
     default_service_population: int = Field(default=1000, ge=1)
@@ -76,6 +90,15 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        return ",".join(str(net) for net in parse_networks(value))
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @field_validator("timezone")
     @classmethod
@@ -151,6 +174,18 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be at least 32 characters long")
         return self
 
+    @model_validator(mode="after")
+    def _no_cheap_passwords_in_production(self) -> Settings:
+        # Checked after the other keys, so their errors come first.
+        from core.passwords import CHEAP_ARGON2_ENV, cheap_requested
+
+        if self.environment == "production" and cheap_requested(os.environ):
+            raise ValueError(
+                f"{CHEAP_ARGON2_ENV} makes password hashes cheap to guess and is only for "
+                "tests: remove it from the environment"
+            )
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -158,6 +193,23 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=16)
+def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """'10.0.0.5, 10.1.0.0/16' as networks; ValueError names the entry that is neither."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"use comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.5,10.1.0.0/16 "
+                f"({entry!r} is neither)"
+            ) from None
+    return tuple(networks)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -491,21 +491,6 @@ class InboundUpdate(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class LoginFailure(SQLModel, table=True):
-    """A failed admin API login, kept briefly to slow down password guessing."""
-
-    __tablename__ = "login_failure"
-    __table_args__ = (
-        Index("ix_login_failure_username_at", "username", "at"),
-        Index("ix_login_failure_ip_at", "ip", "at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    username: str = Field(max_length=64)
-    ip: str = Field(max_length=64)
-    at: datetime = Field(default_factory=utcnow)
-
-
 class AuditAction(StrEnum):
     """What `access_audit` records: reading sensitive cases and every change to an account."""
 
@@ -521,6 +506,8 @@ class AuditAction(StrEnum):
     user_unlocked = "user_unlocked"
     user_officer_linked = "user_officer_linked"
     user_changed = "user_changed"  # display name, language and other details
+    # Wrong passwords for one username from many addresses (core.login_limits); not a lock.
+    login_alert = "login_alert"
 
 
 class AccessAudit(SQLModel, table=True):
@@ -536,3 +523,19 @@ class AccessAudit(SQLModel, table=True):
     target_kind: str = Field(max_length=20)  # case, user
     target_id: int | None = None
     detail: str | None = Field(default=None, sa_type=Text)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Wrong admin API passwords of one username from one client address (an IPv6 address
+    counts by its /64), shared by every API worker: see core.login_limits."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_address_updated_at", "address", "updated_at"),)
+
+    username: str = Field(max_length=64, primary_key=True)
+    address: str = Field(max_length=64, primary_key=True)
+    # Tries in this streak, counted when a try starts (so concurrent ones are counted too);
+    # the right password deletes the row.
+    failures: int = 0
+    locked_until: datetime | None = None  # no try before then
+    updated_at: datetime = Field(default_factory=utcnow, index=True)  # the last try

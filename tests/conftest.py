@@ -20,6 +20,9 @@ from tests.bot_api_server import BotApiServer
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DB_FIXTURES = {"engine", "session", "db_url", "fresh_db_url", "settings"}
+# Cheap argon2 hashes in the tests and in the processes they start (core.passwords); the
+# tests that measure the production parameters say so.
+os.environ.setdefault("ASN_FEEDBACK_CHEAP_ARGON2", "1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
