@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from admin_api import (
@@ -16,12 +23,16 @@ from admin_api import (
     routes_masterdata,
     routes_qr,
     routes_scores,
+    routes_users,
 )
 from admin_api.limits import BodySizeLimit
 from admin_api.problems import document_problems, install_problem_handlers
 from admin_api.schemas import HealthOut, ReadyOut
 from core.config import Settings
 from core.health import readiness
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_URL = "/static"
 
 
 def create_app(settings: Settings, engine: Engine) -> FastAPI:
@@ -32,6 +43,9 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
             "Supervisors triage citizen feedback and read service scores (IKM). "
             "Log in with POST /auth/token (OAuth2 password flow), then use the bearer token."
         ),
+        openapi_url="/openapi.json" if settings.api_docs_enabled else None,
+        docs_url=None,  # served below from the vendored assets, without a CDN
+        redoc_url=None,
     )
     app.add_middleware(BodySizeLimit)
     app.state.settings = settings
@@ -54,6 +68,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
     app.include_router(routes_auth.router)
+    app.include_router(routes_users.router)
     app.include_router(routes_masterdata.router)
     app.include_router(routes_scores.router)
     app.include_router(routes_cases.router)
@@ -61,4 +76,42 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.include_router(routes_digests.router)
     app.include_router(routes_qr.router)
     document_problems(app)
+    if settings.api_docs_enabled:
+        install_docs(app)
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc, from assets shipped in admin_api/static, so
+    they work without internet (admin_api/static/README.md says where they come from)."""
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    openapi_url = app.openapi_url or "/openapi.json"
+    favicon = f"{STATIC_URL}/swagger-ui/favicon-32x32.png"
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{STATIC_URL}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC_URL}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=favicon,
+            oauth2_redirect_url=oauth2_redirect,
+            # No badge that asks validator.swagger.io about the schema.
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{STATIC_URL}/redoc/redoc.standalone.js",
+            redoc_favicon_url=favicon,
+            with_google_fonts=False,
+        )

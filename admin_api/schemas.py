@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.models import Role
 
 
 class TokenOut(BaseModel):
@@ -14,7 +16,9 @@ class TokenOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    id: int
     username: str
+    display_name: str
     role: str
     unit_codes: list[str]
 
@@ -117,3 +121,76 @@ class ReadyOut(BaseModel):
     migrations_at_head: bool
     outbox_pending: int | None
     outbox_oldest_pending_seconds: float | None
+
+
+# Accounts ---------------------------------------------------------------------------------
+
+PASSWORD_FIELD = Field(max_length=1024)  # the policy (core.users) says what a good one is
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    unit_codes: list[str]
+    telegram_linked: bool
+    officer_id: int | None
+    officer_nip: str | None
+    officer_name: str | None
+    created_at: datetime
+
+
+class UserCreateIn(BaseModel):
+    username: str = Field(max_length=64)
+    role: Role
+    unit_codes: list[str] = Field(default_factory=list, max_length=500)
+    password: str = PASSWORD_FIELD
+    display_name: str = Field(default="", max_length=200)
+
+
+class UserUpdateIn(BaseModel):
+    """Only the fields given change; a change of role or units ends the user's tokens."""
+
+    role: Role | None = None
+    unit_codes: list[str] | None = Field(default=None, max_length=500)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class PasswordResetIn(BaseModel):
+    new_password: str = PASSWORD_FIELD
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = PASSWORD_FIELD
+    new_password: str = PASSWORD_FIELD
+
+
+class OfficerLinkIn(BaseModel):
+    """The NIP of the officer this account belongs to; null removes the link."""
+
+    nip: str | None = Field(max_length=40)
+
+
+class UnlockOut(BaseModel):
+    cleared_failed_logins: int
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    action: str
+    actor_user_id: int | None
+    actor_username: str | None
+    target_kind: str
+    target_id: int | None
+    target_label: str | None
+    detail: str | None
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from core.config import ConfigError, Settings, load_settings
 from core.db import make_engine, session_scope
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from core.access import Actor
+    from core.models import Role
 
 cli = typer.Typer(
     pretty_exceptions_enable=False,
@@ -110,35 +116,214 @@ def officers_import(
     )
 
 
+ROLE_HELP = "admin, supervisor, unit_head or viewer"
+UsernameOpt = Annotated[str, typer.Option(help="login name of the account")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from stdin")
+]
+
+
+def _role(role: str) -> Role:
+    from core.models import Role
+
+    try:
+        return Role(role)
+    except ValueError:
+        raise _fail("--role must be one of admin, supervisor, unit_head, viewer", 2) from None
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+def _cli_actor() -> Actor:
+    """The command line acts as an admin (whoever can run it can read the database)."""
+    from core.access import Actor
+    from core.models import Role
+
+    return Actor(user_id=0, username="cli", role=Role.admin)
+
+
+def _on_user(username: str, change: Callable[[Session, Actor, int], str]) -> None:
+    """Run `change` on the account named `username` in one transaction; print its result."""
+    from core.users import get_user_id
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            message = change(session, _cli_actor(), get_user_id(session, username))
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(message)
+
+
+@user_cli.command("list")
+def user_list(
+    role: Annotated[str | None, typer.Option(help=f"only this role: {ROLE_HELP}")] = None,
+    inactive: Annotated[bool, typer.Option("--inactive", help="only inactive accounts")] = False,
+) -> None:
+    """List the accounts: role, status, units, linked officer."""
+    from core.users import list_users
+
+    role_value = _role(role) if role is not None else None
+    engine = make_engine(_settings().database_url)
+    with session_scope(engine) as session:
+        views = list_users(
+            session, _cli_actor(), role=role_value, active=False if inactive else None
+        )
+    rows = [("USERNAME", "ROLE", "STATUS", "UNITS", "OFFICER NIP", "NAME")]
+    rows += [
+        (
+            v.username,
+            v.role,
+            "active" if v.active else "inactive",
+            ",".join(v.unit_codes) or "-",
+            v.officer_nip or "-",
+            v.display_name or "-",
+        )
+        for v in views
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        typer.echo("  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]))
+    typer.echo(f"{len(views)} account(s)")
+
+
 @user_cli.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="login name")],
-    role: Annotated[str, typer.Option(help="admin, supervisor, unit_head or viewer")],
+    role: Annotated[str, typer.Option(help=ROLE_HELP)],
     unit: Annotated[list[str] | None, typer.Option(help="unit code in scope (repeatable)")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from stdin")
-    ] = False,
+    display_name: Annotated[str, typer.Option(help="the person's name")] = "",
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Create an admin API account."""
-    from core.models import Role
     from core.users import create_user
 
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise _fail("--role must be one of admin, supervisor, unit_head, viewer", 2) from None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    role_value = _role(role)
+    password = _read_password(password_stdin)
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
         with session_scope(engine) as session:
-            user = create_user(session, username, role_value, password, unit or [])
+            user = create_user(
+                session,
+                username,
+                role_value,
+                password,
+                unit or [],
+                display_name=display_name,
+                actor=_cli_actor(),
+            )
     except DomainError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"created {user.role} {user.username}")
+
+
+@user_cli.command("set-role")
+def user_set_role(
+    username: UsernameOpt,
+    role: Annotated[str, typer.Option(help=ROLE_HELP)],
+    unit: Annotated[list[str] | None, typer.Option(help="also set the units (repeatable)")] = None,
+) -> None:
+    """Change an account's role (and units); its tokens stop working."""
+    from core.users import update_user
+
+    role_value = _role(role)
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        user = update_user(session, actor, user_id, role=role_value, unit_codes=unit)
+        return f"{user.username} is now {user.role}"
+
+    _on_user(username, change)
+
+
+@user_cli.command("set-units")
+def user_set_units(
+    username: UsernameOpt,
+    unit: Annotated[list[str], typer.Option(help="unit code in scope (repeatable)")],
+) -> None:
+    """Replace an account's units; its tokens stop working."""
+    from core.users import describe_user, update_user
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        update_user(session, actor, user_id, unit_codes=unit)
+        view = describe_user(session, user_id)
+        return f"{view.username} units: {', '.join(view.unit_codes) or '-'}"
+
+    _on_user(username, change)
+
+
+@user_cli.command("deactivate")
+def user_deactivate(username: UsernameOpt) -> None:
+    """Stop an account from logging in; its tokens stop working at once."""
+    from core.users import set_active
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        return f"{set_active(session, actor, user_id, False).username} is deactivated"
+
+    _on_user(username, change)
+
+
+@user_cli.command("reactivate")
+def user_reactivate(username: UsernameOpt) -> None:
+    """Let a deactivated account log in again."""
+    from core.users import set_active
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        return f"{set_active(session, actor, user_id, True).username} is active"
+
+    _on_user(username, change)
+
+
+@user_cli.command("reset-password")
+def user_reset_password(username: UsernameOpt, password_stdin: PasswordStdinOpt = False) -> None:
+    """Set a new password for an account; its tokens stop working."""
+    from core.users import reset_password
+
+    password = _read_password(password_stdin)
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        return f"password of {reset_password(session, actor, user_id, password).username} reset"
+
+    _on_user(username, change)
+
+
+@user_cli.command("unlock")
+def user_unlock(username: UsernameOpt) -> None:
+    """Forget an account's failed logins, so it may log in again at once."""
+    from core.users import unlock_user
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        cleared = unlock_user(session, actor, user_id)
+        return f"{username.strip().lower()} unlocked ({cleared} failed login(s) cleared)"
+
+    _on_user(username, change)
+
+
+@user_cli.command("link-officer")
+def user_link_officer(
+    username: UsernameOpt,
+    nip: Annotated[
+        str | None, typer.Option(help="NIP of the officer the account belongs to")
+    ] = None,
+    unlink: Annotated[bool, typer.Option("--unlink", help="remove the officer link")] = False,
+) -> None:
+    """Link an account to its officer (ASN): cases naming that officer are hidden from it."""
+    from core.users import link_officer
+
+    if (nip is None) == (not unlink):
+        raise _fail("give either --nip NIP or --unlink", 2)
+
+    def change(session: Session, actor: Actor, user_id: int) -> str:
+        user = link_officer(session, actor, user_id, None if unlink else nip)
+        if user.officer_id is None:
+            return f"{user.username} is linked to no officer"
+        return f"{user.username} is linked to officer {nip}"
+
+    _on_user(username, change)
 
 
 @cases_cli.command("autoclose")
@@ -261,6 +446,7 @@ def api_cmd(
         workers=workers,
         log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.login_limits)
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -199,3 +199,81 @@ def test_cases_autoclose_command(env: str, engine: Engine) -> None:
     assert result.exit_code == 0 and "closed 1 case(s)" in result.output
     with Session(engine) as s:
         assert s.exec(select(Case)).one().status == "closed"
+
+
+def _user(engine: Engine, username: str) -> AppUser:
+    with Session(engine) as s:
+        return s.exec(select(AppUser).where(AppUser.username == username)).one()
+
+
+def test_user_administration_commands(env: str, engine: Engine) -> None:
+    from core.models import AccessAudit
+    from tests.factories import make_officer
+
+    with Session(engine) as s:
+        dukcapil = make_unit(s, "dukcapil")
+        make_unit(s, "pajak")
+        make_officer(s, dukcapil, "Agustinus Tefa", nip="198504122010031007")
+        s.commit()
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = runner.invoke(cli, ["user", *args], input=stdin)
+        return result.exit_code, result.output
+
+    code, out = run(
+        "create", "--username", "siti", "--role", "viewer", "--unit", "dukcapil",
+        "--display-name", "Siti Bano", "--password-stdin", stdin="a long enough password\n",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = run("set-role", "--username", "siti", "--role", "supervisor")
+    assert (code, out.strip()) == (0, "siti is now supervisor")
+    code, out = run("set-units", "--username", "siti", "--unit", "pajak", "--unit", "dukcapil")
+    assert (code, out.strip()) == (0, "siti units: dukcapil, pajak")
+    code, out = run("link-officer", "--username", "siti", "--nip", "198504122010031007")
+    assert (code, out.strip()) == (0, "siti is linked to officer 198504122010031007")
+    code, out = run("list")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["USERNAME", "ROLE", "STATUS", "UNITS", "OFFICER", "NIP", "NAME"]
+    assert lines[1].split() == [
+        "siti", "supervisor", "active", "dukcapil,pajak", "198504122010031007", "Siti", "Bano",
+    ]  # fmt: skip
+    assert lines[-1] == "1 account(s)"
+
+    before = _user(engine, "siti").token_version
+    weak = run("reset-password", "--username", "siti", "--password-stdin", stdin="password1234\n")
+    assert weak[0] == 1 and "most common passwords" in weak[1]
+    new = "kopi hujan sepeda lampu\n"
+    code, out = run("reset-password", "--username", "siti", "--password-stdin", stdin=new)
+    assert (code, out.strip()) == (0, "password of siti reset")
+    with Session(engine) as s:
+        assert authenticate(s, "siti", "kopi hujan sepeda lampu") is not None
+        assert authenticate(s, "siti", "a long enough password") is None
+    code, out = run("deactivate", "--username", "siti")
+    assert (code, out.strip()) == (0, "siti is deactivated")
+    assert _user(engine, "siti").token_version == before + 2  # each change ends old tokens
+    code, out = run("list", "--inactive")
+    assert "siti" in out and "inactive" in out
+    assert run("reactivate", "--username", "siti")[1].strip() == "siti is active"
+    code, out = run("unlock", "--username", "siti")
+    assert code == 0 and out.startswith("siti unlocked (")
+
+    code, out = run("deactivate", "--username", "nobody")
+    assert code == 1 and "no user named 'nobody'" in out
+    code, out = run("link-officer", "--username", "siti", "--nip", "199001012015011001")
+    assert code == 1 and "no officer with NIP 199001012015011001" in out
+    assert run("link-officer", "--username", "siti")[0] == 2
+    assert run("set-role", "--username", "siti", "--role", "king")[0] == 2
+    with Session(engine) as s:
+        audit = s.exec(select(AccessAudit).order_by(col(AccessAudit.id))).all()
+    assert [a.action for a in audit] == [
+        "user_created",
+        "user_role_changed",
+        "user_units_changed",
+        "user_officer_linked",
+        "user_password_reset",
+        "user_deactivated",
+        "user_reactivated",
+        "user_unlocked",
+    ]
+    assert all(a.actor_user_id is None and (a.detail or "").endswith("(by cli)") for a in audit)

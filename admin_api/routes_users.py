@@ -1,0 +1,156 @@
+"""Staff accounts (admins only, except changing one's own password) and the access audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.schemas import (
+    AuditPageOut,
+    OfficerLinkIn,
+    PasswordChangeIn,
+    PasswordResetIn,
+    TokenOut,
+    UnlockOut,
+    UserCreateIn,
+    UserOut,
+    UserUpdateIn,
+)
+from admin_api.security import issue_token
+from core import users
+from core.models import AuditAction, Role
+
+router = APIRouter()
+
+
+def _out(session: SessionDep, user_id: int) -> UserOut:
+    return UserOut.model_validate(users.describe_user(session, user_id))
+
+
+@router.get("/users", response_model=list[UserOut], tags=["users"])
+def list_users(
+    actor: CurrentActor,
+    session: SessionDep,
+    role: Role | None = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of a name")] = None,
+) -> list[UserOut]:
+    """Every account, by username."""
+    views = users.list_users(session, actor, role=role, active=active, q=q)
+    return [UserOut.model_validate(v) for v in views]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+def create_user(actor: CurrentActor, session: SessionDep, body: UserCreateIn) -> UserOut:
+    """A new account; a role other than admin needs at least one unit."""
+    user = users.create_user(
+        session,
+        body.username,
+        body.role,
+        body.password,
+        body.unit_codes,
+        display_name=body.display_name,
+        actor=actor,
+    )
+    return _out(session, user.id or 0)
+
+
+@router.post("/users/me/password", response_model=TokenOut, tags=["users"])
+def change_own_password(
+    actor: CurrentActor, session: SessionDep, settings: SettingsDep, body: PasswordChangeIn
+) -> TokenOut:
+    """Change your own password. Every token you had stops working: use the one returned."""
+    user = users.change_own_password(session, actor, body.current_password, body.new_password)
+    token = issue_token(
+        actor.user_id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes
+    )
+    return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
+
+
+@router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
+def get_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
+    return UserOut.model_validate(users.get_user(session, actor, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
+def update_user(
+    actor: CurrentActor, session: SessionDep, user_id: int, body: UserUpdateIn
+) -> UserOut:
+    """Change role, units or display name. A change of role or units ends the user's tokens."""
+    users.update_user(
+        session,
+        actor,
+        user_id,
+        role=body.role,
+        unit_codes=body.unit_codes,
+        display_name=body.display_name,
+    )
+    return _out(session, user_id)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
+def deactivate_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
+    """The account can no longer log in; its tokens stop working at once."""
+    users.set_active(session, actor, user_id, False)
+    return _out(session, user_id)
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
+def reactivate_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
+    users.set_active(session, actor, user_id, True)
+    return _out(session, user_id)
+
+
+@router.post("/users/{user_id}/password", response_model=UserOut, tags=["users"])
+def reset_password(
+    actor: CurrentActor, session: SessionDep, user_id: int, body: PasswordResetIn
+) -> UserOut:
+    """Set another account's password (tell them over a safe channel); its tokens stop
+    working."""
+    users.reset_password(session, actor, user_id, body.new_password)
+    return _out(session, user_id)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UnlockOut, tags=["users"])
+def unlock_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UnlockOut:
+    """Forget the account's failed logins, so it may log in again at once."""
+    return UnlockOut(cleared_failed_logins=users.unlock_user(session, actor, user_id))
+
+
+@router.put("/users/{user_id}/officer", response_model=UserOut, tags=["users"])
+def link_officer(
+    actor: CurrentActor, session: SessionDep, user_id: int, body: OfficerLinkIn
+) -> UserOut:
+    """Link the account to the officer (ASN) it belongs to, by NIP (null: unlink). Cases
+    naming that officer are then hidden from the account."""
+    users.link_officer(session, actor, user_id, body.nip)
+    return _out(session, user_id)
+
+
+@router.get("/audit/access", response_model=AuditPageOut, tags=["audit"])
+def access_audit(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    action: AuditAction | None = None,
+    start: Annotated[date | None, Query(description="first local day")] = None,
+    end: Annotated[date | None, Query(description="last local day (inclusive)")] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AuditPageOut:
+    """Account changes and reads of sensitive cases, newest first. For the next page pass
+    `next_cursor` as `cursor`."""
+    page = users.list_access_audit(
+        session,
+        actor,
+        settings.tz,
+        action=action,
+        start=start,
+        end=end,
+        cursor=cursor,
+        limit=limit,
+    )
+    return AuditPageOut.model_validate(page, from_attributes=True)
