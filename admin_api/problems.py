@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 PROBLEM_JSON = "application/problem+json"
+MAX_DB_INTEGER = 2**63 - 1
 log = logging.getLogger(__name__)
 STATUS_TITLES = {
     400: "Bad Request",
@@ -63,6 +64,14 @@ def _domain_status(exc: DomainError) -> int:
     return 400
 
 
+def _path_number_out_of_range(request: Request) -> bool:
+    for value in request.path_params.values():
+        digits = str(value).strip().removeprefix("-").removeprefix("+")
+        if digits.isdecimal() and (len(digits) > 19 or int(digits) > MAX_DB_INTEGER):
+            return True
+    return False
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -89,16 +98,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(_domain_status(exc), exc.message, code=exc.code)
 
     @app.exception_handler(OverflowError)
-    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        # An id past 64 bits (SQLite refuses to bind it): nothing can have that id.
-        return problem(404, "no such item: the number is out of range")
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # A number past 64 bits (SQLite refuses to bind it). In the path it names an item
+        # nothing can be; anywhere else (a filter, a page offset) it is bad input.
+        if _path_number_out_of_range(request):
+            return problem(404, "no such item: the number is out of range")
+        return problem(422, "a number in the request is out of range")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         return problem(409, "this conflicts with existing data (a duplicate?)")
 
     @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        if _path_number_out_of_range(request):  # PostgreSQL's twin of the OverflowError
+            return problem(404, "no such item: the number is out of range")
         return problem(422, "a value is out of range for the database")
 
     @app.exception_handler(OperationalError)

@@ -19,13 +19,13 @@ router = APIRouter()
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
+MAX_OFFSET = 1_000_000
+
+
 def _unit_filter_id(session: SessionDep, actor: CurrentActor, unit: str | None) -> int | None:
     if unit is None:
         return None
-    found = md.get_unit_by_code(session, unit)
-    assert found.id is not None
-    actor.require_unit(found.id)
-    return found.id
+    return md.visible_unit(session, actor, unit).id
 
 
 # Units ------------------------------------------------------------------------------------
@@ -48,10 +48,7 @@ def create_unit(actor: CurrentActor, session: SessionDep, body: md.UnitCreate) -
 
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"])
 def get_unit(actor: CurrentActor, session: SessionDep, code: str) -> Unit:
-    unit = md.get_unit_by_code(session, code)
-    assert unit.id is not None
-    actor.require_unit(unit.id)
-    return unit
+    return md.visible_unit(session, actor, code)
 
 
 @router.patch("/units/{code}", response_model=UnitOut, tags=["units"])
@@ -96,7 +93,7 @@ def list_officers(
     active: bool | None = True,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Sequence[Officer]:
     unit_id = _unit_filter_id(session, actor, unit)
     return md.list_officers(
@@ -111,9 +108,7 @@ def create_officer(actor: CurrentActor, session: SessionDep, body: md.OfficerCre
 
 @router.get("/officers/{officer_id}", response_model=OfficerOut, tags=["officers"])
 def get_officer(actor: CurrentActor, session: SessionDep, officer_id: int) -> Officer:
-    officer = md.get_officer(session, officer_id)
-    actor.require_unit(officer.unit_id)
-    return officer
+    return md.visible_officer(session, actor, officer_id)
 
 
 @router.patch("/officers/{officer_id}", response_model=OfficerOut, tags=["officers"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
-from core.masterdata import get_unit_by_code
+from core.masterdata import visible_unit
 from core.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
 
 router = APIRouter(tags=["qr"])
@@ -29,8 +29,7 @@ def qr_code(
     format: Literal["png", "svg"] = "png",
 ) -> Response:
     """The QR code that opens the bot with the unit, a service or an officer pre-selected."""
-    unit = get_unit_by_code(session, code)
-    actor.require_unit(unit.id or 0)
+    unit = visible_unit(session, actor, code)
     link = deep_link(settings.public_bot_username, payload_for(session, unit, service, officer))
     if format == "svg":
         return Response(qr_svg(link), media_type="image/svg+xml", headers={"X-Deep-Link": link})
@@ -46,8 +45,7 @@ def qr_sheet(
     actor: CurrentActor, session: SessionDep, settings: SettingsDep, code: str
 ) -> Response:
     """A4 cards to print: the counter, every active service, every active officer."""
-    unit = get_unit_by_code(session, code)
-    actor.require_unit(unit.id or 0)
+    unit = visible_unit(session, actor, code)
     pdf = unit_sheet_pdf(unit_cards(session, unit), settings.public_bot_username)
     return Response(
         pdf,

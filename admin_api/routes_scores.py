@@ -21,9 +21,11 @@ from admin_api.schemas import (
 from core.access import Actor
 from core.clock import utcnow
 from core.config import Settings
-from core.masterdata import get_unit_by_code
+from core.masterdata import visible_unit
 from core.reports import skm_report_xlsx
 from core.scores import (
+    EARLIEST_DAY,
+    LATEST_DAY,
     Period,
     Score,
     UnitScore,
@@ -35,10 +37,14 @@ from core.scores import (
 router = APIRouter(tags=["scores"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+DAYS = f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
 StartQ = Annotated[
-    date | None, Query(description="first local day (default: start of this quarter)")
+    date | None,
+    Query(description=f"first local day, {DAYS} (default: start of this quarter)"),
 ]
-EndQ = Annotated[date | None, Query(description="last local day, inclusive (default: today)")]
+EndQ = Annotated[
+    date | None, Query(description=f"last local day, inclusive, {DAYS} (default: today)")
+]
 
 
 def _period(settings: Settings, start: date | None, end: date | None) -> Period:
@@ -53,9 +59,7 @@ def _period(settings: Settings, start: date | None, end: date | None) -> Period:
 def _unit_detail(
     actor: Actor, session: Session, settings: Settings, code: str, period: Period
 ) -> UnitScoreDetail:
-    unit = get_unit_by_code(session, code)
-    assert unit.id is not None
-    actor.require_unit(unit.id)
+    unit = visible_unit(session, actor, code)
     return unit_score_detail(
         session, unit, period, settings.tz, settings.default_service_population
     )

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,8 +20,10 @@ from core.access import Actor, visible_cases_clause
 from core.clock import local_day_bounds_utc, utcnow
 from core.errors import InvalidInput
 from core.models import Case, CaseStatus, Officer, Unit
+from core.scores import EARLIEST_DAY, LATEST_DAY, check_day
 
 MAX_PAGE = 200
+MAX_ID = 2**63 - 1  # ids are 64-bit signed integers in the database
 
 
 class CaseSort(StrEnum):
@@ -99,15 +101,35 @@ def _encode_cursor(sort: CaseSort, case: CaseSummary) -> str:
 
 
 def _decode_cursor(sort: CaseSort, cursor: str) -> tuple[datetime, int]:
+    """The (moment, case id) a cursor of `_encode_cursor` holds. Anything else, however it
+    is malformed (wrong types, ids past 64 bits, moments at the ends of the calendar), is
+    refused with one message."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, key, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         moment = datetime.fromisoformat(key)
-        if kind != sort.value or not isinstance(case_id, int) or moment.tzinfo is None:
+        if (
+            kind != sort.value
+            or type(case_id) is not int  # bool is an int too
+            or not 1 <= case_id <= MAX_ID
+            or moment.tzinfo is None
+        ):
             raise ValueError
-    except (ValueError, TypeError, json.JSONDecodeError):
+        moment = moment.astimezone(UTC)
+        check_day(moment.date())
+    except (ValueError, TypeError, OverflowError, InvalidInput):
         raise InvalidInput("the cursor is invalid; start again without it") from None
     return moment, case_id
+
+
+def _check_filters(filters: CaseFilter) -> None:
+    for name, value in (("unit_id", filters.unit_id), ("officer_id", filters.officer_id)):
+        if value is not None and not -MAX_ID <= value <= MAX_ID:
+            raise InvalidInput(f"{name} is out of range")
+    if filters.received_from is not None:
+        check_day(filters.received_from, "received_from")
+    if filters.received_to is not None:
+        check_day(filters.received_to, "received_to")
 
 
 def list_cases(
@@ -123,6 +145,7 @@ def list_cases(
 ) -> CasePage:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}")
+    _check_filters(filters)
     now = now or utcnow()
     where = visible_cases_clause(actor)
     if filters.statuses:
@@ -144,7 +167,7 @@ def list_cases(
         )
     if filters.received_from or filters.received_to:
         lo, hi = local_day_bounds_utc(
-            filters.received_from or date(2000, 1, 1), filters.received_to or date(2100, 1, 1), tz
+            filters.received_from or EARLIEST_DAY, filters.received_to or LATEST_DAY, tz
         )
         where.extend([Case.received_at >= lo, Case.received_at < hi])
 

@@ -7,9 +7,9 @@ import secrets
 import unicodedata
 from collections.abc import Sequence
 
-from pydantic import field_validator
+from pydantic import StrictInt, field_validator
 from sqlalchemy import func, or_
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.access import Actor
 from core.errors import Conflict, InvalidInput, NotFound
@@ -17,6 +17,15 @@ from core.models import Officer, Service, Unit
 from core.nip import InvalidNip, validate_nip
 
 UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The people a unit serves: at least one (the Krejcie-Morgan sample needs it), at most 300
+# million (more than Indonesia's population). Checked at input, so no stored value can break
+# the scores, the SKM report or the digest.
+MIN_SERVICE_POPULATION = 1
+MAX_SERVICE_POPULATION = 300_000_000
+POPULATION_DESCRIPTION = (
+    f"people the unit serves, {MIN_SERVICE_POPULATION}-{MAX_SERVICE_POPULATION:_}; "
+    "null: the configured default"
+)
 PUBLIC_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
@@ -37,7 +46,12 @@ class UnitCreate(SQLModel):
     code: str
     name: str
     parent_code: str | None = None
-    service_population: int | None = None
+    service_population: StrictInt | None = Field(
+        default=None,
+        ge=MIN_SERVICE_POPULATION,
+        le=MAX_SERVICE_POPULATION,
+        description=POPULATION_DESCRIPTION,
+    )
 
     @field_validator("code")
     @classmethod
@@ -52,17 +66,15 @@ class UnitCreate(SQLModel):
     def _name(cls, v: str) -> str:
         return _clean_name(v)[:200]
 
-    @field_validator("service_population")
-    @classmethod
-    def _population(cls, v: int | None) -> int | None:
-        if v is not None and v < 1:
-            raise ValueError("must be at least 1")
-        return v
-
 
 class UnitUpdate(SQLModel):
     name: str | None = None
-    service_population: int | None = None
+    service_population: StrictInt | None = Field(
+        default=None,
+        ge=MIN_SERVICE_POPULATION,
+        le=MAX_SERVICE_POPULATION,
+        description=POPULATION_DESCRIPTION,
+    )
     active: bool | None = None
 
     @field_validator("name")
@@ -149,6 +161,34 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+# Lookups on behalf of a user. What lies outside the user's units answers exactly as what
+# does not exist (the same NotFound, word for word): a 403 would tell them it exists.
+
+
+def visible_unit(session: Session, actor: Actor, code: str) -> Unit:
+    """The unit with this code, if `actor` may see it; else NotFound as for an unknown code."""
+    unit = session.exec(select(Unit).where(Unit.code == code.strip().lower())).first()
+    if unit is None or unit.id is None or not actor.can_see_unit(unit.id):
+        raise NotFound(f"unit {code!r} does not exist")
+    return unit
+
+
+def visible_service(session: Session, actor: Actor, service_id: int) -> Service:
+    """The service, if `actor` may see its unit; else NotFound as for an unknown id."""
+    service = session.get(Service, service_id)
+    if service is None or not actor.can_see_unit(service.unit_id):
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+def visible_officer(session: Session, actor: Actor, officer_id: int) -> Officer:
+    """The officer, if `actor` may see their unit; else NotFound as for an unknown id."""
+    officer = session.get(Officer, officer_id)
+    if officer is None or not actor.can_see_unit(officer.unit_id):
+        raise NotFound(f"officer {officer_id} does not exist")
+    return officer
+
+
 def list_units(
     session: Session,
     scope: frozenset[int] | None,
@@ -184,7 +224,7 @@ def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
 
 
 def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate) -> Unit:
-    unit = get_unit_by_code(session, code)
+    unit = visible_unit(session, actor, code)
     actor.require_write(unit.id)
     if data.active is not None:
         actor.require_admin()
@@ -224,7 +264,7 @@ def get_service(session: Session, service_id: int) -> Service:
 
 
 def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Service:
-    unit = get_unit_by_code(session, data.unit_code)
+    unit = visible_unit(session, actor, data.unit_code)
     assert unit.id is not None
     actor.require_write(unit.id)
     clash = session.exec(
@@ -239,7 +279,7 @@ def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Servi
 
 
 def update_service(session: Session, actor: Actor, service_id: int, data: ServiceUpdate) -> Service:
-    service = get_service(session, service_id)
+    service = visible_service(session, actor, service_id)
     actor.require_write(service.unit_id)
     if data.name is not None and data.name != service.name:
         clash = session.exec(
@@ -288,7 +328,7 @@ def get_officer(session: Session, officer_id: int) -> Officer:
 
 
 def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Officer:
-    unit = get_unit_by_code(session, data.unit_code)
+    unit = visible_unit(session, actor, data.unit_code)
     assert unit.id is not None
     actor.require_write(unit.id)
     if session.exec(select(Officer).where(Officer.nip == data.nip)).first():
@@ -306,12 +346,12 @@ def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Offic
 
 
 def update_officer(session: Session, actor: Actor, officer_id: int, data: OfficerUpdate) -> Officer:
-    officer = get_officer(session, officer_id)
+    officer = visible_officer(session, actor, officer_id)
     actor.require_write(officer.unit_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     unit_code = changes.pop("unit_code", None)
     if unit_code is not None:
-        unit = get_unit_by_code(session, unit_code)
+        unit = visible_unit(session, actor, unit_code)
         assert unit.id is not None
         actor.require_write(unit.id)
         officer.unit_id = unit.id

@@ -2,6 +2,10 @@
 
 Columns (header required, any order): nip, name, unit_code, and optionally position, active.
 An existing NIP is updated; a new one is created.
+
+A row the importer may not write (a unit code that is not one of their units, whether it
+exists or not; a NIP of an officer outside their units) gets one and the same reason, which
+names no other unit: the file must not tell what exists outside the importer's scope.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ OPTIONAL_COLUMNS = ("position", "active")
 MAX_ROWS = 20_000
 TRUE_WORDS = {"1", "true", "yes", "ya", "aktif", ""}
 FALSE_WORDS = {"0", "false", "no", "tidak", "nonaktif"}
+NOT_YOURS = "you may not write this row: unknown unit or officer, or not one of yours"
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ def import_officers(
     for row in rows:
         officer = existing.get(row.data.nip)
         if officer is not None and not actor.can_see_unit(officer.unit_id):
-            report.errors.append(RowError(row.line, "nip", "this officer belongs to another unit"))
+            report.errors.append(RowError(row.line, "nip", NOT_YOURS))
     if report.errors:
         return report
     for row in rows:
@@ -136,10 +141,9 @@ def _validate_row(
             report.errors.append(RowError(line, column, err["msg"].removeprefix("Value error, ")))
         return None
     unit = units.get(data.unit_code.lower())
-    if unit is None or unit.id is None:
-        report.errors.append(RowError(line, "unit_code", f"unknown unit {data.unit_code!r}"))
-    elif not actor.can_see_unit(unit.id):
-        report.errors.append(RowError(line, "unit_code", "this unit is outside your scope"))
+    if unit is None or unit.id is None or not actor.can_see_unit(unit.id):
+        unit = None
+        report.errors.append(RowError(line, "unit_code", NOT_YOURS))
     active_raw = values.get("active", "").lower()
     if active_raw not in TRUE_WORDS | FALSE_WORDS:
         report.errors.append(RowError(line, "active", "use 1/0, true/false or ya/tidak"))

@@ -19,6 +19,20 @@ from core.models import ELEMENT_COLUMNS, Service, SurveyResponse, Unit
 from core.skm import ELEMENT_COUNT, ELEMENTS, Grade, grade_for, ikm_from_sums, minimum_sample
 
 MAX_PERIOD_DAYS = 3 * 366
+# Days the service can have data for. Dates outside are refused with a 422 before they reach
+# time-zone arithmetic (year 1 or 9999 overflows) or the database.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def check_day(day: date, what: str = "a date") -> date:
+    """`day`, or InvalidInput when it lies outside EARLIEST_DAY..LATEST_DAY."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(
+            f"{what} must lie between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
+            f" (got {day.isoformat()})"
+        )
+    return day
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,8 @@ class Period:
     end: date  # inclusive
 
     def __post_init__(self) -> None:
+        check_day(self.start, "start")
+        check_day(self.end, "end")
         if self.end < self.start:
             raise InvalidInput("the period ends before it starts")
         if (self.end - self.start).days > MAX_PERIOD_DAYS:
@@ -161,9 +177,16 @@ def unit_scores(
     ]
 
 
+def effective_population(unit: Unit, default_population: int) -> int:
+    """The unit's population of service users, or the default where none (or none usable:
+    a row written before input was validated) is set."""
+    population = unit.service_population
+    return population if population is not None and population >= 1 else default_population
+
+
 def _unit_score(unit: Unit, score: Score, default_population: int) -> UnitScore:
     assert unit.id is not None
-    population = unit.service_population or default_population
+    population = effective_population(unit, default_population)
     return UnitScore(
         unit_id=unit.id,
         unit_code=unit.code,

@@ -1,8 +1,12 @@
 """schemathesis over the whole OpenAPI schema, with an admin's and a supervisor's token:
-no 5xx and no response that violates the schema."""
+no 5xx and no response that violates the schema. Besides what the schema describes, the
+generated requests mix in values at the edges: days at the ends of the calendar, crafted
+cursors, service populations of 0, negative or past 64 bits."""
 
 from __future__ import annotations
 
+import base64
+import json
 import tempfile
 from typing import Any
 
@@ -10,6 +14,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -52,6 +57,51 @@ CHECKS = [
 ]
 
 
+EDGE_DAYS = ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"]
+DATE_PARAMETERS = {"start", "end", "received_from", "received_to"}
+
+
+def _cursor(*items: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(items)).encode()).decode().rstrip("=")
+
+
+EDGE_CURSORS = [
+    _cursor("newest", "0001-01-01T00:00:00+14:00", 1),
+    _cursor("due", "9999-12-31T23:59:59-12:00", 1),
+    _cursor("newest", "2026-01-01T00:00:00+00:00", 2**63),
+    _cursor("newest", "2026-01-01T00:00:00+00:00", True),
+    _cursor("newest", 20260101, None),
+]
+EDGE_POPULATIONS = [0, -1, 2**63, 10**30, True]
+
+
+def _query_names(context: Any) -> set[str]:
+    return {p.name for p in context.operation.query} if context.operation else set()
+
+
+def flatmap_query(context: Any, query: Any) -> st.SearchStrategy[Any]:
+    """Sometimes replace a date or a cursor with a value at the edge."""
+    names = _query_names(context)
+    query = query if isinstance(query, dict) else {}
+    edges: list[st.SearchStrategy[Any]] = [st.just(query)]
+    for name in sorted(names & DATE_PARAMETERS):
+        edges.append(st.sampled_from(EDGE_DAYS).map(lambda day, k=name: {**query, k: day}))
+    if "cursor" in names:
+        edges.append(st.sampled_from(EDGE_CURSORS).map(lambda c: {**query, "cursor": c}))
+    return st.one_of(edges)
+
+
+def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
+    """Sometimes give a unit a service population that must be refused."""
+    operation = context.operation
+    if operation is None or not operation.path.startswith("/units") or not isinstance(body, dict):
+        return st.just(body)
+    bad = st.sampled_from(EDGE_POPULATIONS).map(lambda n: {**body, "service_population": n})
+    return st.one_of(st.just(body), bad)
+
+
+@schema.hooks.apply(flatmap_query)
+@schema.hooks.apply(flatmap_body)
 @schema.parametrize()
 @hypothesis_settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation(case: Any) -> None:
