@@ -20,7 +20,7 @@ from core.categories import CATEGORIES, category_label
 from core.clock import utcnow
 from core.db import session_scope
 from core.errors import InvalidInput, NotFound
-from core.masterdata import get_unit_by_code
+from core.masterdata import visible_unit
 from core.models import (
     AppUser,
     Attachment,
@@ -285,10 +285,7 @@ def list_cases_route(
     """Cases of your units, newest first (`sort=due`: most overdue first)."""
     unit_id = None
     if unit:
-        found = get_unit_by_code(session, unit)
-        assert found.id is not None
-        actor.require_unit(found.id)
-        unit_id = found.id
+        unit_id = visible_unit(session, actor, unit).id
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
     filters = CaseFilter(

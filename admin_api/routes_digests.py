@@ -1,17 +1,18 @@
-"""Staff accounts' Telegram link codes, and digest preview / send-now for admins."""
+"""Staff accounts' Telegram link codes, and digest preview / send-now (`MANAGE_DIGESTS`)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
-from core.access import Actor
+from core.access import Actor, Permission, may_open_every_case
 from core.config import Settings
 from core.digests import (
     DigestData,
@@ -24,20 +25,12 @@ from core.digests import (
 from core.i18n import LANGUAGES
 from core.links import create_link_code
 from core.masterdata import get_unit_by_code
-from core.models import AppUser, Unit, UserUnit
+from core.models import Unit
+from core.users import actor_for
 from core.workers import worker_name
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-class UserOut(BaseModel):
-    id: int
-    username: str
-    role: str
-    active: bool
-    unit_codes: list[str]
-    telegram_linked: bool
 
 
 class LinkCodeOut(BaseModel):
@@ -50,6 +43,7 @@ class DigestOut(BaseModel):
     unit_code: str
     week: str
     language: str
+    as_username: str = Field(description="whose view of the cases the figures count")
     nothing_new: bool
     text: str
 
@@ -71,29 +65,6 @@ def _lang(lang: str) -> str:
     return lang
 
 
-@router.get("/users", response_model=list[UserOut], tags=["users"])
-def list_users(actor: CurrentActor, session: SessionDep) -> list[UserOut]:
-    actor.require_admin()
-    users = session.exec(select(AppUser).order_by(col(AppUser.username))).all()
-    links = session.exec(
-        select(UserUnit.user_id, Unit.code).join(Unit, col(Unit.id) == col(UserUnit.unit_id))
-    ).all()
-    codes: dict[int, list[str]] = {}
-    for user_id, code in links:
-        codes.setdefault(user_id, []).append(code)
-    return [
-        UserOut(
-            id=u.id or 0,
-            username=u.username,
-            role=u.role,
-            active=u.active,
-            unit_codes=sorted(codes.get(u.id or 0, [])),
-            telegram_linked=u.telegram_chat_id is not None,
-        )
-        for u in users
-    ]
-
-
 @router.post(
     "/users/{user_id}/link-codes", response_model=LinkCodeOut, status_code=201, tags=["users"]
 )
@@ -103,16 +74,44 @@ def new_link_code(actor: CurrentActor, session: SessionDep, user_id: int) -> Lin
     return LinkCodeOut(code=code, expires_at=expires, instruction=f"/link {code}")
 
 
+AsUser = Annotated[
+    int | None,
+    Query(ge=1, description="preview as this user: the figures count only their cases"),
+]
+
+
+def _reader(session: Session, actor: Actor, unit: Unit, as_user: int | None) -> Actor:
+    """Whose view the preview counts: the caller's own, or (`as_user`) a recipient's. A
+    caller to whom some case of the unit is hidden may only preview their own view."""
+    if as_user is None or as_user == actor.user_id:
+        return actor
+    assert unit.id is not None
+    if not may_open_every_case(actor, [unit.id]):
+        raise HTTPException(403, "you may preview a digest only as yourself")
+    reader = actor_for(session, as_user)
+    if reader is None:
+        raise HTTPException(404, f"user {as_user} does not exist or is not active")
+    return reader
+
+
 def _digest(
-    actor: Actor, session: Session, settings: Settings, code: str, week: str
-) -> tuple[Unit, DigestData]:
-    """The unit and its digest for the week, for an admin's preview."""
-    actor.require_admin()
+    actor: Actor,
+    session: Session,
+    settings: Settings,
+    code: str,
+    week: str,
+    as_user: int | None = None,
+) -> tuple[Unit, DigestData, Actor]:
+    """The unit and its digest for the week, as the caller (or `as_user`) may see it."""
+    actor.require(Permission.MANAGE_DIGESTS)
     unit = get_unit_by_code(session, code)
+    assert unit.id is not None
+    actor.require(Permission.MANAGE_DIGESTS, unit.id)
+    reader = _reader(session, actor, unit, as_user)
     data = build_digest(
-        session, unit, _week(week), settings.tz, settings.default_service_population
+        session, unit, _week(week), settings.tz, settings.default_service_population, reader
     )
-    return unit, data
+    return unit, data, reader
 
 
 @router.get("/digests/{code}/{week}", response_model=DigestOut, tags=["digests"])
@@ -122,14 +121,18 @@ def preview_digest(
     settings: SettingsDep,
     code: str,
     week: str,
+    as_user: AsUser = None,
     lang: str = "id",
 ) -> DigestOut:
-    unit, data = _digest(actor, session, settings, code, week)
+    """The digest as the caller sees it (an admin: every case), or with `as_user` as that
+    recipient receives it (figures over the cases they may open)."""
+    unit, data, reader = _digest(actor, session, settings, code, week, as_user)
     language = _lang(lang)
     return DigestOut(
         unit_code=unit.code,
         week=str(data.week),
         language=language,
+        as_username=reader.username,
         nothing_new=data.nothing_new,
         text=render_digest(data, language),
     )
@@ -149,7 +152,7 @@ def digest_chart(
     week: str,
     lang: str = "id",
 ) -> Response:
-    _, data = _digest(actor, session, settings, code, week)
+    _, data, _ = _digest(actor, session, settings, code, week)
     return Response(render_chart(data, _lang(lang)), media_type="image/png")
 
 
@@ -162,9 +165,11 @@ def send_digest_now(
     code: str,
     week: str,
 ) -> SendOut:
-    """Queue the unit's digest for the week now. A week already sent is not sent again."""
-    actor.require_admin()
+    """Queue the unit's digest for the week now, each recipient's over the cases they may
+    open. A week already sent is not sent again."""
+    actor.require(Permission.MANAGE_DIGESTS)
     unit = get_unit_by_code(session, code)
+    actor.require(Permission.MANAGE_DIGESTS, unit.id)
     # The digest run commits recipient by recipient in its own transactions: end this
     # request's transaction first (on SQLite it holds the write lock).
     session.commit()

@@ -3,7 +3,6 @@ and officer feedback scores for any date range."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -19,11 +18,11 @@ from admin_api.problems import problem
 from core import evaluations as ev
 from core.access import Actor
 from core.clock import local_day_bounds_utc
-from core.masterdata import get_officer, get_unit_by_code
-from core.models import EvaluationPeriod, Level, Officer, OfficerEvaluation, Unit
+from core.masterdata import visible_officer, visible_unit
+from core.models import EvaluationPeriod, Level, Officer, Unit
 from core.officer_scores import OfficerScore, officer_scores
-from core.reports import cell_text
 from core.scores import Period
+from core.spreadsheet import csv_writer, write_row
 
 router = APIRouter(tags=["evaluations"])
 MAX_CSV_BYTES = 2 * 1024 * 1024
@@ -56,6 +55,10 @@ class PeriodOut(BaseModel):
 
 
 class EvaluationOut(BaseModel):
+    """One officer as the reader may see them. Case figures count only the cases the reader
+    may open; the suggestion (level and reason) and an override's reason only for readers
+    who may open every case of the period's units; the decisions to others once finalized."""
+
     id: int
     officer_id: int
     nip: str
@@ -71,9 +74,9 @@ class EvaluationOut(BaseModel):
     complaints_received: int
     complaints_substantiated: int
     cases_overdue: int
-    suggested_level: str
-    suggestion_reason: str
-    suggestion_reason_en: str
+    suggested_level: str | None
+    suggestion_reason: str | None
+    suggestion_reason_en: str | None
     behaviour_level: str | None
     override_reason: str | None
     results_level: str | None
@@ -82,6 +85,10 @@ class EvaluationOut(BaseModel):
 
 class PeriodDetailOut(BaseModel):
     period: PeriodOut
+    full_evidence: bool = Field(
+        description="true: every case of the period's units counts and suggestions are shown; "
+        "false: figures count only the cases you may open, and no suggestion is shown"
+    )
     officers: list[EvaluationOut]
 
 
@@ -133,8 +140,15 @@ def _period_out(session: Session, period: EvaluationPeriod) -> PeriodOut:
     )
 
 
-def _rows_out(rows: list[OfficerEvaluation]) -> list[EvaluationOut]:
-    return [EvaluationOut.model_validate(r, from_attributes=True) for r in rows]
+def _detail_out(session: Session, actor: Actor, period: EvaluationPeriod) -> PeriodDetailOut:
+    return PeriodDetailOut(
+        period=_period_out(session, period),
+        full_evidence=ev.sees_full_evidence(session, actor, period),
+        officers=[
+            EvaluationOut.model_validate(v, from_attributes=True)
+            for v in ev.evaluation_views(session, actor, period)
+        ],
+    )
 
 
 @router.post("/evaluation-periods", response_model=PeriodOut, status_code=201)
@@ -151,9 +165,7 @@ def list_periods(actor: CurrentActor, session: SessionDep) -> list[PeriodOut]:
 @router.get("/evaluation-periods/{period_id}", response_model=PeriodDetailOut)
 def get_period(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodDetailOut:
     period = ev.get_period(session, actor, period_id)
-    return PeriodDetailOut(
-        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
-    )
+    return _detail_out(session, actor, period)
 
 
 @router.post("/evaluation-periods/{period_id}/compute", response_model=PeriodDetailOut)
@@ -166,9 +178,7 @@ def compute_period(
 ) -> PeriodDetailOut:
     period = ev.get_period(session, actor, period_id)
     ev.compute_period(session, actor, period, policy, settings.tz)
-    return PeriodDetailOut(
-        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
-    )
+    return _detail_out(session, actor, period)
 
 
 @router.post(
@@ -190,8 +200,9 @@ def decide(
         )
     if body.results_level:
         row = ev.set_results_level(session, actor, period, evaluation_id, body.results_level)
-    assert row is not None
-    return EvaluationOut.model_validate(row, from_attributes=True)
+    assert row is not None and row.id is not None
+    view = ev.evaluation_view(session, actor, period, row.id)
+    return EvaluationOut.model_validate(view, from_attributes=True)
 
 
 @router.post("/evaluation-periods/{period_id}/results", response_model=PeriodDetailOut)
@@ -213,9 +224,7 @@ def import_results(
             f"column {first.column or '-'}: {first.reason}",
             errors=[{"row": e.row, "column": e.column, "reason": e.reason} for e in errors],
         )
-    return PeriodDetailOut(
-        period=_period_out(session, period), officers=_rows_out(ev.evaluations(session, period))
-    )
+    return _detail_out(session, actor, period)
 
 
 @router.post("/evaluation-periods/{period_id}/finalize", response_model=PeriodOut)
@@ -226,9 +235,12 @@ def finalize(actor: CurrentActor, session: SessionDep, period_id: int) -> Period
 
 @router.get("/evaluation-periods/{period_id}/audit", response_model=list[AuditOut])
 def audit(actor: CurrentActor, session: SessionDep, period_id: int) -> list[AuditOut]:
+    """Who did what and when. Without full evidence a behaviour decision shows as
+    `behaviour_decided`, and decisions carry no detail (levels, reasons)."""
     period = ev.get_period(session, actor, period_id)
     return [
-        AuditOut.model_validate(e, from_attributes=True) for e in ev.audit_trail(session, period)
+        AuditOut.model_validate(e, from_attributes=True)
+        for e in ev.audit_trail(session, actor, period)
     ]
 
 
@@ -236,7 +248,7 @@ def _export(
     actor: Actor, session: Session, period_id: int
 ) -> tuple[EvaluationPeriod, list[list[object]]]:
     period = ev.get_period(session, actor, period_id)
-    return period, ev.export_rows(session, period)
+    return period, ev.export_rows(session, actor, period)
 
 
 @router.get(
@@ -247,7 +259,7 @@ def _export(
 def export_csv(actor: CurrentActor, session: SessionDep, period_id: int) -> Response:
     period, rows = _export(actor, session, period_id)
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv_writer(buf)  # formulas in names and reasons neutralized
     writer.writerow(ev.EXPORT_COLUMNS)
     writer.writerows(rows)
     return Response(
@@ -268,9 +280,9 @@ def export_xlsx(actor: CurrentActor, session: SessionDep, period_id: int) -> Res
     ws = wb.active
     assert ws is not None
     ws.title = period.name
-    ws.append(list(ev.EXPORT_COLUMNS))
+    write_row(ws, ev.EXPORT_COLUMNS)
     for row in rows:
-        ws.append([cell_text(value) for value in row])
+        write_row(ws, row)  # text as string cells, never formulas
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 28
     buf = io.BytesIO()
@@ -311,9 +323,7 @@ def officer_score_list(
     end: date,
 ) -> list[OfficerScoreOut]:
     """Every active officer of a unit, for any date range (local days, inclusive)."""
-    found = get_unit_by_code(session, unit)
-    assert found.id is not None
-    actor.require_unit(found.id)
+    found = visible_unit(session, actor, unit)  # another unit's answers as an unknown one
     period = Period(start=start, end=end)
     lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
     officers = session.exec(
@@ -337,8 +347,7 @@ def officer_score(
     start: date,
     end: date,
 ) -> OfficerScoreOut:
-    officer = get_officer(session, officer_id)
-    actor.require_unit(officer.unit_id)
+    officer = visible_officer(session, actor, officer_id)  # as an unknown id outside scope
     period = Period(start=start, end=end)
     lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
     scores = officer_scores(session, [(officer_id, officer.unit_id)], lo, hi, policy.scores)

@@ -196,7 +196,7 @@ def run(label: str, url: str, responses: int) -> None:
         ev.finalize(s, admin, period)
         s.commit()
         t0 = time.perf_counter()
-        exported = ev.export_rows(s, period)
+        exported = ev.export_rows(s, admin, period)
         export = time.perf_counter() - t0
         counted = sum(r.survey_n for r in rows)
     print(

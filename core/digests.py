@@ -1,5 +1,12 @@
 """The weekly digest of a unit (DESIGN section 8): figures in SQL, text from core's catalog,
-an IKM trend chart, and exactly-once delivery through DigestRun claims and the outbox."""
+an IKM trend chart, and exactly-once delivery through DigestRun claims and the outbox.
+
+The digest is built per recipient: its case figures (new, open, overdue, resolved, the
+oldest overdue references, officers with substantiated complaints) count only the cases that
+recipient may open (`core.access.visible_cases_clause`), so a unit head is never told a
+number derived from a `rahasia` case or from a case naming their own linked officer. The
+survey figures (IKM, elements, trend) hold no case and are built once per unit.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import io
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from core.access import Actor, Permission, roles_with, visible_cases_clause
 from core.clock import local_day_bounds_utc, utcnow
 from core.db import writer
 from core.i18n import ct
@@ -29,13 +37,12 @@ from core.models import (
     DigestRun,
     Officer,
     OutboundMessage,
-    Privacy,
-    Role,
     Unit,
     UserUnit,
 )
-from core.scores import Period, Score, unit_ikm
+from core.scores import Period, Score, effective_population, unit_ikm
 from core.skm import ELEMENTS, minimum_sample
+from core.users import actor_for
 from core.workers import worker_gone
 
 log = logging.getLogger(__name__)
@@ -44,6 +51,7 @@ CLAIM_STALE_AFTER = timedelta(minutes=5)
 TREND_WEEKS = 12
 CHART_SIZE = (800, 400)  # pixels
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
+RECIPIENT_ROLES = tuple(sorted(r.value for r in roles_with(Permission.RECEIVE_DIGEST)))
 
 
 @dataclass(frozen=True)
@@ -116,45 +124,25 @@ def _figure(score: Score, population: int) -> IkmFigure:
 
 
 def build_digest(
+    session: Session,
+    unit: Unit,
+    week: IsoWeek,
+    tz: ZoneInfo,
+    default_population: int,
+    actor: Actor,
+) -> DigestData:
+    """The unit's digest for the week as `actor` may see it."""
+    base = survey_digest(session, unit, week, tz, default_population)
+    return digest_for(session, base, actor, tz)
+
+
+def survey_digest(
     session: Session, unit: Unit, week: IsoWeek, tz: ZoneInfo, default_population: int
 ) -> DigestData:
+    """The figures that hold no case (IKM, lowest elements, trend); no case figure yet."""
     assert unit.id is not None
-    lo, hi = local_day_bounds_utc(week.monday(), week.sunday(), tz)
     data = DigestData(unit_id=unit.id, unit_name=unit.name, week=week)
-    open_values = [s.value for s in OPEN_STATUSES]
-    in_unit = col(Case.unit_id) == unit.id
-    data.new = _count(session, in_unit, col(Case.received_at) >= lo, col(Case.received_at) < hi)
-    data.resolved = _count(
-        session, in_unit, col(Case.resolved_at) >= lo, col(Case.resolved_at) < hi
-    )
-    data.open = _count(
-        session, in_unit, col(Case.status).in_(open_values), col(Case.received_at) < hi
-    )
-    overdue = (in_unit, col(Case.status).in_(open_values), col(Case.due_at) < hi)
-    data.overdue = _count(session, *overdue)
-    data.oldest_overdue = list(
-        session.exec(
-            select(Case.reference)
-            .where(*overdue, Case.privacy != Privacy.rahasia.value)
-            .order_by(col(Case.due_at), col(Case.id))
-            .limit(5)
-        ).all()
-    )
-    officers = session.exec(
-        select(Officer.name, func.count())
-        .join(Case, col(Case.officer_id) == col(Officer.id))
-        .where(
-            in_unit,
-            col(Case.outcome).in_(SUBSTANTIATED),
-            col(Case.resolved_at) >= lo,
-            col(Case.resolved_at) < hi,
-        )
-        .group_by(col(Officer.name))
-        .order_by(func.count().desc(), col(Officer.name))
-    ).all()
-    data.officers_substantiated = [(str(name), int(n)) for name, n in officers]
-
-    population = unit.service_population or default_population
+    population = effective_population(unit, default_population)
 
     def ikm(start: date, end: date) -> Score:
         return unit_ikm(session, unit.id or 0, Period(start, end), tz)
@@ -172,6 +160,42 @@ def build_digest(
         w = week.previous(back)
         data.trend.append((str(w), ikm(w.monday(), w.sunday()).ikm))
     return data
+
+
+def digest_for(session: Session, base: DigestData, actor: Actor, tz: ZoneInfo) -> DigestData:
+    """`base` (from `survey_digest`) with the case figures over the cases `actor` may open."""
+    lo, hi = local_day_bounds_utc(base.week.monday(), base.week.sunday(), tz)
+    open_values = [s.value for s in OPEN_STATUSES]
+    mine = (col(Case.unit_id) == base.unit_id, *visible_cases_clause(actor))
+    overdue = (*mine, col(Case.status).in_(open_values), col(Case.due_at) < hi)
+    officers = session.exec(
+        select(Officer.name, func.count())
+        .join(Case, col(Case.officer_id) == col(Officer.id))
+        .where(
+            *mine,
+            col(Case.outcome).in_(SUBSTANTIATED),
+            col(Case.resolved_at) >= lo,
+            col(Case.resolved_at) < hi,
+        )
+        .group_by(col(Officer.name))
+        .order_by(func.count().desc(), col(Officer.name))
+    ).all()
+    return replace(
+        base,
+        new=_count(session, *mine, col(Case.received_at) >= lo, col(Case.received_at) < hi),
+        resolved=_count(session, *mine, col(Case.resolved_at) >= lo, col(Case.resolved_at) < hi),
+        open=_count(session, *mine, col(Case.status).in_(open_values), col(Case.received_at) < hi),
+        overdue=_count(session, *overdue),
+        oldest_overdue=list(
+            session.exec(
+                select(Case.reference)
+                .where(*overdue)
+                .order_by(col(Case.due_at), col(Case.id))
+                .limit(5)
+            ).all()
+        ),
+        officers_substantiated=[(str(name), int(n)) for name, n in officers],
+    )
 
 
 def _count(session: Session, *where: object) -> int:
@@ -267,15 +291,16 @@ def render_chart(data: DigestData, lang: str) -> bytes:
 # Exactly-once delivery ----------------------------------------------------------------------
 
 
-def unit_heads(session: Session, unit_id: int) -> list[AppUser]:
-    """Linked, active unit heads whose scope includes the unit."""
+def digest_recipients(session: Session, unit_id: int) -> list[AppUser]:
+    """Linked, active users who receive the unit's digest (`Permission.RECEIVE_DIGEST` on
+    it: today its unit heads)."""
     return list(
         session.exec(
             select(AppUser)
             .join(UserUnit, col(UserUnit.user_id) == col(AppUser.id))
             .where(
                 UserUnit.unit_id == unit_id,
-                AppUser.role == Role.unit_head.value,
+                col(AppUser.role).in_(RECIPIENT_ROLES),
                 AppUser.active == True,  # noqa: E712
                 col(AppUser.telegram_chat_id).is_not(None),
             )
@@ -332,7 +357,8 @@ def send_unit_digest(
     on_recipient: Callable[[AppUser], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> int | None:
-    """Claim (unit, week) and queue the digest for every head not yet served.
+    """Claim (unit, week) and queue the digest for every recipient not yet served, each
+    with the figures over the cases that recipient may open (`digest_for`).
 
     Each recipient is one transaction (the claim's heartbeat, outbox rows, DigestRecipient),
     so a crash loses nothing and a resumed run continues with the remaining heads. A run
@@ -349,13 +375,13 @@ def send_unit_digest(
             return None
         unit = session.get(Unit, unit_id)
         assert unit is not None and run.id is not None
-        data = build_digest(session, unit, week, tz, default_population)
+        base = survey_digest(session, unit, week, tz, default_population)
         done = set(
             session.exec(select(DigestRecipient.user_id).where(DigestRecipient.run_id == run.id))
         )
         queued = 0
         charts: dict[str, bytes] = {}
-        for head in unit_heads(session, unit_id):
+        for head in digest_recipients(session, unit_id):
             if head.id in done:
                 continue
             if on_recipient is not None:
@@ -363,6 +389,11 @@ def send_unit_digest(
             if not _still_ours(session, run.id, worker, clock()):
                 session.rollback()
                 return queued
+            actor = actor_for(session, head.id or 0)
+            if actor is None or not actor.may(Permission.RECEIVE_DIGEST, unit_id):
+                session.commit()  # the heartbeat
+                continue
+            data = digest_for(session, base, actor, tz)
             count = _queue_digest(session, data, head, charts, now)
             session.add(DigestRecipient(run_id=run.id, user_id=head.id or 0, created_at=now))
             try:
@@ -427,7 +458,7 @@ def send_all_digests(
     unit_ids: Sequence[int] | None = None,
     now: datetime | None = None,
 ) -> RunReport:
-    """Every active unit with a linked head (or the given units)."""
+    """Every active unit with a linked digest recipient (or the given units)."""
     report = RunReport()
     with Session(engine) as session:
         if unit_ids is None:
@@ -437,7 +468,7 @@ def send_all_digests(
                     .join(AppUser, col(AppUser.id) == col(UserUnit.user_id))
                     .join(Unit, col(Unit.id) == col(UserUnit.unit_id))
                     .where(
-                        AppUser.role == Role.unit_head.value,
+                        col(AppUser.role).in_(RECIPIENT_ROLES),
                         AppUser.active == True,  # noqa: E712
                         col(AppUser.telegram_chat_id).is_not(None),
                         Unit.active == True,  # noqa: E712

@@ -3,6 +3,15 @@
 The supervisor (Pejabat Penilai Kinerja) decides; the system supplies a frozen snapshot of
 the evidence and a suggested behaviour level with its reason. A period is `open` until it is
 finalized in one transaction; after that nothing about it changes.
+
+Confidentiality (core.access): the case evidence is snapshotted twice, over every case and
+over the cases that are not `rahasia`. Those who may open every case of the period's units
+(`may_open_every_case`: admins, the units' supervisors) see the full evidence and the
+suggestions, and they alone compute, decide and finalize (`Permission.EVALUATE`). Everyone
+else who may read the period (`Permission.VIEW_EVALUATIONS`) sees case figures over the
+cases they may open, no suggestion at all (a missing or changed suggestion would reveal a
+hidden case), and the decisions only once the period is finalized. An account linked to an
+officer never sees a figure of that officer's cases.
 """
 
 from __future__ import annotations
@@ -11,19 +20,21 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, func
 from sqlalchemy import case as sql_case
-from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from core.access import Actor
+from core.access import Actor, Permission, may_open_every_case
 from core.clock import local_day_bounds_utc, utcnow
 from core.config import Settings
 from core.csv_input import read_csv
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.i18n import ct
-from core.masterdata import get_unit_by_code
+from core.masterdata import visible_unit
 from core.models import (
     OPEN_STATUSES,
     Case,
@@ -34,11 +45,11 @@ from core.models import (
     Level,
     Officer,
     OfficerEvaluation,
-    Role,
+    Privacy,
 )
 from core.officer_scores import OfficerScore, ScorePolicy, officer_scores
+from core.scores import check_day
 
-WRITE_ROLES = frozenset({Role.admin, Role.supervisor, Role.unit_head})
 KINDS = ("monthly", "quarterly", "annual")
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
 
@@ -164,6 +175,7 @@ def suggest(score: OfficerScore, substantiated: int, policy: BehaviourPolicy) ->
 
 def period_bounds(kind: str, start: date) -> tuple[date, str]:
     """The last day and the name of a period of `kind` starting on `start`."""
+    check_day(start, "the period's start")
     if kind == "monthly":
         if start.day != 1:
             raise InvalidInput("a monthly period starts on the first day of a month")
@@ -191,7 +203,31 @@ def period_units(session: Session, period: EvaluationPeriod) -> list[int]:
 
 
 def _can_read(actor: Actor, unit_ids: Sequence[int]) -> bool:
-    return actor.is_admin or set(unit_ids) <= actor.unit_ids
+    """May read the period: evaluations and the units themselves, on every unit of it."""
+    if not unit_ids:
+        return actor.is_global
+    return all(
+        actor.may(Permission.VIEW_EVALUATIONS, u) and actor.can_see_unit(u) for u in unit_ids
+    )
+
+
+def may_evaluate(actor: Actor, unit_ids: Sequence[int]) -> bool:
+    """Compute, decide and finalize: `EVALUATE` on every unit, and no case of them hidden."""
+    return (
+        bool(unit_ids)
+        and all(actor.may(Permission.EVALUATE, u) for u in unit_ids)
+        and may_open_every_case(actor, unit_ids)
+    )
+
+
+def _require_evaluator(actor: Actor, unit_ids: Sequence[int]) -> None:
+    if not actor.has(Permission.EVALUATE):
+        raise Forbidden(f"role {actor.role.value} may only read evaluation periods")
+    if not may_evaluate(actor, unit_ids):
+        raise Forbidden(
+            "only an evaluator who may open every case of the period's units may do this "
+            "(an account linked to an officer of these units may not)"
+        )
 
 
 def get_period(session: Session, actor: Actor, period_id: int) -> EvaluationPeriod:
@@ -202,8 +238,7 @@ def get_period(session: Session, actor: Actor, period_id: int) -> EvaluationPeri
 
 
 def _require_write(session: Session, actor: Actor, period: EvaluationPeriod) -> None:
-    if actor.role not in WRITE_ROLES:
-        raise Forbidden(f"role {actor.role.value} may only read evaluation periods")
+    _require_evaluator(actor, period_units(session, period))
     if period.status == "finalized":
         raise Conflict("this period is finalized and can no longer change")
 
@@ -240,15 +275,14 @@ def list_periods(session: Session, actor: Actor) -> list[EvaluationPeriod]:
 def create_period(
     session: Session, actor: Actor, kind: str, start: date, unit_codes: Sequence[str]
 ) -> EvaluationPeriod:
-    if actor.role not in WRITE_ROLES:
+    if not actor.has(Permission.EVALUATE):
         raise Forbidden(f"role {actor.role.value} may not create evaluation periods")
     end, name = period_bounds(kind, start)
     if not unit_codes:
         raise InvalidInput("name at least one unit")
-    units = [get_unit_by_code(session, code) for code in dict.fromkeys(unit_codes)]
-    for unit in units:
-        assert unit.id is not None
-        actor.require_unit(unit.id)
+    # A unit outside the actor's scope answers as an unknown one (no existence probe).
+    units = [visible_unit(session, actor, code) for code in dict.fromkeys(unit_codes)]
+    _require_evaluator(actor, [u.id or 0 for u in units])
     period = EvaluationPeriod(
         name=name, kind=kind, start=start, end=end, created_by=actor.user_id or None
     )
@@ -269,30 +303,56 @@ class CaseEvidence:
     overdue: int = 0
 
 
+@dataclass(frozen=True)
+class OfficerCases:
+    """An officer's case evidence over every case, and over the non-confidential ones."""
+
+    all: CaseEvidence = field(default_factory=CaseEvidence)
+    nonconf: CaseEvidence = field(default_factory=CaseEvidence)
+
+
 def _case_evidence(
     session: Session, unit_ids: Sequence[int], lo: datetime, hi: datetime, cutoff: datetime
-) -> dict[int, CaseEvidence]:
-    """Per officer: complaints received in the period, how many substantiated, how many of
-    them are overdue at `cutoff`. One GROUP BY over (officer_id, received_at)."""
+) -> dict[int, OfficerCases]:
+    """Per officer of the units: complaints of these units received in the period, how many
+    substantiated, how many of them are overdue at `cutoff`; each over every case and over
+    the cases that are not `rahasia`. One GROUP BY over (officer_id, received_at).
+
+    Only cases of the period's units count (a case forwarded to another unit is not
+    evidence here): whoever may read the period may see those units' cases."""
     open_values = [s.value for s in OPEN_STATUSES]
+    substantiated = col(Case.outcome).in_(SUBSTANTIATED)
+    late = and_(col(Case.status).in_(open_values), col(Case.due_at) < cutoff)
+    nonconf = col(Case.privacy) != Privacy.rahasia.value
+
+    def total(condition: Any) -> Any:
+        return func.sum(sql_case((condition, 1), else_=0))
+
     stmt = (
-        select(
-            Case.officer_id,
+        sa_select(
+            col(Case.officer_id),
             func.count(),
-            func.sum(sql_case((col(Case.outcome).in_(SUBSTANTIATED), 1), else_=0)),
-            func.sum(
-                sql_case(
-                    (col(Case.status).in_(open_values) & (col(Case.due_at) < cutoff), 1), else_=0
-                )
-            ),
+            total(substantiated),
+            total(late),
+            total(nonconf),
+            total(and_(substantiated, nonconf)),
+            total(and_(late, nonconf)),
         )
         .join(Officer, col(Officer.id) == col(Case.officer_id))
-        .where(col(Officer.unit_id).in_(unit_ids), Case.received_at >= lo, Case.received_at < hi)
+        .where(
+            col(Officer.unit_id).in_(unit_ids),
+            col(Case.unit_id).in_(unit_ids),
+            col(Case.received_at) >= lo,
+            col(Case.received_at) < hi,
+        )
         .group_by(col(Case.officer_id))
     )
     return {
-        int(officer_id or 0): CaseEvidence(int(n), int(sub or 0), int(late or 0))
-        for officer_id, n, sub, late in session.exec(stmt).all()
+        int(officer_id or 0): OfficerCases(
+            CaseEvidence(int(n), int(sub or 0), int(overdue or 0)),
+            CaseEvidence(int(n_nc or 0), int(sub_nc or 0), int(overdue_nc or 0)),
+        )
+        for officer_id, n, sub, overdue, n_nc, sub_nc, overdue_nc in session.execute(stmt)
     }
 
 
@@ -331,7 +391,8 @@ def compute_period(
     for officer in officers:
         assert officer.id is not None
         score = scores[officer.id]
-        cases = evidence.get(officer.id, CaseEvidence())
+        found = evidence.get(officer.id, OfficerCases())
+        cases, nonconf = found.all, found.nonconf
         level = suggest(score, cases.substantiated, policy.behaviour)
         row = existing.get(officer.id) or OfficerEvaluation(
             period_id=period.id,
@@ -357,6 +418,9 @@ def compute_period(
         row.complaints_received = cases.received
         row.complaints_substantiated = cases.substantiated
         row.cases_overdue = cases.overdue
+        row.nonconf_complaints_received = nonconf.received
+        row.nonconf_complaints_substantiated = nonconf.substantiated
+        row.nonconf_cases_overdue = nonconf.overdue
         row.suggested_level = level.value
         row.suggestion_reason = _reason(score, cases.substantiated, "id")
         row.suggestion_reason_en = _reason(score, cases.substantiated, "en")
@@ -377,6 +441,110 @@ def evaluations(session: Session, period: EvaluationPeriod) -> list[OfficerEvalu
             .order_by(col(OfficerEvaluation.officer_name), col(OfficerEvaluation.nip))
         ).all()
     )
+
+
+# What a reader sees ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    """One officer's evaluation as `actor` may see it (see the module's docstring)."""
+
+    id: int
+    officer_id: int
+    nip: str
+    officer_name: str
+    unit_id: int
+    survey_n: int
+    raw_mean: float | None
+    score: float
+    score_low: float
+    score_high: float
+    unit_mean: float
+    insufficient: bool
+    complaints_received: int
+    complaints_substantiated: int
+    cases_overdue: int
+    suggested_level: str | None
+    suggestion_reason: str | None
+    suggestion_reason_en: str | None
+    behaviour_level: str | None
+    override_reason: str | None
+    results_level: str | None
+    rating: str | None
+
+
+def sees_full_evidence(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
+    """Every case of the period's units is open to `actor`: full evidence and suggestions."""
+    return may_open_every_case(actor, period_units(session, period))
+
+
+def _case_figures(row: OfficerEvaluation, actor: Actor, confidential: bool) -> tuple[int, int, int]:
+    """Received, substantiated, overdue over the cases `actor` may open."""
+    if actor.officer_id is not None and row.officer_id == actor.officer_id:
+        return 0, 0, 0  # every case naming one's own officer is hidden from the account
+    if confidential:
+        return row.complaints_received, row.complaints_substantiated, row.cases_overdue
+    return (
+        row.nonconf_complaints_received,
+        row.nonconf_complaints_substantiated,
+        row.nonconf_cases_overdue,
+    )
+
+
+def _view(
+    row: OfficerEvaluation, actor: Actor, full: bool, confidential: bool, finalized: bool
+) -> EvaluationView:
+    suggestion = full and row.officer_id != actor.officer_id
+    decisions = full or finalized
+    received, substantiated, overdue = _case_figures(row, actor, confidential)
+    assert row.id is not None
+    return EvaluationView(
+        id=row.id,
+        officer_id=row.officer_id,
+        nip=row.nip,
+        officer_name=row.officer_name,
+        unit_id=row.unit_id,
+        survey_n=row.survey_n,
+        raw_mean=row.raw_mean,
+        score=row.score,
+        score_low=row.score_low,
+        score_high=row.score_high,
+        unit_mean=row.unit_mean,
+        insufficient=row.insufficient,
+        complaints_received=received,
+        complaints_substantiated=substantiated,
+        cases_overdue=overdue,
+        suggested_level=row.suggested_level if suggestion else None,
+        suggestion_reason=row.suggestion_reason if suggestion else None,
+        suggestion_reason_en=row.suggestion_reason_en if suggestion else None,
+        behaviour_level=row.behaviour_level if decisions else None,
+        # An override's reason tells whether the decision differs from the suggestion.
+        override_reason=row.override_reason if suggestion else None,
+        results_level=row.results_level if decisions else None,
+        rating=row.rating if decisions else None,
+    )
+
+
+def evaluation_views(
+    session: Session, actor: Actor, period: EvaluationPeriod
+) -> list[EvaluationView]:
+    """The period's officers as `actor` may see them: case figures over the cases they may
+    open, suggestions only with full evidence, decisions once finalized (or to evaluators)."""
+    unit_ids = period_units(session, period)
+    full = may_open_every_case(actor, unit_ids)
+    confidential = bool(unit_ids) and all(
+        actor.may(Permission.VIEW_CONFIDENTIAL_CASES, u) for u in unit_ids
+    )
+    finalized = period.status == "finalized"
+    return [_view(r, actor, full, confidential, finalized) for r in evaluations(session, period)]
+
+
+def evaluation_view(
+    session: Session, actor: Actor, period: EvaluationPeriod, evaluation_id: int
+) -> EvaluationView:
+    wanted = _evaluation(session, period, evaluation_id)
+    return next(v for v in evaluation_views(session, actor, period) if v.id == wanted.id)
 
 
 def _evaluation(
@@ -529,14 +697,41 @@ def finalize(
     return period
 
 
-def audit_trail(session: Session, period: EvaluationPeriod) -> list[EvaluationEvent]:
-    return list(
-        session.exec(
-            select(EvaluationEvent)
-            .where(EvaluationEvent.period_id == period.id)
-            .order_by(col(EvaluationEvent.id))
-        ).all()
-    )
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    kind: str
+    officer_evaluation_id: int | None
+    actor_user_id: int | None
+    detail: str | None
+    created_at: datetime
+
+
+BEHAVIOUR_EVENTS = frozenset({"confirmed", "overridden"})
+DECISION_EVENTS = BEHAVIOUR_EVENTS | {"results_set"}
+
+
+def audit_trail(session: Session, actor: Actor, period: EvaluationPeriod) -> list[AuditEntry]:
+    """Every decision on the period. Without full evidence a reader sees who decided and
+    when, but neither confirm versus override (it would tell the hidden suggestion) nor the
+    levels and reasons."""
+    full = sees_full_evidence(session, actor, period)
+    events = session.exec(
+        select(EvaluationEvent)
+        .where(EvaluationEvent.period_id == period.id)
+        .order_by(col(EvaluationEvent.id))
+    ).all()
+    entries = []
+    for e in events:
+        assert e.id is not None
+        kind, detail = e.kind, e.detail
+        if not full and kind in DECISION_EVENTS:
+            kind = "behaviour_decided" if kind in BEHAVIOUR_EVENTS else kind
+            detail = None
+        entries.append(
+            AuditEntry(e.id, kind, e.officer_evaluation_id, e.actor_user_id, detail, e.created_at)
+        )
+    return entries
 
 
 EXPORT_COLUMNS = (
@@ -563,11 +758,13 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(session: Session, period: EvaluationPeriod) -> list[list[object]]:
-    """One row per NIP, as the e-Kinerja/SKP import expects; finalized periods only."""
+def export_rows(session: Session, actor: Actor, period: EvaluationPeriod) -> list[list[object]]:
+    """One row per NIP, as the e-Kinerja/SKP import expects; finalized periods only. The
+    figures are what `actor` may see (`evaluation_views`): without full evidence the
+    suggestion and the override reason are left empty."""
     if period.status != "finalized":
         raise Conflict("only a finalized period can be exported")
-    rows = sorted(evaluations(session, period), key=lambda r: r.nip)
+    rows = sorted(evaluation_views(session, actor, period), key=lambda r: r.nip)
     return [
         [
             r.nip,
@@ -585,7 +782,7 @@ def export_rows(session: Session, period: EvaluationPeriod) -> list[list[object]
             r.complaints_received,
             r.complaints_substantiated,
             r.cases_overdue,
-            LEVEL_WORDS[r.suggested_level],
+            LEVEL_WORDS[r.suggested_level] if r.suggested_level else "",
             LEVEL_WORDS[r.behaviour_level or "meets"],
             r.override_reason or "",
             LEVEL_WORDS[r.results_level or "meets"],

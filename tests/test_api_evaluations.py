@@ -18,11 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
+from core import cases as svc
 from core import evaluations as ev
 from core.access import Actor
 from core.citizens import get_or_create_citizen
 from core.config import Settings
-from core.models import EvaluationPeriod, Level, Role, Unit
+from core.models import CaseOutcome, EvaluationPeriod, Level, Privacy, Role, Unit
+from core.sla import SlaPolicy
 from tests.factories import PASSWORD, add_response, local, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -107,10 +109,12 @@ def _csv(nip_unit: str) -> dict[str, Any]:
     return {"files": {"file": ("r.csv", f"nip,results_level\n{nip},sesuai\n".encode(), "text/csv")}}
 
 
-WRITE = {"admin": 200, "supervisor": 200, "unit_head": 200, "viewer": 403}
+# Evaluating is for those who may open every case of the period's units (EVALUATE).
+WRITE = {"admin": 200, "supervisor": 200, "unit_head": 403, "viewer": 403}
 READ = dict.fromkeys(ROLES, 200)
 HIDDEN = {"admin": 200, "supervisor": 404, "unit_head": 404, "viewer": 404}
-OUT_403 = {"admin": 200, "supervisor": 403, "unit_head": 403, "viewer": 403}
+# Another unit's master data answers as an unknown one would (no existence probe).
+OUT_404 = {"admin": 200, "supervisor": 404, "unit_head": 404, "viewer": 404}
 # name: (method, path template, needs period state, body builder, in scope, out of scope)
 Case_ = tuple[
     str, str, str | None, Callable[[str], dict[str, Any]] | None, dict[str, int], dict[str, int]
@@ -121,8 +125,8 @@ CASES: dict[str, Case_] = {
         "/evaluation-periods",
         None,
         lambda u: {"json": {"kind": "monthly", "start": "2026-11-01", "unit_codes": [f"unit-{u}"]}},
-        {**WRITE, "admin": 201, "supervisor": 201, "unit_head": 201},
-        {"admin": 201, "supervisor": 403, "unit_head": 403, "viewer": 403},
+        {**WRITE, "admin": 201, "supervisor": 201},
+        {"admin": 201, "supervisor": 404, "unit_head": 403, "viewer": 403},
     ),
     "list": ("GET", "/evaluation-periods", None, None, READ, READ),
     "get": ("GET", "/evaluation-periods/{p}", "computed", None, READ, HIDDEN),
@@ -146,7 +150,7 @@ CASES: dict[str, Case_] = {
         None,
         None,
         READ,
-        OUT_403,
+        OUT_404,
     ),
     "officer-score": (
         "GET",
@@ -154,7 +158,7 @@ CASES: dict[str, Case_] = {
         None,
         None,
         READ,
-        OUT_403,
+        OUT_404,
     ),
 }
 
@@ -264,3 +268,110 @@ def test_periods_list_is_scoped(api: Api) -> None:
     assert names == {"admin": 2, "supervisor": 1, "unit_head": 1, "viewer": 1}
     with Session(api.engine) as s:
         assert len(s.exec(select(EvaluationPeriod)).all()) == 2
+
+
+def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
+    """A complaint naming unit A's officer, received and resolved in the period."""
+    policy = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
+    at = local(date(2026, 11, 4))
+    with Session(api.engine) as s:
+        citizen = get_or_create_citizen(s, 60_000 + len(privacy.value))
+        case = svc.file_complaint(
+            s,
+            policy,
+            citizen,
+            svc.ComplaintDraft(
+                unit_id=api.units["a"].id or 0,
+                officer_id=api.officers["a"],
+                category="pungli",
+                privacy=privacy,
+                description="Petugas meminta uang tambahan di loket.",
+            ),
+            at,
+        )
+        svc.verify(s, policy, api.admin, case, at)
+        svc.assign(s, api.admin, case, assignee_id=api.admin.user_id, now=at)
+        svc.resolve(s, api.admin, case, outcome, "Diperiksa.", at)
+        s.commit()
+
+
+def test_readers_without_full_evidence_see_no_suggestion_and_final_decisions_only(
+    api: Api,
+) -> None:
+    _complaint(api, Privacy.rahasia, CaseOutcome.substantiated)
+    _complaint(api, Privacy.biasa, CaseOutcome.unsubstantiated)
+    c = api.client
+    pid = c.post(
+        "/evaluation-periods",
+        headers=api.h("supervisor"),
+        json={"kind": "quarterly", "start": "2026-10-01", "unit_codes": ["unit-a"]},
+    ).json()["id"]
+    [row] = c.post(f"/evaluation-periods/{pid}/compute", headers=api.h("supervisor")).json()[
+        "officers"
+    ]
+    assert (row["complaints_received"], row["complaints_substantiated"]) == (2, 1)
+    assert "1 pengaduan terbukti" in row["suggestion_reason"]
+    decided = c.post(
+        f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
+        headers=api.h("supervisor"),
+        json={
+            "behaviour_level": "below",
+            "override_reason": "Lihat laporan.",
+            "results_level": "meets",
+        },
+    )
+    assert decided.status_code == 200, decided.text
+
+    def seen(role: str) -> dict[str, Any]:
+        body = c.get(f"/evaluation-periods/{pid}", headers=api.h(role)).json()
+        [officer] = body["officers"]
+        return {"full": body["full_evidence"], **officer}
+
+    for role in ("admin", "supervisor"):
+        full = seen(role)
+        assert full["full"] is True and full["complaints_received"] == 2
+        assert full["suggested_level"] == row["suggested_level"] and full["override_reason"]
+    for role in ("unit_head", "viewer"):
+        part = seen(role)
+        assert part["full"] is False
+        assert (part["complaints_received"], part["complaints_substantiated"]) == (1, 0)
+        assert part["suggested_level"] is None and part["suggestion_reason"] is None
+        assert part["suggestion_reason_en"] is None
+        assert (part["behaviour_level"], part["rating"], part["override_reason"]) == (
+            None,
+            None,
+            None,
+        )  # not before the period is final
+        audit = c.get(f"/evaluation-periods/{pid}/audit", headers=api.h(role)).json()
+        assert [e["kind"] for e in audit] == [
+            "created",
+            "computed",
+            "behaviour_decided",
+            "results_set",
+        ]
+        assert [e["detail"] for e in audit[2:]] == [None, None]
+    full_audit = c.get(f"/evaluation-periods/{pid}/audit", headers=api.h("supervisor")).json()
+    assert full_audit[2]["kind"] == "overridden" and "Lihat laporan." in full_audit[2]["detail"]
+
+    assert c.post(f"/evaluation-periods/{pid}/finalize", headers=api.h("supervisor")).is_success
+    final = seen("viewer")
+    assert (final["behaviour_level"], final["results_level"], final["rating"]) == (
+        "below",
+        "meets",
+        "Kurang",
+    )
+    assert final["suggested_level"] is None and final["override_reason"] is None
+    for role, received, suggestion in (("viewer", "1", ""), ("supervisor", "2", "x")):
+        text = c.get(f"/evaluation-periods/{pid}/export.csv", headers=api.h(role)).text
+        [exported] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        assert exported["pengaduan_diterima"] == received
+        assert bool(exported["saran_perilaku"]) is bool(suggestion)
+        assert bool(exported["alasan_perubahan"]) is bool(suggestion)
+        sheet = load_workbook(
+            io.BytesIO(c.get(f"/evaluation-periods/{pid}/export.xlsx", headers=api.h(role)).content)
+        ).active
+        assert sheet is not None
+        header, values = list(sheet.iter_rows(values_only=True))
+        cells = dict(zip(header, values, strict=True))
+        assert str(cells["pengaduan_diterima"]) == received
+        assert bool(cells["saran_perilaku"]) is bool(suggestion)

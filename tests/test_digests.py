@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from telegram import Bot
 
 from app.scheduler import build_scheduler, catch_up, due_digest_week, run_digests
@@ -126,7 +126,7 @@ def test_digest_content_computed_by_hand(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, unit, W46, WITA, 1000)
+        data = build_digest(s, unit, W46, WITA, 1000, world.admin)
     assert (data.new, data.open, data.overdue, data.resolved) == (2, 2, 2, 1)
     assert data.oldest_overdue == [refs["c"], refs["b"]]
     assert data.this_week is not None and str(data.this_week.ikm) == "84.72"
@@ -160,11 +160,66 @@ def test_nothing_to_report_is_one_line(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, unit, W46, WITA, 1000)
+        data = build_digest(s, unit, W46, WITA, 1000, world.admin)
     assert data.nothing_new
     assert render_digest(data, "en") == (
         "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week."
     )
+
+
+def _digest_texts(engine: Engine) -> dict[int, str]:
+    """The text message (not the chart) of each staff chat's digest."""
+    with Session(engine) as s:
+        rows = s.exec(
+            select(OutboundMessage).where(
+                OutboundMessage.chat_id != REPORTER, col(OutboundMessage.photo).is_(None)
+            )
+        ).all()
+        return {m.chat_id: json.loads(m.params)["text"] for m in rows}
+
+
+def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: World) -> None:
+    refs = world.fixture_week()
+    with Session(world.engine, expire_on_commit=False) as s:
+        secret = svc.file_complaint(
+            s,
+            POLICY,
+            get_or_create_citizen(s, REPORTER),
+            svc.ComplaintDraft(
+                unit_id=world.unit.id or 0,
+                officer_id=world.officer.id,
+                category="pungli",
+                privacy=Privacy.rahasia,
+                description="Laporan rahasia: petugas meminta uang tambahan.",
+            ),
+            wita(11),
+        )
+        svc.verify(s, POLICY, world.admin, secret, wita(11, 11))
+        svc.assign(s, world.admin, secret, assignee_id=world.admin.user_id, now=wita(11, 12))
+        svc.resolve(s, world.admin, secret, CaseOutcome.substantiated, "Ditegur.", wita(12))
+        # The English-speaking head's account belongs to the officer every case names.
+        head_en = s.get(AppUser, world.heads[1].id)
+        assert head_en is not None
+        head_en.officer_id = world.officer.id
+        s.add(head_en)
+        s.commit()
+        unit = s.get(Unit, world.unit.id)
+        assert unit is not None
+        as_admin = render_digest(build_digest(s, unit, W46, WITA, 1000, world.admin), "id")
+    assert "Pengaduan: 3 baru, 2 terbuka, 2 terlambat, 2 selesai" in as_admin
+    assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (2)" in as_admin
+
+    send_all_digests(world.engine, W46, WITA, 1000, "w", now=wita(16, 7))
+    texts = _digest_texts(world.engine)
+    head = texts[901]  # a unit head: never a rahasia case
+    assert "Pengaduan: 2 baru, 2 terbuka, 2 terlambat, 1 selesai" in head
+    assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (1)" in head
+    assert f"Terlambat paling lama: {refs['c']}, {refs['b']}" in head
+    assert secret.reference not in head
+    linked = texts[902]  # every case names their own officer: none counts for them
+    assert "Complaints: 0 new, 0 open, 0 overdue, 0 resolved" in linked
+    assert "Officers with substantiated complaints" not in linked
+    assert refs["b"] not in linked and refs["c"] not in linked
 
 
 def _messages(engine: Engine) -> dict[int, int]:
@@ -330,7 +385,9 @@ def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Se
 def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings) -> None:
     scheduler = build_scheduler(world.engine, settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"weekly-digest", "sla-reminders", "autoclose", "prune-updates"}
+    assert set(jobs) == {
+        "weekly-digest", "sla-reminders", "autoclose", "prune-updates", "prune-outbox"
+    }  # fmt: skip
     friday = datetime(2026, 11, 13, 15, 0, tzinfo=WITA)
     digest = jobs["weekly-digest"].trigger.get_next_fire_time(None, friday)
     assert digest == datetime(2026, 11, 16, 7, 0, tzinfo=WITA)

@@ -15,8 +15,8 @@ from core import evaluations as ev
 from core.access import Actor
 from core.cases import CasePolicy, ComplaintDraft, assign, file_complaint, resolve, verify
 from core.citizens import get_or_create_citizen
-from core.errors import Conflict, Forbidden, InvalidInput
-from core.models import CaseOutcome, EvaluationEvent, Level, OfficerEvaluation, Role
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.models import CaseOutcome, EvaluationEvent, Level, OfficerEvaluation, Privacy, Role
 from core.officer_scores import OfficerScore, ScorePolicy, UnitPrior, officer_scores, shrink
 from core.sla import SlaPolicy
 from tests.factories import add_response, local, make_officer, make_unit, make_user
@@ -174,7 +174,9 @@ def test_officer_scores_in_sql_with_anti_gaming(w: World) -> None:
     assert not yoh.insufficient and maria.insufficient
 
 
-def _file_case(w: World, officer_id: int, outcome: CaseOutcome | None) -> None:
+def _file_case(
+    w: World, officer_id: int, outcome: CaseOutcome | None, privacy: Privacy = Privacy.biasa
+) -> None:
     policy = CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
     admin = Actor(w.spv.user_id, "spv", Role.admin)
     citizen = get_or_create_citizen(w.s, 99_999)
@@ -188,6 +190,7 @@ def _file_case(w: World, officer_id: int, outcome: CaseOutcome | None) -> None:
             officer_id=officer_id,
             category="tidak_patut",
             description="Petugas membentak warga di loket pelayanan.",
+            privacy=privacy,
         ),
         when,
     )
@@ -211,7 +214,7 @@ def test_period_lifecycle(w: World) -> None:
 
     with pytest.raises(Forbidden):
         ev.create_period(w.s, w.viewer, "quarterly", Q4, ["dukcapil"])
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another unit answers as an unknown one
         ev.create_period(w.s, w.spv, "quarterly", Q4, ["dinkes"])
     period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
     assert (period.name, period.end) == ("2026-Q4", date(2026, 12, 31))
@@ -275,7 +278,7 @@ def test_period_lifecycle(w: World) -> None:
             change()
     assert [(r.survey_n, r.score, r.rating) for r in ev.evaluations(w.s, period)] == frozen
 
-    export = ev.export_rows(w.s, period)
+    export = ev.export_rows(w.s, w.spv, period)
     assert [row[0] for row in export] == sorted([yoh.nip, maria.nip])
     by_nip = {row[0]: dict(zip(ev.EXPORT_COLUMNS, row, strict=True)) for row in export}
     assert by_nip[yoh.nip]["predikat"] == "Sangat Baik"
@@ -313,3 +316,74 @@ def test_results_import_is_all_or_nothing(w: World) -> None:
     assert all(r.results_level is None for r in w.s.exec(select(OfficerEvaluation)).all())
     assert ev.import_results(w.s, w.spv, period, b"name\nx\n")[1][0].column == "nip,results_level"
     assert not math.isnan(ev.evaluations(w.s, period)[0].score)
+
+
+def _actor(w: World, name: str, role: Role, officer_id: int | None = None) -> Actor:
+    user = make_user(w.s, name, role, [w.unit])
+    return Actor(
+        user.id or 0,
+        name,
+        role,
+        frozenset({w.unit.id or 0}),
+        officer_id=officer_id,
+        officer_unit_id=w.unit.id if officer_id else None,
+    )
+
+
+def test_only_those_who_may_open_every_case_evaluate(w: World) -> None:
+    head = _actor(w, "head", Role.unit_head)
+    linked = _actor(w, "linked", Role.supervisor, officer_id=w.maria.id)
+    for actor in (head, w.viewer, linked):
+        with pytest.raises(Forbidden):
+            ev.create_period(w.s, actor, "quarterly", Q4, ["dukcapil"])
+    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
+    for actor in (head, w.viewer, linked):
+        with pytest.raises(Forbidden):
+            ev.compute_period(w.s, actor, period, POLICY, WITA)
+        assert ev.get_period(w.s, actor, period.id or 0) is period  # they may read it
+    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA) == 2
+    row = ev.evaluations(w.s, period)[0]
+    for actor in (head, linked):
+        with pytest.raises(Forbidden):
+            ev.decide_behaviour(w.s, actor, period, row.id or 0, None)
+        with pytest.raises(Forbidden):
+            ev.finalize(w.s, actor, period)
+
+
+def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w: World) -> None:
+    maria = w.maria.id or 0
+    _file_case(w, maria, CaseOutcome.substantiated, Privacy.rahasia)
+    _file_case(w, maria, CaseOutcome.partly, Privacy.anonim)
+    _file_case(w, maria, None, Privacy.rahasia)
+    _file_case(w, maria, None, Privacy.biasa)
+    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
+    ev.compute_period(w.s, w.spv, period, POLICY, WITA, datetime(2026, 12, 1, tzinfo=UTC))
+    row = next(r for r in ev.evaluations(w.s, period) if r.officer_id == maria)
+    full = (row.complaints_received, row.complaints_substantiated, row.cases_overdue)
+    nonconf = (
+        row.nonconf_complaints_received,
+        row.nonconf_complaints_substantiated,
+        row.nonconf_cases_overdue,
+    )
+    assert (full, nonconf) == ((4, 2, 2), (2, 1, 1))
+    assert row.suggested_level == "below" and "2 pengaduan terbukti" in row.suggestion_reason
+
+    def seen(actor: Actor) -> ev.EvaluationView:
+        return next(v for v in ev.evaluation_views(w.s, actor, period) if v.officer_id == maria)
+
+    spv = seen(w.spv)
+    assert (spv.complaints_received, spv.complaints_substantiated, spv.cases_overdue) == full
+    assert spv.suggested_level == "below" and spv.suggestion_reason == row.suggestion_reason
+    head = seen(_actor(w, "head", Role.unit_head))
+    viewer = seen(w.viewer)
+    for part in (head, viewer):
+        assert (part.complaints_received, part.complaints_substantiated) == nonconf[:2]
+        assert part.cases_overdue == nonconf[2]
+        assert (part.suggested_level, part.suggestion_reason, part.suggestion_reason_en) == (
+            None,
+            None,
+            None,
+        )
+    # A supervisor whose account is Maria's opens every case but hers: 0 in her own row.
+    linked = seen(_actor(w, "linked", Role.supervisor, officer_id=maria))
+    assert (linked.complaints_received, linked.suggested_level) == (0, None)
