@@ -1,4 +1,5 @@
-"""APScheduler 3 jobs: the weekly digest, daily SLA reminders, daily auto-close.
+"""APScheduler 3 jobs: the weekly digest, daily SLA reminders, daily auto-close, and the
+nightly pruning of stored Telegram updates and of old outbox messages (personal data).
 
 The schedule is defined here at every start; nothing APScheduler keeps is relied on. What
 was done lives in the database (DigestRun, ReminderRun, case events), so a job that fires
@@ -23,6 +24,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.digests import IsoWeek, RunReport, send_all_digests, week_to_report
 from core.inbox import prune
+from core.outbox import prune_outbox
 from core.reminders import send_reminders
 from core.workers import worker_name
 
@@ -80,8 +82,14 @@ def run_autoclose(engine: Engine, settings: Settings, now: datetime | None = Non
 
 
 def run_prune(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Forget Telegram update ids older than a week (redeliveries come within hours)."""
+    """Delete stored Telegram updates that were handled or are a week old, and update ids
+    older than a week (redeliveries come within hours)."""
     return prune(engine, now=now)
+
+
+def run_prune_outbox(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Delete outbox messages sent (or failed) more than OUTBOX_RETENTION_DAYS ago."""
+    return prune_outbox(engine, settings.outbox_retention_days, now)
 
 
 def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
@@ -91,6 +99,7 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         ("sla-reminders", settings.reminder_cron, run_reminders),
         ("autoclose", settings.autoclose_cron, run_autoclose),
         ("prune-updates", "45 3 * * *", run_prune),
+        ("prune-outbox", "50 3 * * *", run_prune_outbox),
     )
     for job_id, cron, fn in jobs:
         scheduler.add_job(

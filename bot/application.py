@@ -22,6 +22,7 @@ from core.cases import CasePolicy
 from core.config import Settings
 from core.conversations import claim_update
 from core.db import make_engine, session_scope
+from core.inbox import forget_update
 
 log = logging.getLogger(__name__)
 ENGINE_KEY = "engine"
@@ -56,6 +57,7 @@ def build_application(
         tz=settings.tz,
         area_name=settings.area_name,
         case_policy=CasePolicy.from_settings(settings),
+        outbox_retention_days=settings.outbox_retention_days,
     )
     app.bot_data[ATTACHMENTS_KEY] = (Path(settings.attachments_dir), settings.attachment_max_bytes)
     app.add_handler(TypeHandler(Update, on_update))
@@ -80,7 +82,9 @@ async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
 
 def _handle_in_db(engine: Engine, gate: WriteGate, cfg: FlowConfig, inbound: Any) -> Outcome:
     with gate, session_scope(engine, write=True) as session:
-        return handle(session, cfg, inbound)
+        outcome = handle(session, cfg, inbound)
+        forget_update(session, inbound.update_id)  # handled: the stored copy has done its job
+        return outcome
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,6 +107,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _mark_seen(engine: Engine, gate: WriteGate, update_id: int) -> None:
     with gate, session_scope(engine, write=True) as session:
         claim_update(session, update_id)
+        forget_update(session, update_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -60,6 +60,7 @@ class FlowConfig:
     tz: ZoneInfo
     area_name: str
     case_policy: CasePolicy
+    outbox_retention_days: int = 90  # told to citizens in the privacy notice
 
 
 @dataclass

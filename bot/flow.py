@@ -10,6 +10,7 @@ resumes at the saved step.
 
 from __future__ import annotations
 
+import math
 import re
 
 from sqlmodel import Session
@@ -38,14 +39,17 @@ from core.citizens import (
     get_or_create_citizen,
     give_consent,
     set_language,
+    unfinished_reports,
 )
 from core.conversations import claim_update, load_state, save_state
 from core.deeplinks import Preselection, resolve_payload
+from core.inbox import UPDATE_RETENTION
 from core.links import LinkRefused, redeem_link_code
 from core.models import Language
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 CALLBACK_RE = re.compile(r"^[a-z]{1,8}(:[A-Za-z0-9_-]{1,20}){1,3}$")
+MAX_REFS_SHOWN = 10  # open reports named on the erase confirmation
 
 __all__ = ["FlowConfig", "Inbound", "Outcome", "Screen", "handle"]
 
@@ -75,6 +79,9 @@ def _link(session: Session, ev: Inbound) -> Outcome:
     try:
         user = redeem_link_code(session, code[:40], ev.chat_id, language=lang)
     except LinkRefused as exc:
+        if exc.reason == "throttled":
+            minutes = max(1, math.ceil(exc.retry_after / 60))
+            return Outcome(screens=[Screen(t(lang, "link.throttled", minutes=minutes))])
         return Outcome(screens=[Screen(t(lang, f"link.{exc.reason}"))])
     return Outcome(screens=[Screen(t(lang, "link.ok", username=user.username))])
 
@@ -283,7 +290,13 @@ def _privacy_screen(ctx: Ctx) -> Screen:
     else:
         local = consent_at.astimezone(ctx.cfg.tz)
         consent = ctx.tr("consent.given", time=local.strftime("%Y-%m-%d %H:%M"))
-    return Screen(ctx.tr("privacy.text", consent=consent))
+    text = ctx.tr(
+        "privacy.text",
+        consent=consent,
+        raw_days=UPDATE_RETENTION.days,
+        outbox_days=ctx.cfg.outbox_retention_days,
+    )
+    return Screen(text)
 
 
 @register("privacy")
@@ -295,7 +308,13 @@ def _render_privacy(ctx: Ctx) -> Screen:
 
 @register("erase_confirm")
 def _render_erase(ctx: Ctx) -> Screen:
-    return Screen(
+    """What erasing does, and first what it does to reports still open, then confirm."""
+    screen = Screen(
         ctx.tr("privacy.erase_confirm"),
         [[(ctx.tr("privacy.erase_yes"), "pv:yes")], [(ctx.tr("privacy.erase_no"), "pv:no")]],
     )
+    refs = unfinished_reports(ctx.session, ctx.citizen)
+    if not refs:
+        return screen
+    shown = ", ".join(refs[:MAX_REFS_SHOWN]) + (", …" if len(refs) > MAX_REFS_SHOWN else "")
+    return prefixed(screen, ctx.tr("privacy.erase_open_reports", count=len(refs), refs=shown))

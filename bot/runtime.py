@@ -5,6 +5,8 @@ offset (which is how Telegram learns they arrived). Webhook: the route stores th
 then answers 200. Either way the update goes on the Application's queue; handling claims its
 id (`processed_update`) in the same transaction as its effects, so stored-but-unhandled
 updates are replayed at the next start and nothing acknowledged is lost or done twice.
+Updates are stored without names (`core.inbox.strip_personal`) and the bot handles that
+stored copy, so live handling and a replay see the same thing; handling deletes the copy.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Complaint photos: re-encoded without EXIF (GPS included), size-limited, stored on disk."""
+"""Complaint photos: re-encoded without EXIF (GPS included), size-limited, stored on disk
+readable by the service's user only (files 0600, folders 0700)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
+from core.files import make_private_dirs, write_private_file
 from core.models import Attachment
 
 MAX_PIXELS = 40_000_000
@@ -51,10 +53,8 @@ def store_photo(
     digest = hashlib.sha256(clean).hexdigest()
     relative = Path(str(attachment.case_id)) / f"{attachment.id}-{digest[:16]}.jpg"
     target = root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(clean)
-    tmp.replace(target)
+    make_private_dirs(target.parent)  # 0700, like the photo's 0600: personal data
+    write_private_file(target, clean)
     attachment.path = str(relative)
     attachment.size = len(clean)
     attachment.sha256 = digest

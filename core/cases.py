@@ -609,6 +609,20 @@ def citizen_reply(
     )  # fmt: skip
 
 
+def reporter_erased(session: Session, case: Case, now: datetime | None = None) -> CaseEvent | None:
+    """The reporter erased their data: a case waiting for their answer can wait no longer,
+    so it goes back to in_progress and its clock runs again (an internal event)."""
+    if case.status != CaseStatus.waiting_citizen:
+        return None
+    now = now or utcnow()
+    _resume_clock(case, now)
+    return _apply(
+        session, case, SYSTEM, "reporter_erased",
+        to_status=CaseStatus.in_progress, visibility=Visibility.internal,
+        body="the reporter erased their data; their answer will not come", now=now,
+    )  # fmt: skip
+
+
 def resolve(
     session: Session,
     actor: Actor,

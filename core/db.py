@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from core.files import create_private_file, make_private_dirs
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # FastAPI runs sync routes on up to 40 threads: the pool must be able to serve them all,
 # or requests queue for a connection and time out under load (found by bench/load_bench.py).
@@ -30,13 +32,22 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _create_private_database(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by this user only, before SQLite
+    creates it with the umask's mode; SQLite gives its -wal and -shm files the same mode."""
+    if str(path).startswith("file:"):  # a URI filename: SQLite opens it as it is told
+        return
+    make_private_dirs(path.parent)
+    create_private_file(path)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         pool: dict[str, Any] = {}
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_database(Path(database))
             pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
         engine = create_engine(
             url,
