@@ -4,21 +4,23 @@ identity appears in no response. (Admins may see it; the scan checks that it is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from admin_api import create_app
 from core import cases as svc
 from core import evaluations as ev
 from core.access import Actor
 from core.citizens import get_or_create_citizen
+from core.clock import utcnow
 from core.config import Settings
-from core.digests import IsoWeek
-from core.models import CaseOutcome, Privacy, Role
+from core.digests import IsoWeek, send_unit_digest
+from core.models import AppUser, CaseOutcome, OutboundMessage, Privacy, Role, Unit
+from core.reminders import send_reminders
 from core.sla import SlaPolicy
 from tests.factories import (
     PASSWORD,
@@ -111,3 +113,25 @@ def test_no_anonymous_reporter_in_any_response(world: tuple[TestClient, dict[str
         assert leaks == [], f"{role} sees the reporter in {leaks}"
     admin = crawl(client, ids, "admin")
     assert any(needle in body for _, _, body in admin)  # the scan can find it when it is there
+
+
+def test_no_anonymous_reporter_in_any_staff_message(
+    world: tuple[TestClient, dict[str, str]], engine: Engine, settings: Settings
+) -> None:
+    """Every text queued for staff (digests, reminders, alerts) is scanned the same way."""
+    with Session(engine) as s:
+        for n, user in enumerate(s.exec(select(AppUser)).all()):
+            user.telegram_chat_id = 60_000 + n
+            s.add(user)
+        s.commit()
+        unit_id = s.exec(select(Unit.id).where(Unit.code == "unit-a")).one()
+    now = utcnow()
+    week = IsoWeek.of(now.astimezone(settings.tz).date())
+    send_unit_digest(engine, unit_id or 0, week, settings.tz, 100, "scan:1:1", now=now)
+    send_reminders(engine, SlaPolicy(tz=settings.tz), now=now + timedelta(days=90))
+    with Session(engine) as s:
+        staff = set(s.exec(select(AppUser.telegram_chat_id)).all())
+        texts = [m.params for m in s.exec(select(OutboundMessage)).all() if m.chat_id in staff]
+    assert texts, "no message was queued for staff"
+    leaks = [t for t in texts if str(REPORTER) in t]
+    assert leaks == []
