@@ -87,6 +87,11 @@ def get_actor(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
+    return actor_from_token(session, settings, token)
+
+
+def actor_from_token(session: Session, settings: Settings, token: str | None) -> Actor:
+    """The token's live account, or 401."""
     if not token:
         raise _UNAUTHORIZED
     claims = claims_from_token(token, settings.jwt_secret)

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import asynccontextmanager
 from functools import partial
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Form, HTTPException, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from admin_api.deps import CurrentActor, SessionDep, write_turn
+from admin_api.deps import CurrentActor, SessionDep
 from admin_api.schemas import MeOut, TokenOut
 from admin_api.security import issue_token
+from admin_api.steps import read_step, write_step
 from core import passwords
 from core.clock import utcnow
 from core.config import Settings
-from core.db import session_scope
 from core.login_limits import (
     LoginPolicy,
     client_address,
@@ -31,37 +28,6 @@ from core.login_limits import (
 from core.models import AppUser, Unit
 
 router = APIRouter(tags=["auth"])
-
-T = TypeVar("T")
-_write_turn = asynccontextmanager(write_turn)
-# Threads for the database steps of logins (per process), apart from the thread pool of the
-# other requests: a burst of logins queues here, in the event loop, and other requests do not
-# wait behind it.
-LOGIN_STEP_THREADS = 4
-
-
-def _step_threads(request: Request) -> anyio.CapacityLimiter:
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "login_steps", None)
-    if limiter is None:
-        limiter = request.app.state.login_steps = anyio.CapacityLimiter(LOGIN_STEP_THREADS)
-    return limiter
-
-
-def _in_transaction(engine: Engine, write: bool, step: Callable[[Session], T]) -> T:
-    with session_scope(engine, write=write) as session:
-        return step(session)
-
-
-async def _read(request: Request, engine: Engine, step: Callable[[Session], T]) -> T:
-    run = partial(_in_transaction, engine, False, step)
-    return await anyio.to_thread.run_sync(run, limiter=_step_threads(request))
-
-
-async def _write(request: Request, engine: Engine, step: Callable[[Session], T]) -> T:
-    """A short write of its own (on SQLite after its turn, waited for in the event loop)."""
-    run = partial(_in_transaction, engine, True, step)
-    async with _write_turn(request, engine):
-        return await anyio.to_thread.run_sync(run, limiter=_step_threads(request))
 
 
 def _too_many(wait: int) -> HTTPException:
@@ -97,14 +63,14 @@ async def login(
     forwarded = request.headers.getlist("x-forwarded-for")
     address = client_address(peer, forwarded, settings.trusted_proxy_networks)
     policy = LoginPolicy.from_settings(settings)
-    account, wait = await _read(
+    account, wait = await read_step(
         request,
         engine,
         partial(look, username=username, address=address, policy=policy, now=utcnow()),
     )
     if wait:
         raise _too_many(wait)
-    wait = await _write(
+    wait = await write_step(
         request,
         engine,
         partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
@@ -114,7 +80,9 @@ async def login(
     checks = passwords.checks(settings.password_checks_at_once)
     right = await checks.verify_async(password[:1024], account.password_hash)
     if right and account.active and account.user_id is not None:
-        await _write(request, engine, partial(record_success, username=username, address=address))
+        await write_step(
+            request, engine, partial(record_success, username=username, address=address)
+        )
         token = issue_token(
             account.user_id,
             account.token_version,
@@ -125,7 +93,7 @@ async def login(
     failure = partial(
         record_failure, username=username, policy=policy, now=utcnow(), user_id=account.user_id
     )
-    await _write(request, engine, failure)
+    await write_step(request, engine, failure)
     raise HTTPException(
         status_code=401,
         detail="wrong username or password",

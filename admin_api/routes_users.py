@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, oauth2_scheme
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -20,7 +24,10 @@ from admin_api.schemas import (
     UserUpdateIn,
 )
 from admin_api.security import issue_token
+from admin_api.steps import read_step, write_step
 from core import users
+from core.access import Actor
+from core.config import Settings
 from core.models import AuditAction, Role
 
 router = APIRouter()
@@ -59,11 +66,27 @@ def create_user(actor: CurrentActor, session: SessionDep, body: UserCreateIn) ->
 
 
 @router.post("/users/me/password", response_model=TokenOut, tags=["users"])
-def change_own_password(
-    actor: CurrentActor, session: SessionDep, settings: SettingsDep, body: PasswordChangeIn
+async def change_own_password(
+    request: Request,
+    body: PasswordChangeIn,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> TokenOut:
     """Change your own password. Every token you had stops working: use the one returned."""
-    user = users.change_own_password(session, actor, body.current_password, body.new_password)
+    settings: Settings = request.app.state.settings
+    engine: Engine = request.app.state.engine
+
+    def load(session: Session) -> tuple[Actor, str]:
+        actor = actor_from_token(session, settings, bearer)
+        return actor, users.own_password_hash(session, actor)
+
+    # Read, check and hash with no transaction open, then a short write of its own.
+    actor, stored = await read_step(request, engine, load)
+    new_hash = await anyio.to_thread.run_sync(
+        partial(users.new_own_password_hash, actor, stored, body.current_password),
+        body.new_password,
+    )
+    store = partial(users.store_own_password, actor=actor, new_hash=new_hash, replaces_hash=stored)
+    user = await write_step(request, engine, store)
     token = issue_token(
         actor.user_id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes
     )

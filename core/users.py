@@ -433,6 +433,50 @@ def reset_password(
     return user
 
 
+def own_password_hash(session: Session, actor: Actor) -> str:
+    """The stored hash of the actor's own password (read before a change)."""
+    user = session.get(AppUser, actor.user_id)
+    if user is None or not user.active:
+        raise NotFound("your account does not exist or is inactive")
+    return user.password_hash
+
+
+def new_own_password_hash(
+    actor: Actor, stored_hash: str, current_password: str, new_password: str
+) -> str:
+    """Check a change of one's own password and hash the new one. Slow (argon2) and touches
+    no database: callers run it outside any transaction, between `own_password_hash` and
+    `store_own_password`."""
+    if new_password == current_password:
+        raise InvalidInput("the new password must differ from the current one")
+    check_password_strength(new_password, actor.username)
+    if not passwords.verify(current_password[:1024], stored_hash):
+        raise InvalidInput("the current password is wrong; enter the password you log in with")
+    return hash_password(new_password)
+
+
+def store_own_password(
+    session: Session,
+    actor: Actor,
+    new_hash: str,
+    replaces_hash: str,
+    *,
+    now: datetime | None = None,
+) -> AppUser:
+    """Store the new hash (every older token dies), unless the password changed meanwhile."""
+    user = session.get(AppUser, actor.user_id)
+    if user is None or not user.active:
+        raise NotFound("your account does not exist or is inactive")
+    if user.password_hash != replaces_hash:
+        raise Conflict("your password was changed meanwhile; log in again and retry")
+    user.password_hash = new_hash
+    user.token_version += 1
+    _audit(session, actor, AuditAction.user_password_changed, user, "own password changed", now)
+    session.add(user)
+    session.flush()
+    return user
+
+
 def change_own_password(
     session: Session,
     actor: Actor,
@@ -441,19 +485,11 @@ def change_own_password(
     *,
     now: datetime | None = None,
 ) -> AppUser:
-    """Any user changes their own password, proving they know the current one."""
-    user = session.get(AppUser, actor.user_id)
-    if user is None or not user.active:
-        raise NotFound("your account does not exist or is inactive")
-    if not passwords.verify(current_password[:1024], user.password_hash):
-        raise InvalidInput("the current password is wrong; enter the password you log in with")
-    if new_password == current_password:
-        raise InvalidInput("the new password must differ from the current one")
-    _set_password(user, new_password)
-    _audit(session, actor, AuditAction.user_password_changed, user, "own password changed", now)
-    session.add(user)
-    session.flush()
-    return user
+    """Any user changes their own password, proving they know the current one (all in one
+    transaction: for the CLI and tests; the API splits it so argon2 holds no transaction)."""
+    stored = own_password_hash(session, actor)
+    new_hash = new_own_password_hash(actor, stored, current_password, new_password)
+    return store_own_password(session, actor, new_hash, stored, now=now)
 
 
 def unlock_user(

@@ -148,6 +148,39 @@ def test_a_write_is_not_blocked_while_a_password_is_checked(
         assert pending.result().status_code == 401
 
 
+def test_a_write_is_not_blocked_while_an_own_password_change_is_checked(
+    client: TestClient, engine: Engine, held: HeldChecks
+) -> None:
+    """Changing one's own password checks the current one with no transaction open too."""
+    held.release.set()
+    admin = login(client, PASSWORD, "203.0.113.1", "admin").json()["access_token"]
+    spv = login(client, PASSWORD, "203.0.113.2").json()["access_token"]
+    held.release.clear()
+    change = {"current_password": PASSWORD, "new_password": "Sasando dari Rote 2026"}
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(
+            client.post,
+            "/users/me/password",
+            json=change,
+            headers={"Authorization": f"Bearer {spv}"},
+        )
+        eventually(lambda: held.calls == 3)
+        assert engine.pool.checkedout() == 0
+        r = client.post(
+            "/services",
+            json={"unit_code": "dukcapil", "name": "KTP-el"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert r.status_code == 201, r.text
+        assert not pending.done()
+        held.release.set()
+        answer = pending.result()
+    assert answer.status_code == 200, answer.text
+    assert login(client, change["new_password"], "203.0.113.2").status_code == 200
+    old = client.get("/auth/me", headers={"Authorization": f"Bearer {spv}"})
+    assert old.status_code == 401
+
+
 # Per (username, address) --------------------------------------------------------------------
 
 

@@ -1,0 +1,47 @@
+"""Short database steps run apart from FastAPI's thread pool, so that slow work between
+them (a password check) holds no transaction, no connection and, on SQLite, no write turn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import TypeVar
+
+import anyio
+from fastapi import Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from admin_api.deps import write_turn
+from core.db import session_scope
+
+T = TypeVar("T")
+_write_turn = asynccontextmanager(write_turn)
+# Threads for these steps (per process), apart from the thread pool of the other requests:
+# a burst of logins queues here, in the event loop, and other requests do not wait behind it.
+LOGIN_STEP_THREADS = 4
+
+
+def _step_threads(request: Request) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "login_steps", None)
+    if limiter is None:
+        limiter = request.app.state.login_steps = anyio.CapacityLimiter(LOGIN_STEP_THREADS)
+    return limiter
+
+
+def _in_transaction(engine: Engine, write: bool, step: Callable[[Session], T]) -> T:
+    with session_scope(engine, write=write) as session:
+        return step(session)
+
+
+async def read_step(request: Request, engine: Engine, step: Callable[[Session], T]) -> T:
+    run = partial(_in_transaction, engine, False, step)
+    return await anyio.to_thread.run_sync(run, limiter=_step_threads(request))
+
+
+async def write_step(request: Request, engine: Engine, step: Callable[[Session], T]) -> T:
+    """A short write of its own (on SQLite after its turn, waited for in the event loop)."""
+    run = partial(_in_transaction, engine, True, step)
+    async with _write_turn(request, engine):
+        return await anyio.to_thread.run_sync(run, limiter=_step_threads(request))
