@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from admin_api.security import claims_from_token
 from core.access import Actor
-from core.config import Settings
-from core.db import session_scope
-from core.users import actor_for
+from core.people.users import actor_for
+from core.shared.config import Settings
+from core.shared.db import session_scope
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from core.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 PROBLEM_JSON = "application/problem+json"
 MAX_DB_INTEGER = 2**63 - 1

@@ -13,10 +13,9 @@ from admin_api.deps import CurrentActor, SessionDep
 from admin_api.schemas import MeOut, TokenOut
 from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
-from core import passwords
-from core.clock import utcnow
-from core.config import Settings
-from core.login_limits import (
+from core.masterdata.models import Unit
+from core.people import passwords as passwords
+from core.people.login_limits import (
     LoginPolicy,
     client_address,
     look,
@@ -25,7 +24,9 @@ from core.login_limits import (
     record_success,
     reserve,
 )
-from core.models import AppUser, Unit
+from core.people.models import AppUser
+from core.shared.clock import utcnow
+from core.shared.config import Settings
 
 router = APIRouter(tags=["auth"])
 

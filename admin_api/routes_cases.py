@@ -13,25 +13,17 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
-from core import cases as svc
 from core.access import Actor, can_see_location, can_see_reporter
-from core.case_queries import CaseFilter, CaseSort, CaseSummary, list_cases
-from core.categories import CATEGORIES, category_label
-from core.clock import utcnow
-from core.db import session_scope
-from core.errors import InvalidInput, NotFound
-from core.masterdata import visible_unit
-from core.models import (
-    AppUser,
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseOutcome,
-    CaseStatus,
-    Citizen,
-    Officer,
-    Unit,
-)
+from core.cases import service as svc
+from core.cases.categories import CATEGORIES, category_label
+from core.cases.models import Attachment, Case, CaseEvent, CaseOutcome, CaseStatus
+from core.cases.queries import CaseFilter, CaseSort, CaseSummary, list_cases
+from core.masterdata.models import Officer, Unit
+from core.masterdata.service import visible_unit
+from core.people.models import AppUser, Citizen
+from core.shared.clock import utcnow
+from core.shared.db import session_scope
+from core.shared.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["cases"])
 

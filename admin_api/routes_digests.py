@@ -13,8 +13,7 @@ from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
 from core.access import Actor, Permission, may_open_every_case
-from core.config import Settings
-from core.digests import (
+from core.digests.service import (
     DigestData,
     IsoWeek,
     build_digest,
@@ -22,12 +21,13 @@ from core.digests import (
     render_digest,
     send_unit_digest,
 )
-from core.i18n import LANGUAGES
-from core.links import create_link_code
-from core.masterdata import get_unit_by_code
-from core.models import Unit
-from core.users import actor_for
-from core.workers import worker_name
+from core.masterdata.models import Unit
+from core.masterdata.service import get_unit_by_code
+from core.people.links import create_link_code
+from core.people.users import actor_for
+from core.shared.config import Settings
+from core.shared.i18n import LANGUAGES
+from core.shared.workers import worker_name
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -15,14 +15,15 @@ from sqlmodel import Session, col, select
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
 from admin_api.problems import problem
-from core import evaluations as ev
 from core.access import Actor
-from core.clock import local_day_bounds_utc
-from core.masterdata import visible_officer, visible_unit
-from core.models import EvaluationPeriod, Level, Officer, Unit
-from core.officer_scores import OfficerScore, officer_scores
-from core.scores import Period
-from core.spreadsheet import csv_writer, write_row
+from core.evaluations import service as ev
+from core.evaluations.models import EvaluationPeriod, Level
+from core.masterdata.models import Officer, Unit
+from core.masterdata.service import visible_officer, visible_unit
+from core.shared.clock import local_day_bounds_utc
+from core.shared.spreadsheet import csv_writer, write_row
+from core.surveys.officer_scores import OfficerScore, officer_scores
+from core.surveys.unit_scores import Period
 
 router = APIRouter(tags=["evaluations"])
 MAX_CSV_BYTES = 2 * 1024 * 1024

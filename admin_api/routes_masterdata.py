@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from admin_api.deps import CurrentActor, SessionDep
 from admin_api.problems import problem
 from admin_api.schemas import ImportOut, OfficerOut, RowErrorOut, ServiceOut, UnitOut
-from core import masterdata as md
-from core.models import Officer, Service, Unit
-from core.officer_import import import_officers
+from core.masterdata import service as md
+from core.masterdata.models import Officer, Service, Unit
+from core.masterdata.officer_import import import_officers
 
 router = APIRouter()
 MAX_CSV_BYTES = 5 * 1024 * 1024

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
-from core.masterdata import visible_unit
-from core.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+from core.masterdata.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+from core.masterdata.service import visible_unit
 
 router = APIRouter(tags=["qr"])
 

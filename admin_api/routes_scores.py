@@ -19,11 +19,11 @@ from admin_api.schemas import (
     UnitScoreOut,
 )
 from core.access import Actor
-from core.clock import utcnow
-from core.config import Settings
-from core.masterdata import visible_unit
-from core.reports import skm_report_xlsx
-from core.scores import (
+from core.masterdata.service import visible_unit
+from core.shared.clock import utcnow
+from core.shared.config import Settings
+from core.surveys.report import skm_report_xlsx
+from core.surveys.unit_scores import (
     EARLIEST_DAY,
     LATEST_DAY,
     Period,

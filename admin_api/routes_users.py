@@ -25,10 +25,10 @@ from admin_api.schemas import (
 )
 from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
-from core import users
 from core.access import Actor
-from core.config import Settings
-from core.models import AuditAction, Role
+from core.people import users as users
+from core.people.models import AuditAction, Role
+from core.shared.config import Settings
 
 router = APIRouter()
 

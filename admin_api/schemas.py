@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.models import Role
+from core.people.models import Role
 
 
 class TokenOut(BaseModel):
@@ -125,7 +125,7 @@ class ReadyOut(BaseModel):
 
 # Accounts ---------------------------------------------------------------------------------
 
-PASSWORD_FIELD = Field(max_length=1024)  # the policy (core.users) says what a good one is
+PASSWORD_FIELD = Field(max_length=1024)  # the policy (core.people.users) says what a good one is
 
 
 class UserOut(BaseModel):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import jwt
 
-from core.clock import utcnow
+from core.shared.clock import utcnow
 
 ALGORITHM = "HS256"
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api.deps import write_turn
-from core.db import session_scope
+from core.shared.db import session_scope
 
 T = TypeVar("T")
 _write_turn = asynccontextmanager(write_turn)

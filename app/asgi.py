@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api import create_app
-from core.config import load_settings
-from core.db import make_engine
+from core.shared.config import load_settings
+from core.shared.db import make_engine
 
 # Idle keep-alive connections are closed after this long: longer than a proxy's or a
 # client's own idle timeout (nginx's upstream default is 60 s), so the client or proxy closes

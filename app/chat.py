@@ -14,7 +14,7 @@ from telegram import Update
 
 from bot import build_application
 from bot.local_transport import BOT_USER, LocalBotApi, LocalMessage
-from core.config import Settings
+from core.shared.config import Settings
 
 HELP = "(type a number to press a button, text to answer, /cancel or /help; Ctrl-D quits)"
 

@@ -11,13 +11,13 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.config import ConfigError, Settings, load_settings
-from core.db import make_engine, session_scope
-from core.errors import DomainError
+from core.shared.config import ConfigError, Settings, load_settings
+from core.shared.db import make_engine, session_scope
+from core.shared.errors import DomainError
 
 if TYPE_CHECKING:
     from core.access import Actor
-    from core.models import Role
+    from core.people.models import Role
 
 cli = typer.Typer(
     pretty_exceptions_enable=False,
@@ -51,7 +51,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    from core.migrate import upgrade
+    from core.shared.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -97,8 +97,8 @@ def officers_import(
 ) -> None:
     """Import officers from CSV (nip, name, unit_code[, position, active]): all rows or none."""
     from core.access import Actor
-    from core.models import Role
-    from core.officer_import import import_officers
+    from core.masterdata.officer_import import import_officers
+    from core.people.models import Role
 
     settings = _settings()
     engine = make_engine(settings.database_url)
@@ -124,7 +124,7 @@ PasswordStdinOpt = Annotated[
 
 
 def _role(role: str) -> Role:
-    from core.models import Role
+    from core.people.models import Role
 
     try:
         return Role(role)
@@ -141,14 +141,14 @@ def _read_password(password_stdin: bool) -> str:
 def _cli_actor() -> Actor:
     """The command line acts as an admin (whoever can run it can read the database)."""
     from core.access import Actor
-    from core.models import Role
+    from core.people.models import Role
 
     return Actor(user_id=0, username="cli", role=Role.admin)
 
 
 def _on_user(username: str, change: Callable[[Session, Actor, int], str]) -> None:
     """Run `change` on the account named `username` in one transaction; print its result."""
-    from core.users import get_user_id
+    from core.people.users import get_user_id
 
     engine = make_engine(_settings().database_url)
     try:
@@ -165,7 +165,7 @@ def user_list(
     inactive: Annotated[bool, typer.Option("--inactive", help="only inactive accounts")] = False,
 ) -> None:
     """List the accounts: role, status, units, linked officer."""
-    from core.users import list_users
+    from core.people.users import list_users
 
     role_value = _role(role) if role is not None else None
     engine = make_engine(_settings().database_url)
@@ -200,7 +200,7 @@ def user_create(
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Create an admin API account."""
-    from core.users import create_user
+    from core.people.users import create_user
 
     role_value = _role(role)
     password = _read_password(password_stdin)
@@ -229,7 +229,7 @@ def user_set_role(
     unit: Annotated[list[str] | None, typer.Option(help="also set the units (repeatable)")] = None,
 ) -> None:
     """Change an account's role (and units); its tokens stop working."""
-    from core.users import update_user
+    from core.people.users import update_user
 
     role_value = _role(role)
 
@@ -246,7 +246,7 @@ def user_set_units(
     unit: Annotated[list[str], typer.Option(help="unit code in scope (repeatable)")],
 ) -> None:
     """Replace an account's units; its tokens stop working."""
-    from core.users import describe_user, update_user
+    from core.people.users import describe_user, update_user
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
         update_user(session, actor, user_id, unit_codes=unit)
@@ -259,7 +259,7 @@ def user_set_units(
 @user_cli.command("deactivate")
 def user_deactivate(username: UsernameOpt) -> None:
     """Stop an account from logging in; its tokens stop working at once."""
-    from core.users import set_active
+    from core.people.users import set_active
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
         return f"{set_active(session, actor, user_id, False).username} is deactivated"
@@ -270,7 +270,7 @@ def user_deactivate(username: UsernameOpt) -> None:
 @user_cli.command("reactivate")
 def user_reactivate(username: UsernameOpt) -> None:
     """Let a deactivated account log in again."""
-    from core.users import set_active
+    from core.people.users import set_active
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
         return f"{set_active(session, actor, user_id, True).username} is active"
@@ -281,7 +281,7 @@ def user_reactivate(username: UsernameOpt) -> None:
 @user_cli.command("reset-password")
 def user_reset_password(username: UsernameOpt, password_stdin: PasswordStdinOpt = False) -> None:
     """Set a new password for an account; its tokens stop working."""
-    from core.users import reset_password
+    from core.people.users import reset_password
 
     password = _read_password(password_stdin)
 
@@ -294,7 +294,7 @@ def user_reset_password(username: UsernameOpt, password_stdin: PasswordStdinOpt 
 @user_cli.command("unlock")
 def user_unlock(username: UsernameOpt) -> None:
     """Forget an account's failed logins, so it may log in again at once."""
-    from core.users import unlock_user
+    from core.people.users import unlock_user
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
         cleared = unlock_user(session, actor, user_id)
@@ -312,7 +312,7 @@ def user_link_officer(
     unlink: Annotated[bool, typer.Option("--unlink", help="remove the officer link")] = False,
 ) -> None:
     """Link an account to its officer (ASN): cases naming that officer are hidden from it."""
-    from core.users import link_officer
+    from core.people.users import link_officer
 
     if (nip is None) == (not unlink):
         raise _fail("give either --nip NIP or --unlink", 2)
@@ -329,7 +329,7 @@ def user_link_officer(
 @cases_cli.command("autoclose")
 def cases_autoclose() -> None:
     """Close resolved cases the citizen has not answered within AUTOCLOSE_DAYS."""
-    from core.cases import CasePolicy, autoclose
+    from core.cases.service import CasePolicy, autoclose
 
     settings = _settings()
     engine = make_engine(settings.database_url)
@@ -349,8 +349,15 @@ def qr_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
 ) -> None:
     """Write the QR code of a deep link into the bot (or a unit's A4 sheet of cards)."""
-    from core.masterdata import get_unit_by_code
-    from core.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+    from core.masterdata.qr import (
+        deep_link,
+        payload_for,
+        qr_png,
+        qr_svg,
+        unit_cards,
+        unit_sheet_pdf,
+    )
+    from core.masterdata.service import get_unit_by_code
 
     if format not in ("png", "svg", "pdf"):
         raise _fail("--format must be png, svg or pdf", 2)
@@ -446,7 +453,7 @@ def api_cmd(
         workers=workers,
         log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.login_limits)
+        proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.people.login_limits)
     )
 
 
@@ -476,7 +483,7 @@ def bot_cmd() -> None:
 
 
 def _require_schema(settings: Settings) -> Engine:
-    from core.migrate import is_at_head
+    from core.shared.migrate import is_at_head
 
     engine = make_engine(settings.database_url)
     if not is_at_head(engine):

@@ -18,15 +18,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
-from core.cases import CasePolicy, autoclose
-from core.clock import utcnow
-from core.config import Settings
-from core.db import session_scope
-from core.digests import IsoWeek, RunReport, send_all_digests, week_to_report
-from core.inbox import prune
-from core.outbox import prune_outbox
-from core.reminders import send_reminders
-from core.workers import worker_name
+from core.cases.reminders import send_reminders
+from core.cases.service import CasePolicy, autoclose
+from core.chat.inbox import prune
+from core.digests.service import IsoWeek, RunReport, send_all_digests, week_to_report
+from core.outbox.service import prune_outbox
+from core.shared.clock import utcnow
+from core.shared.config import Settings
+from core.shared.db import session_scope
+from core.shared.workers import worker_name
 
 log = logging.getLogger("asn_feedback.scheduler")
 

@@ -26,7 +26,7 @@ from bot import build_application
 from bot.attachments import sweep_forever
 from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.runtime import BotRuntime, webhook_route
-from core.config import Settings
+from core.shared.config import Settings
 
 log = logging.getLogger("asn_feedback.serve")
 
@@ -88,7 +88,8 @@ async def serve(
             port=port,
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.login_limits)
+            # X-Forwarded-For only from TRUSTED_PROXIES (core.people.login_limits)
+            proxy_headers=False,
         )
     )
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None

@@ -43,11 +43,11 @@ from telegram.ext import (
 from bot import build_application
 from bot.local_transport import LocalBotApi
 from bot.ordering import ChatOrderedProcessor
-from core.config import load_settings
-from core.conversations import claim_update
-from core.db import make_engine, session_scope
-from core.migrate import upgrade
-from core.models import Unit
+from core.chat.state import claim_update
+from core.masterdata.models import Unit
+from core.shared.config import load_settings
+from core.shared.db import make_engine, session_scope
+from core.shared.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import BotApiServer

@@ -1,7 +1,7 @@
 """Benchmark: the supervisor's case list over 1,000,000 cases, on SQLite and PostgreSQL.
 
 1. Loads N cases (default 1,000,000) with two events each over 60 units and two years.
-2. Times `core.case_queries.list_cases` (filters + a page of 50) for 200 varied queries of a
+2. Times `core.cases.queries.list_cases` (filters + a page of 50) for 200 varied queries of a
    supervisor with five units: p50 and p95, overall and per kind of query.
 3. Serves the real API (uvicorn, one worker) and a bare FastAPI endpoint side by side, and
    drives each with 32 concurrent clients for a few seconds: requests per second of
@@ -31,11 +31,12 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.access import Actor
-from core.case_queries import CaseFilter, CaseSort, list_cases
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import CaseStatus, Role
-from core.users import hash_password
+from core.cases.models import CaseStatus
+from core.cases.queries import CaseFilter, CaseSort, list_cases
+from core.people.models import Role
+from core.people.users import hash_password
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.processes import free_port

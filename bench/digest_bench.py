@@ -30,10 +30,10 @@ from sqlmodel import Session
 from telegram import Bot
 
 from bot.dispatcher import Dispatcher
-from core.db import make_engine
-from core.digests import IsoWeek, send_all_digests
-from core.migrate import upgrade
-from core.models import OutboundMessage
+from core.digests.service import IsoWeek, send_all_digests
+from core.outbox.models import OutboundMessage
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 
 TZ = ZoneInfo("Asia/Makassar")
 UNITS = 60

@@ -22,11 +22,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import evaluations as ev
 from core.access import Actor
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import Level, Role
+from core.evaluations import service as ev
+from core.evaluations.models import Level
+from core.people.models import Role
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 
 TZ = ZoneInfo("Asia/Makassar")
 UNITS = 200

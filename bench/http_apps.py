@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from admin_api import create_app
-from core.config import load_settings
-from core.db import make_engine
+from core.shared.config import load_settings
+from core.shared.db import make_engine
 
 
 def real_app() -> FastAPI:

@@ -1,8 +1,8 @@
 """Benchmark: IKM for every unit over one quarter, on SQLite and PostgreSQL.
 
 Loads N survey responses (default 1,000,000) for 60 units inside one quarter, then times
-`core.scores.unit_scores` (the code the API runs) against the bare SQL aggregate over the
-same rows, and prints rows, seconds (median of 5 runs after one warm-up) and their ratio.
+`core.surveys.unit_scores.unit_scores` (the code the API runs) against the bare SQL aggregate
+over the same rows, and prints rows, seconds (median of 5 runs after one warm-up) and their ratio.
 
     python bench/ikm_bench.py [--rows N] [--engine sqlite|postgres|both]
 """
@@ -23,9 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.db import make_engine
-from core.migrate import upgrade
-from core.scores import Period, unit_scores
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
+from core.surveys.unit_scores import Period, unit_scores
 
 TZ = ZoneInfo("Asia/Makassar")
 QUARTER = Period(date(2026, 7, 1), date(2026, 9, 30))

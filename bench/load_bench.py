@@ -28,9 +28,10 @@ from cases_bench import SCOPE, load
 from common import postgres_database
 from sqlmodel import Session, func, select
 
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import SurveyResponse, Unit
+from core.masterdata.models import Unit
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
+from core.surveys.models import SurveyResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.bot_api_server import BotApiServer

@@ -18,11 +18,11 @@ from bot.flow import handle
 from bot.i18n import t
 from bot.ordering import ChatOrderedProcessor, WriteGate
 from bot.telegram_io import deliver, to_inbound
-from core.cases import CasePolicy
-from core.config import Settings
-from core.conversations import claim_update
-from core.db import make_engine, session_scope
-from core.inbox import forget_update
+from core.cases.service import CasePolicy
+from core.chat.inbox import forget_update
+from core.chat.state import claim_update
+from core.shared.config import Settings
+from core.shared.db import make_engine, session_scope
 
 log = logging.getLogger(__name__)
 ENGINE_KEY = "engine"

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 from telegram.error import TelegramError
 
-from core.attachments import BadImage, pending_attachments, store_photo
-from core.db import writer
-from core.models import Attachment
+from core.cases.attachments import BadImage, pending_attachments, store_photo
+from core.cases.models import Attachment
+from core.shared.db import writer
 
 log = logging.getLogger(__name__)
 

@@ -24,17 +24,18 @@ from bot.conversation import (
     to_menu,
     unit_buttons,
 )
-from core.cases import (
+from core.cases.categories import CATEGORIES, category_label
+from core.cases.models import Attachment, Privacy
+from core.cases.service import (
     MAX_ATTACHMENTS,
     ComplaintDraft,
     TooManyComplaints,
     complaints_today,
     file_complaint,
 )
-from core.categories import CATEGORIES, category_label
-from core.clock import utcnow
-from core.errors import InvalidInput
-from core.models import Attachment, Officer, Privacy, Unit
+from core.masterdata.models import Officer, Unit
+from core.shared.clock import utcnow
+from core.shared.errors import InvalidInput
 
 CATEGORY_CODES = tuple(CATEGORIES)
 ORDER = (

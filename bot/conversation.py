@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.i18n import t
-from core.cases import CasePolicy
-from core.conversations import ChatState
-from core.models import Citizen, Officer, Unit
+from core.cases.service import CasePolicy
+from core.chat.state import ChatState
+from core.masterdata.models import Officer, Unit
+from core.people.models import Citizen
 
 PAGE_SIZE = 8
 ONBOARDING_STEPS = frozenset({"lang", "consent"})

@@ -28,9 +28,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.notifications import render
-from core.clock import utcnow
-from core.db import writer
-from core.models import OutboundMessage
+from core.outbox.models import OutboundMessage
+from core.shared.clock import utcnow
+from core.shared.db import writer
 
 log = logging.getLogger(__name__)
 

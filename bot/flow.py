@@ -33,7 +33,10 @@ from bot.conversation import (
     with_hint,
 )
 from bot.i18n import LANGUAGES, t
-from core.citizens import (
+from core.chat.inbox import UPDATE_RETENTION
+from core.chat.state import claim_update, load_state, save_state
+from core.masterdata.deeplinks import Preselection, resolve_payload
+from core.people.citizens import (
     erase_citizen,
     get_citizen,
     get_or_create_citizen,
@@ -41,11 +44,8 @@ from core.citizens import (
     set_language,
     unfinished_reports,
 )
-from core.conversations import claim_update, load_state, save_state
-from core.deeplinks import Preselection, resolve_payload
-from core.inbox import UPDATE_RETENTION
-from core.links import LinkRefused, redeem_link_code
-from core.models import Language
+from core.people.links import LinkRefused, redeem_link_code
+from core.people.models import Language
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 CALLBACK_RE = re.compile(r"^[a-z]{1,8}(:[A-Za-z0-9_-]{1,20}){1,3}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, translate
+from core.shared.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language, translate
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 

@@ -18,7 +18,9 @@ from bot.conversation import (
     render,
     to_menu,
 )
-from core.cases import (
+from core.cases.categories import category_label
+from core.cases.models import Case, CaseStatus
+from core.cases.service import (
     can_reopen,
     citizen_cases,
     citizen_rate,
@@ -26,10 +28,9 @@ from core.cases import (
     get_case_for_citizen,
     public_timeline,
 )
-from core.categories import category_label
-from core.clock import utcnow
-from core.errors import DomainError
-from core.models import Case, CaseStatus, Unit
+from core.masterdata.models import Unit
+from core.shared.clock import utcnow
+from core.shared.errors import DomainError
 
 REFERENCE_RE = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,7}$")
 MIN_ANSWER = 5

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 from bot.i18n import t
-from core.models import CaseOutcome, OutboundMessage
+from core.cases.models import CaseOutcome
+from core.outbox.models import OutboundMessage
 
 TEMPLATES = (
     "case_verified",

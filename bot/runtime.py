@@ -5,7 +5,7 @@ offset (which is how Telegram learns they arrived). Webhook: the route stores th
 then answers 200. Either way the update goes on the Application's queue; handling claims its
 id (`processed_update`) in the same transaction as its effects, so stored-but-unhandled
 updates are replayed at the next start and nothing acknowledged is lost or done twice.
-Updates are stored without names (`core.inbox.strip_personal`) and the bot handles that
+Updates are stored without names (`core.chat.inbox.strip_personal`) and the bot handles that
 stored copy, so live handling and a replay see the same thing; handling deletes the copy.
 """
 
@@ -29,8 +29,8 @@ from telegram.ext import Application
 from bot.application import set_bot_commands
 from bot.dispatcher import retry_after_seconds
 from bot.ordering import ChatOrderedProcessor
-from core.config import Settings
-from core.inbox import store_updates, unprocessed_updates
+from core.chat.inbox import store_updates, unprocessed_updates
+from core.shared.config import Settings
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]

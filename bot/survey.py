@@ -23,11 +23,11 @@ from bot.conversation import (
     to_menu,
     unit_buttons,
 )
-from core.deeplinks import Preselection
-from core.errors import InvalidInput
-from core.models import Officer, Service, Unit
-from core.skm import ELEMENT_COUNT
-from core.surveys import (
+from core.masterdata.deeplinks import Preselection
+from core.masterdata.models import Officer, Service, Unit
+from core.shared.errors import InvalidInput
+from core.surveys.skm import ELEMENT_COUNT
+from core.surveys.submission import (
     MAX_COMMENT_LENGTH,
     PROFILE_CHOICES,
     AlreadyAnsweredToday,

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 from sqlmodel import col, or_
 
-from core.errors import Forbidden
-from core.models import Case, Privacy, Role
+from core.cases.models import Case, Privacy
+from core.people.models import Role
+from core.shared.errors import Forbidden
 
 
 class Permission(StrEnum):

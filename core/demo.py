@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from core.clock import local_date, utcnow
-from core.errors import Conflict
-from core.masterdata import new_public_code
-from core.models import Officer, Role, Service, SurveyResponse, Unit, answer_columns
-from core.users import create_user
+from core.masterdata.models import Officer, Service, Unit
+from core.masterdata.service import new_public_code
+from core.people.models import Role
+from core.people.users import create_user
+from core.shared.clock import local_date, utcnow
+from core.shared.errors import Conflict
+from core.surveys.models import SurveyResponse, answer_columns
 
 DEMO_UNITS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil",

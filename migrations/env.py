@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers the tables)
-from core.config import get_settings
+import core.tables  # noqa: F401  (registers the tables)
+from core.shared.config import get_settings
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -13,14 +13,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
-import core.models  # noqa: F401  (registers tables)
-from core.config import Settings, load_settings
-from core.db import make_engine
+import core.tables  # noqa: F401  (registers tables)
+from core.shared.config import Settings, load_settings
+from core.shared.db import make_engine
 from tests.bot_api_server import BotApiServer
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DB_FIXTURES = {"engine", "session", "db_url", "fresh_db_url", "settings"}
-# Cheap argon2 hashes in the tests and in the processes they start (core.passwords); the
+# Cheap argon2 hashes in the tests and in the processes they start (core.people.passwords); the
 # tests that measure the production parameters say so.
 os.environ.setdefault("ASN_FEEDBACK_CHEAP_ARGON2", "1")
 

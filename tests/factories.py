@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from core.masterdata import new_public_code
-from core.models import AppUser, Officer, Role, Service, SurveyResponse, Unit, answer_columns
-from core.users import create_user, hash_password
+from core.masterdata.models import Officer, Service, Unit
+from core.masterdata.service import new_public_code
+from core.people.models import AppUser, Role
+from core.people.users import create_user, hash_password
+from core.surveys.models import SurveyResponse, answer_columns
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery staple"

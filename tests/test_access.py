@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from admin_api import create_app
-from core import cases as svc
 from core.access import (
     GRANTS,
     Actor,
@@ -25,12 +24,15 @@ from core.access import (
     roles_with,
     visible_cases_clause,
 )
-from core.citizens import get_or_create_citizen
-from core.config import Settings
-from core.errors import Forbidden
-from core.models import AccessAudit, AuditAction, Case, OutboundMessage, Privacy, Role
-from core.sla import SlaPolicy
-from core.users import actor_for
+from core.cases import service as svc
+from core.cases.models import Case, Privacy
+from core.cases.sla import SlaPolicy
+from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
+from core.people.models import AccessAudit, AuditAction, Role
+from core.people.users import actor_for
+from core.shared.config import Settings
+from core.shared.errors import Forbidden
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 OWN, OTHER = 1, 2

@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core.config import Settings
-from core.models import Officer, Role
+from core.masterdata.models import Officer
+from core.people.models import Role
+from core.shared.config import Settings
 from tests.factories import (
     PASSWORD,
     add_response,
@@ -94,7 +95,7 @@ def test_bad_tokens_are_refused(world: World, engine: Engine) -> None:
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     assert c.get("/units", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
     with Session(engine) as s:
-        from core.models import AppUser
+        from core.people.models import AppUser
 
         viewer = s.exec(select(AppUser).where(AppUser.username == "viewer")).one()
         viewer.active = False

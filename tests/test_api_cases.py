@@ -19,13 +19,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core import cases as svc
-from core import db
 from core.access import Actor
-from core.citizens import get_or_create_citizen
-from core.config import Settings
-from core.models import Case, CaseEvent, CaseOutcome, CaseStatus, Privacy, Role, Unit
-from core.sla import SlaPolicy
+from core.cases import service as svc
+from core.cases.models import Case, CaseEvent, CaseOutcome, CaseStatus, Privacy
+from core.cases.sla import SlaPolicy
+from core.masterdata.models import Unit
+from core.people.citizens import get_or_create_citizen
+from core.people.models import Role
+from core.shared import db as db
+from core.shared.config import Settings
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -295,9 +297,9 @@ def test_attachment_download_for_authorised_users_only(
 
     from PIL import Image
 
-    from core.attachments import store_photo
-    from core.config import load_settings
-    from core.models import Attachment
+    from core.cases.attachments import store_photo
+    from core.cases.models import Attachment
+    from core.shared.config import load_settings
 
     cfg = load_settings(
         database_url=settings.database_url,

@@ -18,13 +18,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core import cases as svc
-from core import evaluations as ev
 from core.access import Actor
-from core.citizens import get_or_create_citizen
-from core.config import Settings
-from core.models import CaseOutcome, EvaluationPeriod, Level, Privacy, Role, Unit
-from core.sla import SlaPolicy
+from core.cases import service as svc
+from core.cases.models import CaseOutcome, Privacy
+from core.cases.sla import SlaPolicy
+from core.evaluations import service as ev
+from core.evaluations.models import EvaluationPeriod, Level
+from core.masterdata.models import Unit
+from core.people.citizens import get_or_create_citizen
+from core.people.models import Role
+from core.shared.config import Settings
 from tests.factories import PASSWORD, add_response, local, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")

@@ -16,8 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core.config import Settings
-from core.models import Role, Unit
+from core.masterdata.models import Unit
+from core.people.models import Role
+from core.shared.config import Settings
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 

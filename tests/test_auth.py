@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core.config import Settings
-from core.models import AppUser, LoginThrottle, Role
+from core.people.models import AppUser, LoginThrottle, Role
+from core.shared.config import Settings
 from tests.factories import PASSWORD, make_unit, make_user
 
 

@@ -14,10 +14,11 @@ from sqlmodel import Session, select
 
 from bot import build_application
 from bot.dispatcher import Dispatcher
-from core import cases as svc
 from core.access import Actor
-from core.config import Settings, load_settings
-from core.models import Attachment, Case, CaseOutcome, Citizen, Role
+from core.cases import service as svc
+from core.cases.models import Attachment, Case, CaseOutcome
+from core.people.models import Citizen, Role
+from core.shared.config import Settings, load_settings
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import make_officer, make_unit, make_user
 

@@ -17,8 +17,9 @@ import bot.runtime as runtime_module
 from bot import build_application
 from bot.local_transport import LocalBotApi
 from bot.runtime import BotRuntime
-from core.config import Settings
-from core.models import ProcessedUpdate, SurveyResponse
+from core.chat.models import ProcessedUpdate
+from core.shared.config import Settings
+from core.surveys.models import SurveyResponse
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.botkit import start_update, survey_updates
 from tests.factories import make_unit

@@ -15,8 +15,10 @@ from sqlmodel import Session, func, select
 from telegram import Update
 
 from bot import build_application
-from core.config import Settings
-from core.models import Case, CaseEvent, ConversationState, SurveyResponse
+from core.cases.models import Case, CaseEvent
+from core.chat.models import ConversationState
+from core.shared.config import Settings
+from core.surveys.models import SurveyResponse
 from tests.botkit import BOT_USER, FakeTelegram
 from tests.factories import make_officer, make_service, make_unit
 

@@ -10,8 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import build_application
-from core.config import Settings
-from core.models import Citizen, ConversationState, SurveyResponse
+from core.chat.models import ConversationState
+from core.people.models import Citizen
+from core.shared.config import Settings
+from core.surveys.models import SurveyResponse
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import make_officer, make_service, make_unit
 

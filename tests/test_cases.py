@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from core.access import Actor
-from core.case_queries import CaseFilter, CaseSort, list_cases
-from core.cases import (
+from core.cases.models import Attachment, Case, CaseEvent, CaseOutcome, CaseStatus, Privacy
+from core.cases.queries import CaseFilter, CaseSort, list_cases
+from core.cases.service import (
     CasePolicy,
     ComplaintDraft,
     IllegalTransition,
@@ -31,21 +32,12 @@ from core.cases import (
     resolve,
     verify,
 )
-from core.citizens import get_or_create_citizen
-from core.errors import Forbidden, InvalidInput, NotFound
-from core.models import (
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseOutcome,
-    CaseStatus,
-    Citizen,
-    OutboundMessage,
-    Privacy,
-    Role,
-    Unit,
-)
-from core.sla import SlaPolicy
+from core.cases.sla import SlaPolicy
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
+from core.people.models import Citizen, Role
+from core.shared.errors import Forbidden, InvalidInput, NotFound
 from tests.factories import make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -379,7 +371,7 @@ def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World)
 def test_the_connection_pool_serves_every_api_thread(tmp_path: Path) -> None:
     """FastAPI runs sync routes on 40 threads; fewer pooled connections made requests wait
     for a connection and time out under 64 concurrent clients (bench/load_bench.py)."""
-    from core.db import make_engine
+    from core.shared.db import make_engine
 
     pool = make_engine(f"sqlite:///{tmp_path}/pool.db").pool
     assert pool.size() + pool._max_overflow >= 40  # type: ignore[attr-defined]

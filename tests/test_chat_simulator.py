@@ -9,7 +9,8 @@ import pexpect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.models import Citizen, SurveyResponse
+from core.people.models import Citizen
+from core.surveys.models import SurveyResponse
 from tests.factories import make_unit
 
 

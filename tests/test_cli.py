@@ -12,9 +12,11 @@ from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
-from core.db import make_engine
-from core.models import AppUser, Officer, SurveyResponse, Unit
-from core.users import authenticate
+from core.masterdata.models import Officer, Unit
+from core.people.models import AppUser
+from core.people.users import authenticate
+from core.shared.db import make_engine
+from core.surveys.models import SurveyResponse
 from tests.factories import make_unit
 
 runner = CliRunner()
@@ -166,7 +168,7 @@ def test_bad_configuration_fails_with_one_line_naming_the_key(
 
 
 def test_postgres_url_forms_are_normalised() -> None:
-    from core.config import load_settings
+    from core.shared.config import load_settings
 
     for url in ("postgres://u@h/db", "postgresql://u@h/db"):
         assert load_settings(database_url=url, _env_file=None).database_url == (
@@ -177,7 +179,7 @@ def test_postgres_url_forms_are_normalised() -> None:
 def test_cases_autoclose_command(env: str, engine: Engine) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from core.models import Case
+    from core.cases.models import Case
 
     with Session(engine) as s:
         unit = make_unit(s, "dukcapil")
@@ -207,7 +209,7 @@ def _user(engine: Engine, username: str) -> AppUser:
 
 
 def test_user_administration_commands(env: str, engine: Engine) -> None:
-    from core.models import AccessAudit
+    from core.people.models import AccessAudit
     from tests.factories import make_officer
 
     with Session(engine) as s:

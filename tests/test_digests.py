@@ -23,11 +23,13 @@ from telegram import Bot
 
 from app.scheduler import build_scheduler, catch_up, due_digest_week, run_digests
 from bot.dispatcher import Dispatcher
-from core import cases as svc
 from core.access import Actor
-from core.citizens import get_or_create_citizen
-from core.config import Settings
-from core.digests import (
+from core.cases import service as svc
+from core.cases.models import Case, CaseOutcome, Privacy
+from core.cases.reminders import send_reminders
+from core.cases.sla import SlaPolicy
+from core.digests.models import DigestRun
+from core.digests.service import (
     CHART_SIZE,
     IsoWeek,
     build_digest,
@@ -36,20 +38,13 @@ from core.digests import (
     send_all_digests,
     send_unit_digest,
 )
-from core.links import LinkRefused, create_link_code, redeem_link_code
-from core.models import (
-    AppUser,
-    Case,
-    CaseOutcome,
-    DigestRun,
-    OutboundMessage,
-    Privacy,
-    Role,
-    Unit,
-)
-from core.reminders import send_reminders
-from core.sla import SlaPolicy
-from core.workers import worker_gone, worker_name
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
+from core.people.links import LinkRefused, create_link_code, redeem_link_code
+from core.people.models import AppUser, Role
+from core.shared.config import Settings
+from core.shared.workers import worker_gone, worker_name
 from tests.botkit import FakeTelegram
 from tests.factories import add_response, make_officer, make_unit, make_user
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from telegram import Bot
 
 from bot.dispatcher import Dispatcher
-from core.models import OutboundMessage
+from core.outbox.models import OutboundMessage
 from tests.botkit import FakeTelegram
 
 

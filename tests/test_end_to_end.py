@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.serve import serve
-from core.config import load_settings
-from core.models import Role
+from core.people.models import Role
+from core.shared.config import load_settings
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.factories import PASSWORD, make_service, make_unit, make_user
 from tests.processes import free_port

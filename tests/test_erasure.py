@@ -22,25 +22,16 @@ from bot import build_application
 from bot.dispatcher import Dispatcher
 from bot.runtime import BotRuntime
 from bot.telegram_io import to_inbound
-from core import cases as svc
 from core.access import Actor
-from core.citizens import erase_citizen, get_or_create_citizen
-from core.config import ConfigError, Settings, load_settings
-from core.inbox import store_updates, strip_personal
-from core.models import (
-    AppUser,
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Citizen,
-    ConversationState,
-    InboundUpdate,
-    OutboundMessage,
-    ProcessedUpdate,
-    Role,
-    Visibility,
-)
-from core.sla import SlaPolicy
+from core.cases import service as svc
+from core.cases.models import Case, CaseEvent, CaseStatus, Visibility
+from core.cases.sla import SlaPolicy
+from core.chat.inbox import store_updates, strip_personal
+from core.chat.models import ConversationState, InboundUpdate, ProcessedUpdate
+from core.outbox.models import OutboundMessage
+from core.people.citizens import erase_citizen, get_or_create_citizen
+from core.people.models import AppUser, Citizen, Role
+from core.shared.config import ConfigError, Settings, load_settings
 from tests.botkit import BOT_USER, FakeTelegram, ScriptedCitizen, start_update
 from tests.factories import make_unit, make_user
 from tests.test_bot_complaint import STORY, deliver_all, file_quick, onboard

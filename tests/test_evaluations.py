@@ -11,14 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from core import evaluations as ev
 from core.access import Actor
-from core.cases import CasePolicy, ComplaintDraft, assign, file_complaint, resolve, verify
-from core.citizens import get_or_create_citizen
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.models import CaseOutcome, EvaluationEvent, Level, OfficerEvaluation, Privacy, Role
-from core.officer_scores import OfficerScore, ScorePolicy, UnitPrior, officer_scores, shrink
-from core.sla import SlaPolicy
+from core.cases.models import CaseOutcome, Privacy
+from core.cases.service import CasePolicy, ComplaintDraft, assign, file_complaint, resolve, verify
+from core.cases.sla import SlaPolicy
+from core.evaluations import service as ev
+from core.evaluations.models import EvaluationEvent, Level, OfficerEvaluation
+from core.evaluations.rules import suggestion_reason_text
+from core.people.citizens import get_or_create_citizen
+from core.people.models import Role
+from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.surveys.officer_scores import OfficerScore, ScorePolicy, UnitPrior, officer_scores, shrink
 from tests.factories import add_response, local, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -90,10 +93,10 @@ def test_suggestion_and_its_reason() -> None:
     policy = ev.BehaviourPolicy()
     good = _score(12, 3.61, 3.42, 3.80, 3.20)
     assert ev.suggest(good, 0, policy) is Level.above
-    assert ev._reason(good, 0, "en") == (
+    assert suggestion_reason_text(good, 0, "en") == (
         "12 responses, score 3.61 (3.42-3.80), above the unit's 3.20; no substantiated complaint"
     )
-    assert ev._reason(good, 0, "id") == (
+    assert suggestion_reason_text(good, 0, "id") == (
         "12 tanggapan, skor 3,61 (3,42-3,80), di atas rerata unit 3,20; "
         "tidak ada pengaduan terbukti"
     )
@@ -102,7 +105,7 @@ def test_suggestion_and_its_reason() -> None:
     assert ev.suggest(_score(12, 2.3, 2.1, 2.5, 3.0), 0, policy) is Level.below
     few = _score(3, 3.9, 3.0, 4.0, 3.0)
     assert ev.suggest(few, 0, policy) is Level.meets  # insufficient data decides nothing
-    assert "insufficient data" in ev._reason(few, 0, "en")
+    assert "insufficient data" in suggestion_reason_text(few, 0, "en")
 
 
 def test_period_bounds() -> None:

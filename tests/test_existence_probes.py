@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api import create_app
-from core.config import Settings
-from core.models import Role
+from core.people.models import Role
+from core.shared.config import Settings
 from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
 
 ROLES = ("supervisor", "unit_head", "viewer")

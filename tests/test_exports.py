@@ -16,10 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api import create_app
-from core import evaluations as ev
-from core.config import Settings
-from core.models import Officer, Role, Service, Unit
-from core.spreadsheet import csv_writer, is_risky, safe_text, unquote, write_row
+from core.evaluations import service as ev
+from core.masterdata.models import Officer, Service, Unit
+from core.people.models import Role
+from core.shared.config import Settings
+from core.shared.spreadsheet import csv_writer, is_risky, safe_text, unquote, write_row
 from tests.factories import PASSWORD, add_response, local, make_user
 
 # What a hostile (or unlucky) user types as a name or a reason.

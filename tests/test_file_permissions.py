@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import build_application
-from core.config import load_settings
-from core.db import make_engine
-from core.models import Attachment
+from core.cases.models import Attachment
+from core.shared.config import load_settings
+from core.shared.db import make_engine
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import make_unit
 from tests.test_bot_complaint import jpeg_with_gps, onboard

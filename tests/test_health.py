@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from admin_api import create_app
 from app.logs import JsonFormatter
-from core.config import load_settings
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import OutboundMessage
+from core.outbox.models import OutboundMessage
+from core.shared.config import load_settings
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 
 
 def test_readyz_reports_schema_and_outbox(fresh_db_url: str) -> None:

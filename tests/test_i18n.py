@@ -10,8 +10,8 @@ from babel.messages.pofile import read_po
 from bot.complaint import EDITABLE
 from bot.i18n import LANGUAGES, LOCALES_DIR, t
 from bot.notifications import OUTCOMES, TEMPLATES
-from core.models import CaseStatus, Privacy
-from core.surveys import PROFILE_CHOICES
+from core.cases.models import CaseStatus, Privacy
+from core.surveys.submission import PROFILE_CHOICES
 
 BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
 

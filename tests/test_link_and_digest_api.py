@@ -15,9 +15,11 @@ from sqlmodel import Session, select
 
 from admin_api import create_app
 from bot import build_application
-from core.config import Settings
-from core.models import AppUser, DigestRun, OutboundMessage, Role
-from core.workers import worker_name
+from core.digests.models import DigestRun
+from core.outbox.models import OutboundMessage
+from core.people.models import AppUser, Role
+from core.shared.config import Settings
+from core.shared.workers import worker_name
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import PASSWORD, add_response, local, make_unit, make_user
 

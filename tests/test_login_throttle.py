@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from admin_api import create_app
-from core import login_limits as limits
-from core import passwords
-from core.config import ConfigError, Settings, load_settings
-from core.models import AccessAudit, AuditAction, LoginThrottle, Role
+from core.people import login_limits as limits
+from core.people import passwords as passwords
+from core.people.models import AccessAudit, AuditAction, LoginThrottle, Role
+from core.shared.config import ConfigError, Settings, load_settings
 from tests.factories import PASSWORD, make_unit, make_user
 
 PROXY = "10.9.0.1"  # the reverse proxy in front of the test API

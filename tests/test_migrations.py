@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from core.db import make_engine
-from core.migrate import is_at_head, upgrade
+from core.shared.db import make_engine
+from core.shared.migrate import is_at_head, upgrade
 
 
 def test_upgrade_empty_database_and_no_pending_diff(fresh_db_url: str) -> None:

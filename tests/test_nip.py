@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.nip import InvalidNip, validate_nip
+from core.masterdata.nip import InvalidNip, validate_nip
 
 
 def test_valid_pns() -> None:

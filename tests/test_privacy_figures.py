@@ -26,27 +26,20 @@ from sqlmodel import Session, col, select
 from starlette.routing import BaseRoute
 
 from admin_api import create_app
-from core import cases as svc
-from core import evaluations as ev
 from core.access import Actor, can_view_case, may_open_every_case
-from core.citizens import get_or_create_citizen
-from core.clock import local_day_bounds_utc, utcnow
-from core.config import Settings
-from core.digests import IsoWeek, send_unit_digest
-from core.models import (
-    OPEN_STATUSES,
-    AppUser,
-    Case,
-    CaseOutcome,
-    Citizen,
-    OutboundMessage,
-    Privacy,
-    Role,
-    Unit,
-)
-from core.reminders import send_reminders
-from core.sla import SlaPolicy
-from core.users import actor_for
+from core.cases import service as svc
+from core.cases.models import OPEN_STATUSES, Case, CaseOutcome, Privacy
+from core.cases.reminders import send_reminders
+from core.cases.sla import SlaPolicy
+from core.digests.service import IsoWeek, send_unit_digest
+from core.evaluations import service as ev
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
+from core.people.models import AppUser, Citizen, Role
+from core.people.users import actor_for
+from core.shared.clock import local_day_bounds_utc, utcnow
+from core.shared.config import Settings
 from tests.factories import PASSWORD, add_response, make_officer, make_service, make_unit, make_user
 
 UNITS = ("unit-a", "unit-b")

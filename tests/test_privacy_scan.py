@@ -12,16 +12,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from core import cases as svc
-from core import evaluations as ev
 from core.access import Actor
-from core.citizens import get_or_create_citizen
-from core.clock import utcnow
-from core.config import Settings
-from core.digests import IsoWeek, send_unit_digest
-from core.models import AppUser, CaseOutcome, OutboundMessage, Privacy, Role, Unit
-from core.reminders import send_reminders
-from core.sla import SlaPolicy
+from core.cases import service as svc
+from core.cases.models import CaseOutcome, Privacy
+from core.cases.reminders import send_reminders
+from core.cases.sla import SlaPolicy
+from core.digests.service import IsoWeek, send_unit_digest
+from core.evaluations import service as ev
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
+from core.people.models import AppUser, Role
+from core.shared.clock import utcnow
+from core.shared.config import Settings
 from tests.factories import (
     PASSWORD,
     add_response,

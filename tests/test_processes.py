@@ -12,12 +12,13 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, func, select
 
-from core import cases as svc
-from core.citizens import get_or_create_citizen
-from core.config import load_settings
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import ConversationState, ProcessedUpdate, Role
+from core.cases import service as svc
+from core.chat.models import ConversationState, ProcessedUpdate
+from core.people.citizens import get_or_create_citizen
+from core.people.models import Role
+from core.shared.config import load_settings
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 from tests.bot_api_server import BotApiServer
 from tests.botkit import start_update
 from tests.factories import PASSWORD, make_unit, make_user

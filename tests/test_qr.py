@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from admin_api import create_app
 from app.cli import cli
-from core.config import Settings, load_settings
-from core.deeplinks import resolve_payload
-from core.models import Role
+from core.masterdata.deeplinks import resolve_payload
+from core.people.models import Role
+from core.shared.config import Settings, load_settings
 from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
 
 

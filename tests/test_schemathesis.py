@@ -24,12 +24,12 @@ from schemathesis.specs.openapi.checks import (
 from sqlmodel import Session
 
 from admin_api import create_app
-from core.config import load_settings
-from core.db import make_engine
 from core.demo import seed_demo
-from core.migrate import upgrade
-from core.models import Role
-from core.users import create_user
+from core.people.models import Role
+from core.people.users import create_user
+from core.shared.config import load_settings
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
 
 _tmp = tempfile.mkdtemp()
 _cfg = load_settings(database_url=f"sqlite:///{_tmp}/schema.db", environment="test", _env_file=None)

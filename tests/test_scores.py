@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from core.errors import InvalidInput
-from core.scores import Period, unit_score_detail, unit_scores
+from core.shared.errors import InvalidInput
+from core.surveys.unit_scores import Period, unit_score_detail, unit_scores
 from tests.factories import add_response, local, make_service, make_unit
 
 WITA = ZoneInfo("Asia/Makassar")

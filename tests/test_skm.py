@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.skm import grade_for, ikm_from_sums, minimum_sample, round2
+from core.surveys.skm import grade_for, ikm_from_sums, minimum_sample, round2
 
 answers = st.lists(st.integers(1, 4), min_size=9, max_size=9)
 

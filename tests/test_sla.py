@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.sla import SlaPolicy, add_working_days, is_working_day
+from core.cases.sla import SlaPolicy, add_working_days, is_working_day
 
 WITA = ZoneInfo("Asia/Makassar")
 POLICY = SlaPolicy(tz=WITA)

@@ -21,9 +21,11 @@ from telegram.ext import Application
 
 from admin_api import create_app
 from bot import build_application
-from core import links, users
-from core.config import Settings, load_settings
-from core.models import AccessAudit, AppUser, AuditAction, Case, LoginThrottle, Role
+from core.cases.models import Case
+from core.people import links as links
+from core.people import users as users
+from core.people.models import AccessAudit, AppUser, AuditAction, LoginThrottle, Role
+from core.shared.config import Settings, load_settings
 from tests.botkit import FakeTelegram, ScriptedCitizen
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
@@ -475,7 +477,7 @@ def test_vendored_files_are_package_data() -> None:
     root = Path(__file__).resolve().parent.parent
     config = tomllib.loads((root / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]
-    for package, folder in (("admin_api", "static"), ("core", "wordlists")):
+    for package, folder in (("admin_api", "static"), ("core", "people/wordlists")):
         files = [f for f in (root / package / folder).rglob("*") if f.is_file()]
         assert files
         for file in files:

@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 
 from bot import build_application
 from bot.runtime import SECRET_HEADER, BotRuntime, webhook_route
-from core.config import Settings, load_settings
-from core.models import ConversationState, InboundUpdate, ProcessedUpdate
+from core.chat.models import ConversationState, InboundUpdate, ProcessedUpdate
+from core.shared.config import Settings, load_settings
 from tests.botkit import FakeTelegram, start_update
 
 SECRET = "s3cret-token-for-tests_0123456789"
@@ -124,7 +124,7 @@ async def test_a_burst_of_500_is_handled_once_each(
 def test_old_update_ids_are_pruned(engine: Engine) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from core.inbox import prune, store_updates
+    from core.chat.inbox import prune, store_updates
 
     store_updates(engine, [start_update(1, 1), start_update(2, 2)])
     with Session(engine) as s:

@@ -5,7 +5,7 @@ Revises: 0007
 Create Date: 2026-11-29
 
 `login_failure` (every failure as a row) is dropped: the throttle row replaces it, and
-Telegram link codes are counted in `login_throttle` too (core.links).
+Telegram link codes are counted in `login_throttle` too (core.people.links).
 """
 
 from collections.abc import Sequence

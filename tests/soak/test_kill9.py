@@ -17,9 +17,10 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import SurveyResponse, Unit
+from core.masterdata.models import Unit
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
+from core.surveys.models import SurveyResponse
 from tests.bot_api_server import BotApiServer
 from tests.botkit import survey_updates
 from tests.processes import process_env, spawn

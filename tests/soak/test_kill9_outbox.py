@@ -27,18 +27,15 @@ from sqlmodel import Session, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.scheduler import due_digest_week
-from core.clock import utcnow
-from core.config import load_settings
-from core.db import make_engine
-from core.migrate import upgrade
-from core.models import (
-    DigestRecipient,
-    DigestRun,
-    OutboundMessage,
-    Role,
-    SurveyResponse,
-    Unit,
-)
+from core.digests.models import DigestRecipient, DigestRun
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.models import Role
+from core.shared.clock import utcnow
+from core.shared.config import load_settings
+from core.shared.db import make_engine
+from core.shared.migrate import upgrade
+from core.surveys.models import SurveyResponse
 from tests.bot_api_server import BotApiServer
 from tests.factories import make_user
 from tests.processes import process_env, spawn

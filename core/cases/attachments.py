@@ -1,0 +1,75 @@
+"""Complaint photos: re-encoded without EXIF (GPS included), size-limited, stored on disk
+readable by the service's user only (files 0600, folders 0700)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlmodel import Session, col, select
+
+from core.cases.models import Attachment
+from core.shared.files import make_private_dirs, write_private_file
+
+MAX_PIXELS = 40_000_000
+MAX_ATTEMPTS = 5
+
+
+class BadImage(ValueError):
+    pass
+
+
+def strip_metadata(data: bytes, max_bytes: int) -> bytes:
+    """A clean JPEG of the picture: pixels only, no EXIF, GPS, comments or thumbnails."""
+    if len(data) > max_bytes:
+        raise BadImage(f"the photo is larger than {max_bytes} bytes")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise BadImage("the photo has too many pixels")
+            img.load()
+            clean = Image.new("RGB", img.size)
+            clean.paste(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise BadImage(f"not a readable image: {exc}") from None
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def store_photo(
+    session: Session, attachment: Attachment, data: bytes, root: Path, max_bytes: int
+) -> None:
+    """Write the cleaned photo under `root/<case id>/` and mark the attachment stored."""
+    try:
+        clean = strip_metadata(data, max_bytes)
+    except BadImage as exc:
+        attachment.status = "failed"
+        attachment.attempts += 1
+        session.add(attachment)
+        raise exc
+    digest = hashlib.sha256(clean).hexdigest()
+    relative = Path(str(attachment.case_id)) / f"{attachment.id}-{digest[:16]}.jpg"
+    target = root / relative
+    make_private_dirs(target.parent)  # 0700, like the photo's 0600: personal data
+    write_private_file(target, clean)
+    attachment.path = str(relative)
+    attachment.size = len(clean)
+    attachment.sha256 = digest
+    attachment.content_type = "image/jpeg"
+    attachment.status = "stored"
+    attachment.attempts += 1
+    session.add(attachment)
+
+
+def pending_attachments(session: Session, limit: int = 50) -> list[Attachment]:
+    return list(
+        session.exec(
+            select(Attachment)
+            .where(Attachment.status == "pending", Attachment.attempts < MAX_ATTEMPTS)
+            .order_by(col(Attachment.id))
+            .limit(limit)
+        ).all()
+    )

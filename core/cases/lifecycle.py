@@ -1,0 +1,435 @@
+"""The lifecycle of DESIGN section 3: one function per transition. Each checks the actor's right,
+changes the case, appends exactly one CaseEvent and, for public events, writes the citizen's
+notification to the outbox, all in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.access import (
+    Actor,
+    Permission,
+    can_view_case,
+)
+from core.cases.models import (
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    Privacy,
+    Visibility,
+)
+from core.cases.policy import (
+    MAX_TEXT,
+    SYSTEM,
+    CasePolicy,
+    EventActor,
+    IllegalTransition,
+    refresh_due,
+)
+from core.cases.reading import get_case_for_staff_by_reference
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage
+from core.people.models import AppUser, Citizen
+from core.people.users import actor_for
+from core.shared.clock import utcnow
+from core.shared.errors import Forbidden, InvalidInput, NotFound
+
+# Transitions ------------------------------------------------------------------------------
+
+
+def _require(case: Case, action: str, allowed: Iterable[CaseStatus]) -> None:
+    allowed = tuple(allowed)
+    if case.status not in {s.value for s in allowed}:
+        names = ", ".join(s.value for s in allowed)
+        raise IllegalTransition(
+            f"cannot {action} a case that is {case.status}; only a case that is {names}"
+        )
+
+
+def _require_handler(actor: Actor, case: Case) -> None:
+    if not can_view_case(actor, case):
+        raise NotFound(f"case {case.id} does not exist")
+    if not actor.may(Permission.HANDLE_CASES, case.unit_id):
+        raise Forbidden(f"role {actor.role.value} may not change cases")
+
+
+def _staff(actor: Actor) -> EventActor:
+    return EventActor(ActorKind.user, actor.user_id)
+
+
+def _text(value: str, what: str, *, required: bool = True) -> str | None:
+    value = value.strip()
+    if not value:
+        if required:
+            raise InvalidInput(f"{what} must not be empty")
+        return None
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what} must be at most {MAX_TEXT} characters")
+    return value
+
+
+def _apply(
+    session: Session,
+    case: Case,
+    who: EventActor,
+    kind: str,
+    *,
+    to_status: CaseStatus | None = None,
+    body: str | None = None,
+    visibility: Visibility = Visibility.public,
+    notify: str | None = None,
+    now: datetime,
+) -> CaseEvent:
+    """Change the status (if any), append the event, queue the citizen's notification."""
+    from_status = case.status
+    if to_status is not None:
+        case.status = to_status.value
+    refresh_due(case)
+    case.updated_at = now
+    session.add(case)
+    assert case.id is not None
+    event = CaseEvent(
+        case_id=case.id,
+        actor_kind=who.kind.value,
+        actor_user_id=who.user_id,
+        kind=kind,
+        from_status=from_status if to_status is not None else None,
+        to_status=to_status.value if to_status is not None else None,
+        body=body,
+        visibility=visibility.value,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    if notify is not None and visibility is Visibility.public:
+        _queue_notification(session, case, event, notify)
+    return event
+
+
+def _queue_notification(session: Session, case: Case, event: CaseEvent, template: str) -> None:
+    if case.citizen_id is None:  # the reporter erased their data
+        return
+    citizen = session.get(Citizen, case.citizen_id)
+    if citizen is None:
+        return
+    params: dict[str, Any] = {"ref": case.reference, "body": event.body or ""}
+    if case.outcome:
+        params["outcome"] = case.outcome
+    session.add(
+        OutboundMessage(
+            chat_id=citizen.telegram_user_id,
+            language=citizen.language,
+            template=template,
+            params=json.dumps(params, ensure_ascii=False),
+            case_event_id=event.id,
+            next_attempt_at=event.created_at,
+            created_at=event.created_at,
+        )
+    )
+    session.flush()
+
+
+def verify(
+    session: Session, policy: CasePolicy, actor: Actor, case: Case, now: datetime | None = None
+) -> CaseEvent:
+    """received -> verified: the complaint is complete and ours; the unit's clock starts."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "verify", [CaseStatus.received])
+    case.verified_at = now
+    case.followup_due_at = policy.sla.followup_due(now)
+    return _apply(
+        session, case, _staff(actor), "verified",
+        to_status=CaseStatus.verified, notify="case_verified", now=now,
+    )  # fmt: skip
+
+
+def _may_cite(case: Case, original: Case) -> bool:
+    """Whether `case`'s public texts (the reporter's notice, the reason every reader of the
+    case sees) may name `original`: only when whoever may open `case` may open `original`
+    too (same unit, no other officer named) and `original` is not `rahasia`."""
+    return (
+        original.privacy != Privacy.rahasia
+        and original.unit_id == case.unit_id
+        and original.officer_id in (None, case.officer_id)
+    )
+
+
+def reject(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    reason: str,
+    *,
+    duplicate_of: str | None = None,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """received/verified -> rejected (spam, not our authority, duplicate of another case)."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "reject", [CaseStatus.received, CaseStatus.verified])
+    text = _text(reason, "the reason")
+    if duplicate_of:
+        original = get_case_for_staff_by_reference(session, actor, duplicate_of)
+        if original.id == case.id:
+            raise InvalidInput("a case cannot duplicate itself")
+        case.duplicate_of_id = original.id
+        if _may_cite(case, original):
+            text = f"{text} ({original.reference})"
+    case.reject_reason = text
+    case.closed_at = now
+    return _apply(
+        session, case, _staff(actor), "rejected",
+        to_status=CaseStatus.rejected, body=text, notify="case_rejected", now=now,
+    )  # fmt: skip
+
+
+def assign(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    *,
+    assignee_id: int | None = None,
+    unit_code: str | None = None,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """verified/in_progress -> in_progress: hand the case to a person and/or another unit."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "assign", [CaseStatus.verified, CaseStatus.in_progress])
+    parts = []
+    if unit_code:
+        unit = session.exec(select(Unit).where(Unit.code == unit_code.strip().lower())).first()
+        if unit is None or unit.id is None or not unit.active:
+            raise InvalidInput(f"unknown or inactive unit {unit_code!r}")
+        if not actor.can_see_unit(unit.id):
+            raise Forbidden("you may not forward to a unit outside your scope")
+        if unit.id != case.unit_id:
+            case.unit_id = unit.id
+            case.officer_id = None
+            case.service_id = None
+            parts.append(f"forwarded to {unit.name}")
+    if assignee_id is not None:
+        user = session.get(AppUser, assignee_id)
+        if user is None or not _may_handle(session, user, case):
+            raise InvalidInput("the assignee must be an active user who may handle this case")
+        case.assignee_id = assignee_id
+        parts.append(f"assigned to {user.username}")
+    if not parts and case.status == CaseStatus.in_progress:
+        raise InvalidInput("name an assignee or a unit to forward to")
+    first_time = case.status == CaseStatus.verified
+    return _apply(
+        session, case, _staff(actor), "assigned",
+        to_status=CaseStatus.in_progress, body="; ".join(parts) or None,
+        visibility=Visibility.public if first_time else Visibility.internal,
+        notify="case_in_progress" if first_time else None, now=now,
+    )  # fmt: skip
+
+
+def _may_handle(session: Session, user: AppUser, case: Case) -> bool:
+    """An assignee must be able to open the case and to handle it (confidentiality too)."""
+    assert user.id is not None
+    assignee = actor_for(session, user.id)
+    return (
+        assignee is not None
+        and can_view_case(assignee, case)
+        and assignee.may(Permission.HANDLE_CASES, case.unit_id)
+    )
+
+
+def request_info(
+    session: Session, actor: Actor, case: Case, question: str, now: datetime | None = None
+) -> CaseEvent:
+    """in_progress -> waiting_citizen: ask the reporter; the SLA clock pauses."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "ask the citizen about", [CaseStatus.in_progress])
+    if case.citizen_id is None:
+        raise InvalidInput("the reporter erased their data and cannot be asked")
+    text = _text(question, "the question")
+    case.paused_at = now
+    return _apply(
+        session, case, _staff(actor), "info_requested",
+        to_status=CaseStatus.waiting_citizen, body=text, notify="case_info_requested", now=now,
+    )  # fmt: skip
+
+
+def _resume_clock(case: Case, now: datetime) -> None:
+    if case.paused_at is None:
+        return
+    paused = now - case.paused_at
+    case.verify_due_at += paused
+    case.resolve_due_at += paused
+    if case.followup_due_at is not None:
+        case.followup_due_at += paused
+    case.paused_at = None
+
+
+def citizen_reply(
+    session: Session, citizen: Citizen, case: Case, text: str, now: datetime | None = None
+) -> CaseEvent:
+    """waiting_citizen -> in_progress: the reporter answered; the clock runs again."""
+    now = now or utcnow()
+    if case.citizen_id != citizen.id:
+        raise NotFound("case not found")
+    _require(case, "reply to", [CaseStatus.waiting_citizen])
+    body = _text(text, "the reply")
+    _resume_clock(case, now)
+    return _apply(
+        session, case, EventActor(ActorKind.citizen), "citizen_replied",
+        to_status=CaseStatus.in_progress, body=body, now=now,
+    )  # fmt: skip
+
+
+def reporter_erased(session: Session, case: Case, now: datetime | None = None) -> CaseEvent | None:
+    """The reporter erased their data: a case waiting for their answer can wait no longer,
+    so it goes back to in_progress and its clock runs again (an internal event)."""
+    if case.status != CaseStatus.waiting_citizen:
+        return None
+    now = now or utcnow()
+    _resume_clock(case, now)
+    return _apply(
+        session, case, SYSTEM, "reporter_erased",
+        to_status=CaseStatus.in_progress, visibility=Visibility.internal,
+        body="the reporter erased their data; their answer will not come", now=now,
+    )  # fmt: skip
+
+
+def resolve(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    outcome: CaseOutcome,
+    resolution: str,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """in_progress (or waiting_citizen) -> resolved, with an outcome and what was done."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "resolve", [CaseStatus.in_progress, CaseStatus.waiting_citizen])
+    text = _text(resolution, "the resolution")
+    _resume_clock(case, now)
+    case.outcome = outcome.value
+    case.resolution = text
+    case.resolved_at = now
+    return _apply(
+        session, case, _staff(actor), "resolved",
+        to_status=CaseStatus.resolved, body=text, notify="case_resolved", now=now,
+    )  # fmt: skip
+
+
+def close(session: Session, actor: Actor, case: Case, now: datetime | None = None) -> CaseEvent:
+    """resolved -> closed, by staff."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "close", [CaseStatus.resolved])
+    case.closed_at = now
+    return _apply(
+        session, case, _staff(actor), "closed",
+        to_status=CaseStatus.closed, notify="case_closed", now=now,
+    )  # fmt: skip
+
+
+def reopen(
+    session: Session, actor: Actor, case: Case, reason: str, now: datetime | None = None
+) -> CaseEvent:
+    """resolved/closed -> in_progress, by an admin (with a reason)."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    if not actor.may(Permission.REOPEN_CASES, case.unit_id):
+        raise Forbidden("only an admin may reopen a case")
+    _require(case, "reopen", [CaseStatus.resolved, CaseStatus.closed])
+    text = _text(reason, "the reason")
+    _clear_resolution(case)
+    return _apply(
+        session, case, _staff(actor), "reopened",
+        to_status=CaseStatus.in_progress, body=text, notify="case_reopened", now=now,
+    )  # fmt: skip
+
+
+def _clear_resolution(case: Case) -> None:
+    case.outcome = None
+    case.resolution = None
+    case.resolved_at = None
+    case.closed_at = None
+
+
+def add_note(
+    session: Session, actor: Actor, case: Case, body: str, now: datetime | None = None
+) -> CaseEvent:
+    """An internal note: staff only, never shown to the citizen."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    text = _text(body, "the note")
+    return _apply(
+        session, case, _staff(actor), "note", body=text, visibility=Visibility.internal, now=now
+    )
+
+
+def can_reopen(policy: CasePolicy, case: Case, now: datetime) -> bool:
+    return (
+        case.status == CaseStatus.resolved
+        and case.reopened_count == 0
+        and case.resolved_at is not None
+        and now - case.resolved_at <= timedelta(days=policy.reopen_window_days)
+    )
+
+
+def citizen_rate(
+    session: Session,
+    policy: CasePolicy,
+    citizen: Citizen,
+    case: Case,
+    satisfied: bool,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """The reporter's "puas / tidak puas". Not satisfied reopens once, within the window."""
+    now = now or utcnow()
+    if case.citizen_id != citizen.id:
+        raise NotFound("case not found")
+    _require(case, "rate", [CaseStatus.resolved])
+    who = EventActor(ActorKind.citizen)
+    case.rated_at = now
+    case.satisfied = satisfied
+    if satisfied:
+        case.closed_at = now
+        return _apply(session, case, who, "rated_satisfied", to_status=CaseStatus.closed, now=now)
+    text = _text(reason or "", "the reason")
+    case.satisfaction_reason = text
+    if can_reopen(policy, case, now):
+        case.reopened_count += 1
+        _clear_resolution(case)
+        return _apply(
+            session, case, who, "reopened_by_citizen",
+            to_status=CaseStatus.in_progress, body=text, now=now,
+        )  # fmt: skip
+    case.closed_at = now
+    return _apply(
+        session, case, who, "rated_unsatisfied", to_status=CaseStatus.closed, body=text, now=now
+    )
+
+
+def autoclose(session: Session, policy: CasePolicy, now: datetime | None = None) -> int:
+    """Close resolved cases the citizen left unanswered for `autoclose_days`."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=policy.autoclose_days)
+    stale = session.exec(
+        select(Case)
+        .where(Case.status == CaseStatus.resolved.value, col(Case.resolved_at) <= cutoff)
+        .order_by(col(Case.id))
+    ).all()
+    for case in stale:
+        case.closed_at = now
+        _apply(
+            session, case, SYSTEM, "auto_closed",
+            to_status=CaseStatus.closed, notify="case_closed", now=now,
+        )  # fmt: skip
+    return len(stale)

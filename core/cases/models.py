@@ -1,0 +1,145 @@
+"""Tables and enums of cases. Times are naive UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Index,
+    Text,
+)
+from sqlmodel import Field, SQLModel
+
+from core.shared.clock import utcnow
+
+
+class CaseStatus(StrEnum):
+    received = "received"
+    verified = "verified"
+    in_progress = "in_progress"
+    waiting_citizen = "waiting_citizen"
+    resolved = "resolved"
+    closed = "closed"
+    rejected = "rejected"
+
+
+OPEN_STATUSES = frozenset(
+    {CaseStatus.received, CaseStatus.verified, CaseStatus.in_progress, CaseStatus.waiting_citizen}
+)
+
+
+class Privacy(StrEnum):
+    biasa = "biasa"  # ordinary
+    anonim = "anonim"  # reporter hidden from everyone but admins
+    rahasia = "rahasia"  # the report itself hidden from non-admin lists
+
+
+class CaseOutcome(StrEnum):
+    substantiated = "substantiated"
+    partly = "partly"
+    unsubstantiated = "unsubstantiated"
+    not_our_authority = "not_our_authority"
+
+
+class ActorKind(StrEnum):
+    citizen = "citizen"
+    user = "user"
+    system = "system"
+
+
+class Visibility(StrEnum):
+    public = "public"
+    internal = "internal"
+
+
+class Case(SQLModel, table=True):
+    """A complaint being handled (DESIGN section 3)."""
+
+    __tablename__ = "cases"  # "case" is an SQL keyword
+    __table_args__ = (
+        Index("ix_cases_unit_id_status_received_at", "unit_id", "status", "received_at"),
+        Index("ix_cases_due_at_id", "due_at", "id"),
+        Index("ix_cases_received_at_id", "received_at", "id"),
+        Index("ix_cases_officer_id_received_at", "officer_id", "received_at"),
+        Index("ix_cases_citizen_id_received_at", "citizen_id", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=24, unique=True)
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", ondelete="SET NULL")
+    privacy: str = Field(default=Privacy.biasa.value, max_length=10)
+    unit_id: int = Field(foreign_key="unit.id")
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    category: str = Field(max_length=40, index=True)
+    description: str = Field(sa_type=Text)
+    latitude: float | None = None
+    longitude: float | None = None
+    status: str = Field(default=CaseStatus.received.value, max_length=20)
+    priority: str = Field(default="normal", max_length=10)
+    assignee_id: int | None = Field(default=None, foreign_key="app_user.id")
+    received_at: datetime = Field(default_factory=utcnow)
+    verified_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    verify_due_at: datetime
+    followup_due_at: datetime | None = None
+    resolve_due_at: datetime
+    # The deadline running now (the earliest pending one); None while paused or finished.
+    due_at: datetime | None = None
+    paused_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=20)
+    resolution: str | None = Field(default=None, sa_type=Text)
+    reject_reason: str | None = Field(default=None, sa_type=Text)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="cases.id")
+    reopened_count: int = 0
+    satisfied: bool | None = None
+    satisfaction_reason: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only audit trail of a case. Never updated or deleted."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_id_id", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    actor_kind: str = Field(max_length=10)
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    kind: str = Field(max_length=30)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
+    body: str | None = Field(default=None, sa_type=Text)
+    visibility: str = Field(default=Visibility.public.value, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    """A photo sent with a complaint. Stored on disk with EXIF removed once downloaded."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    telegram_file_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=10, index=True)  # pending/stored/failed
+    path: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=50)
+    size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderRun(SQLModel, table=True):
+    """One SLA reminder per user and local day."""
+
+    __tablename__ = "reminder_run"
+    __table_args__ = (Index("ix_reminder_run_user_id_day", "user_id", "day", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    day: date
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,129 @@
+"""Reading cases: one case for staff (recorded when sensitive) or its reporter, timelines, and
+duplicate hints. Who may open what is core.access's rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from core.access import (
+    Actor,
+    can_see_reporter,
+    can_view_case,
+    visible_cases_clause,
+)
+from core.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    Privacy,
+    Visibility,
+)
+from core.cases.policy import CasePolicy
+from core.cases.queries import CaseSummary, summaries, summary_select
+from core.people.models import AccessAudit, AuditAction, Citizen
+from core.shared.clock import utcnow
+from core.shared.errors import NotFound
+
+# Visibility (the rules are core.access's) --------------------------------------------
+
+
+def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case, or NotFound when it does not exist or is hidden from this actor."""
+    case = session.get(Case, case_id)
+    if case is None or not can_view_case(actor, case):
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def record_case_read(
+    session: Session, actor: Actor, case: Case, now: datetime | None = None
+) -> int:
+    """Record that `actor` opened `case` where the page is sensitive: a `rahasia` case, or
+    one whose page shows the reporter's identity. Returns how many audit rows were written."""
+    actions = []
+    if case.privacy == Privacy.rahasia:
+        actions.append(AuditAction.case_read_confidential)
+    if case.citizen_id is not None and can_see_reporter(actor, case):
+        actions.append(AuditAction.case_read_reporter)
+    for action in actions:
+        session.add(
+            AccessAudit(
+                at=now or utcnow(),
+                actor_user_id=actor.user_id,
+                action=action.value,
+                target_kind="case",
+                target_id=case.id,
+                detail=case.reference,
+            )
+        )
+    return len(actions)
+
+
+def get_case_for_staff_by_reference(session: Session, actor: Actor, reference: str) -> Case:
+    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    if case is None or not can_view_case(actor, case):
+        raise NotFound(f"case {reference} does not exist")
+    return case
+
+
+def get_case_for_citizen(session: Session, citizen: Citizen, reference: str) -> Case | None:
+    """A reference alone reads nothing: the asker must be the reporter."""
+    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    if case is None or citizen.id is None or case.citizen_id != citizen.id:
+        return None
+    return case
+
+
+def citizen_cases(session: Session, citizen: Citizen, limit: int = 10) -> Sequence[Case]:
+    return session.exec(
+        select(Case)
+        .where(Case.citizen_id == citizen.id)
+        .order_by(col(Case.received_at).desc(), col(Case.id).desc())
+        .limit(limit)
+    ).all()
+
+
+def public_timeline(session: Session, case: Case) -> Sequence[CaseEvent]:
+    return session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.visibility == Visibility.public.value)
+        .order_by(col(CaseEvent.id))
+    ).all()
+
+
+def case_events(session: Session, actor: Actor, case: Case) -> Sequence[CaseEvent]:
+    """The whole trail, internal notes included: every admin API user is staff."""
+    if not can_view_case(actor, case):
+        raise NotFound(f"case {case.id} does not exist")
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+    return session.exec(stmt).all()
+
+
+# Triage helpers ---------------------------------------------------------------------------
+
+
+def duplicate_hints(
+    session: Session, actor: Actor, case: Case, policy: CasePolicy, limit: int = 10
+) -> list[CaseSummary]:
+    """Open cases of the same unit and the same officer or category from the last days."""
+    since = case.received_at - timedelta(days=policy.duplicate_window_days)
+    same = col(Case.category) == case.category
+    if case.officer_id is not None:
+        same = same | (col(Case.officer_id) == case.officer_id)
+    stmt = (
+        summary_select()
+        .where(
+            *visible_cases_clause(actor),
+            col(Case.unit_id) == case.unit_id,
+            col(Case.id) != case.id,
+            col(Case.status).in_([s.value for s in OPEN_STATUSES]),
+            col(Case.received_at) >= since,
+            same,
+        )
+        .order_by(col(Case.received_at).desc())
+        .limit(limit)
+    )
+    return summaries(session, stmt)

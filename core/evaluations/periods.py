@@ -1,0 +1,147 @@
+"""Evaluation periods: their dates and units, who may read or evaluate them, and their audit."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from core.access import Actor, Permission, may_open_every_case
+from core.evaluations.models import (
+    EvaluationEvent,
+    EvaluationPeriod,
+    EvaluationPeriodUnit,
+    OfficerEvaluation,
+)
+from core.evaluations.rules import KINDS
+from core.masterdata.service import visible_unit
+from core.shared.clock import utcnow
+from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.surveys.unit_scores import check_day
+
+# Periods ----------------------------------------------------------------------------------
+
+
+def period_bounds(kind: str, start: date) -> tuple[date, str]:
+    """The last day and the name of a period of `kind` starting on `start`."""
+    check_day(start, "the period's start")
+    if kind == "monthly":
+        if start.day != 1:
+            raise InvalidInput("a monthly period starts on the first day of a month")
+        last = calendar.monthrange(start.year, start.month)[1]
+        return date(start.year, start.month, last), f"{start:%Y-%m}"
+    if kind == "quarterly":
+        if start.day != 1 or start.month not in (1, 4, 7, 10):
+            raise InvalidInput("a quarterly period starts on 1 January, April, July or October")
+        end_month = start.month + 2
+        last = calendar.monthrange(start.year, end_month)[1]
+        return date(start.year, end_month, last), f"{start.year}-Q{(start.month + 2) // 3}"
+    if kind == "annual":
+        if (start.month, start.day) != (1, 1):
+            raise InvalidInput("an annual period starts on 1 January")
+        return date(start.year, 12, 31), str(start.year)
+    raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+
+
+def period_units(session: Session, period: EvaluationPeriod) -> list[int]:
+    return list(
+        session.exec(
+            select(EvaluationPeriodUnit.unit_id).where(EvaluationPeriodUnit.period_id == period.id)
+        ).all()
+    )
+
+
+def _can_read(actor: Actor, unit_ids: Sequence[int]) -> bool:
+    """May read the period: evaluations and the units themselves, on every unit of it."""
+    if not unit_ids:
+        return actor.is_global
+    return all(
+        actor.may(Permission.VIEW_EVALUATIONS, u) and actor.can_see_unit(u) for u in unit_ids
+    )
+
+
+def may_evaluate(actor: Actor, unit_ids: Sequence[int]) -> bool:
+    """Compute, decide and finalize: `EVALUATE` on every unit, and no case of them hidden."""
+    return (
+        bool(unit_ids)
+        and all(actor.may(Permission.EVALUATE, u) for u in unit_ids)
+        and may_open_every_case(actor, unit_ids)
+    )
+
+
+def _require_evaluator(actor: Actor, unit_ids: Sequence[int]) -> None:
+    if not actor.has(Permission.EVALUATE):
+        raise Forbidden(f"role {actor.role.value} may only read evaluation periods")
+    if not may_evaluate(actor, unit_ids):
+        raise Forbidden(
+            "only an evaluator who may open every case of the period's units may do this "
+            "(an account linked to an officer of these units may not)"
+        )
+
+
+def get_period(session: Session, actor: Actor, period_id: int) -> EvaluationPeriod:
+    period = session.get(EvaluationPeriod, period_id)
+    if period is None or not _can_read(actor, period_units(session, period)):
+        raise NotFound(f"evaluation period {period_id} does not exist")
+    return period
+
+
+def require_writable(session: Session, actor: Actor, period: EvaluationPeriod) -> None:
+    _require_evaluator(actor, period_units(session, period))
+    if period.status == "finalized":
+        raise Conflict("this period is finalized and can no longer change")
+
+
+def audit_event(
+    session: Session,
+    actor: Actor,
+    period: EvaluationPeriod,
+    kind: str,
+    detail: str | None = None,
+    evaluation: OfficerEvaluation | None = None,
+    now: datetime | None = None,
+) -> None:
+    assert period.id is not None
+    session.add(
+        EvaluationEvent(
+            period_id=period.id,
+            officer_evaluation_id=evaluation.id if evaluation else None,
+            actor_user_id=actor.user_id or None,
+            kind=kind,
+            detail=detail,
+            created_at=now or utcnow(),
+        )
+    )
+
+
+def list_periods(session: Session, actor: Actor) -> list[EvaluationPeriod]:
+    periods = session.exec(
+        select(EvaluationPeriod).order_by(col(EvaluationPeriod.start).desc())
+    ).all()
+    return [p for p in periods if _can_read(actor, period_units(session, p))]
+
+
+def create_period(
+    session: Session, actor: Actor, kind: str, start: date, unit_codes: Sequence[str]
+) -> EvaluationPeriod:
+    if not actor.has(Permission.EVALUATE):
+        raise Forbidden(f"role {actor.role.value} may not create evaluation periods")
+    end, name = period_bounds(kind, start)
+    if not unit_codes:
+        raise InvalidInput("name at least one unit")
+    # A unit outside the actor's scope answers as an unknown one (no existence probe).
+    units = [visible_unit(session, actor, code) for code in dict.fromkeys(unit_codes)]
+    _require_evaluator(actor, [u.id or 0 for u in units])
+    period = EvaluationPeriod(
+        name=name, kind=kind, start=start, end=end, created_by=actor.user_id or None
+    )
+    session.add(period)
+    session.flush()
+    assert period.id is not None
+    for unit in units:
+        session.add(EvaluationPeriodUnit(period_id=period.id, unit_id=unit.id or 0))
+    audit_event(session, actor, period, "created", f"{name}: {', '.join(u.code for u in units)}")
+    session.flush()
+    return period

@@ -1,0 +1,371 @@
+"""Units, services and officers: create, update, deactivate, list with filters."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+
+from pydantic import StrictInt, field_validator
+from sqlalchemy import func, or_
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from core.access import Actor
+from core.masterdata.models import Officer, Service, Unit
+from core.masterdata.nip import InvalidNip, validate_nip
+from core.shared.errors import Conflict, InvalidInput, NotFound
+
+UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The people a unit serves: at least one (the Krejcie-Morgan sample needs it), at most 300
+# million (more than Indonesia's population). Checked at input, so no stored value can break
+# the scores, the SKM report or the digest.
+MIN_SERVICE_POPULATION = 1
+MAX_SERVICE_POPULATION = 300_000_000
+POPULATION_DESCRIPTION = (
+    f"people the unit serves, {MIN_SERVICE_POPULATION}-{MAX_SERVICE_POPULATION:_}; "
+    "null: the configured default"
+)
+PUBLIC_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def clean_text(value: str) -> str:
+    """Control characters and lone surrogates removed, whitespace collapsed."""
+    kept = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cs"))
+    return " ".join(kept.split())
+
+
+def _clean_name(value: str) -> str:
+    value = clean_text(value)
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class UnitCreate(SQLModel):
+    code: str
+    name: str
+    parent_code: str | None = None
+    service_population: StrictInt | None = Field(
+        default=None,
+        ge=MIN_SERVICE_POPULATION,
+        le=MAX_SERVICE_POPULATION,
+        description=POPULATION_DESCRIPTION,
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        v = v.strip().lower()
+        if not UNIT_CODE_RE.match(v):
+            raise ValueError("use 1-40 lowercase letters, digits or '-', starting with a letter")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _clean_name(v)[:200]
+
+
+class UnitUpdate(SQLModel):
+    name: str | None = None
+    service_population: StrictInt | None = Field(
+        default=None,
+        ge=MIN_SERVICE_POPULATION,
+        le=MAX_SERVICE_POPULATION,
+        description=POPULATION_DESCRIPTION,
+    )
+    active: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return None if v is None else _clean_name(v)[:200]
+
+
+class ServiceCreate(SQLModel):
+    unit_code: str
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _clean_name(v)[:200]
+
+
+class ServiceUpdate(SQLModel):
+    name: str | None = None
+    active: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return None if v is None else _clean_name(v)[:200]
+
+
+class OfficerCreate(SQLModel):
+    nip: str
+    name: str
+    position: str = ""
+    unit_code: str
+
+    @field_validator("nip")
+    @classmethod
+    def _nip(cls, v: str) -> str:
+        try:
+            return validate_nip(v)
+        except InvalidNip as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _clean_name(v)[:200]
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, v: str) -> str:
+        return clean_text(v)[:200]
+
+
+class OfficerUpdate(SQLModel):
+    name: str | None = None
+    position: str | None = None
+    unit_code: str | None = None
+    active: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        return None if v is None else _clean_name(v)[:200]
+
+
+def new_public_code(length: int = 8) -> str:
+    return "".join(secrets.choice(PUBLIC_CODE_ALPHABET) for _ in range(length))
+
+
+# Units ------------------------------------------------------------------------------------
+
+
+def get_unit_by_code(session: Session, code: str) -> Unit:
+    unit = session.exec(select(Unit).where(Unit.code == code.strip().lower())).first()
+    if unit is None:
+        raise NotFound(f"unit {code!r} does not exist")
+    return unit
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} does not exist")
+    return unit
+
+
+# Lookups on behalf of a user. What lies outside the user's units answers exactly as what
+# does not exist (the same NotFound, word for word): a 403 would tell them it exists.
+
+
+def visible_unit(session: Session, actor: Actor, code: str) -> Unit:
+    """The unit with this code, if `actor` may see it; else NotFound as for an unknown code."""
+    unit = session.exec(select(Unit).where(Unit.code == code.strip().lower())).first()
+    if unit is None or unit.id is None or not actor.can_see_unit(unit.id):
+        raise NotFound(f"unit {code!r} does not exist")
+    return unit
+
+
+def visible_service(session: Session, actor: Actor, service_id: int) -> Service:
+    """The service, if `actor` may see its unit; else NotFound as for an unknown id."""
+    service = session.get(Service, service_id)
+    if service is None or not actor.can_see_unit(service.unit_id):
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+def visible_officer(session: Session, actor: Actor, officer_id: int) -> Officer:
+    """The officer, if `actor` may see their unit; else NotFound as for an unknown id."""
+    officer = session.get(Officer, officer_id)
+    if officer is None or not actor.can_see_unit(officer.unit_id):
+        raise NotFound(f"officer {officer_id} does not exist")
+    return officer
+
+
+def list_units(
+    session: Session,
+    scope: frozenset[int] | None,
+    *,
+    active: bool | None = True,
+    q: str | None = None,
+) -> Sequence[Unit]:
+    stmt = select(Unit).order_by(Unit.name)
+    if scope is not None:
+        stmt = stmt.where(col(Unit.id).in_(scope))
+    if active is not None:
+        stmt = stmt.where(Unit.active == active)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Unit.name).like(like), col(Unit.code).like(like)))
+    return session.exec(stmt).all()
+
+
+def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
+    actor.require_admin()
+    if session.exec(select(Unit).where(Unit.code == data.code)).first():
+        raise Conflict(f"unit code {data.code!r} is already used")
+    parent_id = get_unit_by_code(session, data.parent_code).id if data.parent_code else None
+    unit = Unit(
+        code=data.code,
+        name=data.name,
+        parent_id=parent_id,
+        service_population=data.service_population,
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate) -> Unit:
+    unit = visible_unit(session, actor, code)
+    actor.require_write(unit.id)
+    if data.active is not None:
+        actor.require_admin()
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is not None or key == "service_population":
+            setattr(unit, key, value)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+# Services ---------------------------------------------------------------------------------
+
+
+def list_services(
+    session: Session,
+    scope: frozenset[int] | None,
+    *,
+    unit_id: int | None = None,
+    active: bool | None = True,
+) -> Sequence[Service]:
+    stmt = select(Service).order_by(col(Service.unit_id), col(Service.name))
+    if scope is not None:
+        stmt = stmt.where(col(Service.unit_id).in_(scope))
+    if unit_id is not None:
+        stmt = stmt.where(Service.unit_id == unit_id)
+    if active is not None:
+        stmt = stmt.where(Service.active == active)
+    return session.exec(stmt).all()
+
+
+def get_service(session: Session, service_id: int) -> Service:
+    service = session.get(Service, service_id)
+    if service is None:
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Service:
+    unit = visible_unit(session, actor, data.unit_code)
+    assert unit.id is not None
+    actor.require_write(unit.id)
+    clash = session.exec(
+        select(Service).where(Service.unit_id == unit.id, Service.name == data.name)
+    ).first()
+    if clash:
+        raise Conflict(f"unit {unit.code!r} already has a service named {data.name!r}")
+    service = Service(unit_id=unit.id, name=data.name)
+    session.add(service)
+    session.flush()
+    return service
+
+
+def update_service(session: Session, actor: Actor, service_id: int, data: ServiceUpdate) -> Service:
+    service = visible_service(session, actor, service_id)
+    actor.require_write(service.unit_id)
+    if data.name is not None and data.name != service.name:
+        clash = session.exec(
+            select(Service).where(Service.unit_id == service.unit_id, Service.name == data.name)
+        ).first()
+        if clash:
+            raise Conflict(f"this unit already has a service named {data.name!r}")
+    for key, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(service, key, value)
+    session.add(service)
+    session.flush()
+    return service
+
+
+# Officers ---------------------------------------------------------------------------------
+
+
+def list_officers(
+    session: Session,
+    scope: frozenset[int] | None,
+    *,
+    unit_id: int | None = None,
+    active: bool | None = True,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[Officer]:
+    stmt = select(Officer).order_by(col(Officer.name), col(Officer.id))
+    if scope is not None:
+        stmt = stmt.where(col(Officer.unit_id).in_(scope))
+    if unit_id is not None:
+        stmt = stmt.where(Officer.unit_id == unit_id)
+    if active is not None:
+        stmt = stmt.where(Officer.active == active)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Officer.name).like(like), col(Officer.nip).like(like)))
+    return session.exec(stmt.limit(limit).offset(offset)).all()
+
+
+def get_officer(session: Session, officer_id: int) -> Officer:
+    officer = session.get(Officer, officer_id)
+    if officer is None:
+        raise NotFound(f"officer {officer_id} does not exist")
+    return officer
+
+
+def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Officer:
+    unit = visible_unit(session, actor, data.unit_code)
+    assert unit.id is not None
+    actor.require_write(unit.id)
+    if session.exec(select(Officer).where(Officer.nip == data.nip)).first():
+        raise Conflict("an officer with this NIP already exists")
+    officer = Officer(
+        nip=data.nip,
+        name=data.name,
+        position=data.position,
+        unit_id=unit.id,
+        public_code=new_public_code(),
+    )
+    session.add(officer)
+    session.flush()
+    return officer
+
+
+def update_officer(session: Session, actor: Actor, officer_id: int, data: OfficerUpdate) -> Officer:
+    officer = visible_officer(session, actor, officer_id)
+    actor.require_write(officer.unit_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    unit_code = changes.pop("unit_code", None)
+    if unit_code is not None:
+        unit = visible_unit(session, actor, unit_code)
+        assert unit.id is not None
+        actor.require_write(unit.id)
+        officer.unit_id = unit.id
+    if "position" in changes:
+        changes["position"] = clean_text(str(changes["position"]))[:200]
+    for key, value in changes.items():
+        setattr(officer, key, value)
+    session.add(officer)
+    session.flush()
+    return officer
+
+
+def require_active_unit(session: Session, unit_id: int) -> Unit:
+    unit = get_unit(session, unit_id)
+    if not unit.active:
+        raise InvalidInput("this unit no longer takes feedback")
+    return unit

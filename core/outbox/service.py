@@ -1,0 +1,47 @@
+"""How long outbox messages are kept, and forgetting a citizen's.
+
+A message that went out (or failed for good) is kept `OUTBOX_RETENTION_DAYS` for
+diagnosis, then deleted: its chat id and text are personal data. A citizen who erases
+their data takes their case notifications with them, sent or not: an unsent one must not
+reach them any more, and a sent one would still tie their Telegram id to their reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core.outbox.models import OutboundMessage
+from core.people.models import AppUser
+from core.shared.clock import utcnow
+from core.shared.db import writer
+
+
+def forget_citizen_messages(session: Session, chat_id: int) -> int:
+    """Delete the messages to a citizen's chat, whatever their status; returns how many.
+
+    A chat that is also a staff account's linked chat keeps that account's digests and
+    reminders (messages not caused by a case event)."""
+    to_chat = col(OutboundMessage.chat_id) == chat_id
+    staff = session.exec(select(AppUser.id).where(AppUser.telegram_chat_id == chat_id)).first()
+    if staff is not None:
+        to_chat = and_(to_chat, col(OutboundMessage.case_event_id).is_not(None))
+    result = session.execute(delete(OutboundMessage).where(to_chat))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def prune_outbox(engine: Engine, retention_days: int, now: datetime | None = None) -> int:
+    """Delete messages sent (or failed for good) more than `retention_days` ago; pending ones
+    stay until they are delivered. Returns how many were deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    finished_long_ago = or_(
+        and_(col(OutboundMessage.status) == "sent", col(OutboundMessage.sent_at) < cutoff),
+        and_(col(OutboundMessage.status) == "failed", col(OutboundMessage.created_at) < cutoff),
+    )
+    with Session(writer(engine)) as session:
+        result = session.execute(delete(OutboundMessage).where(finished_long_ago))
+        session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

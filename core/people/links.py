@@ -1,0 +1,147 @@
+"""One-time codes that link a staff account to the Telegram chat that receives digests.
+
+Wrong codes are throttled per chat: after `LINK_ATTEMPTS` refused codes, each within
+`LINK_WINDOW` of the one before, the chat waits `LINK_WINDOW`, even with the right code. The
+streak is kept in `login_throttle` (wrong credentials, shared by every process) under the
+name `tg-link:<chat id>` and the address `telegram`: no account has such a name (see
+USERNAME_RE in core.people.users) and no API client such an address, so logins and these never
+count against each other."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from core.access import Actor
+from core.people.models import AppUser, LinkCode, LoginThrottle
+from core.shared.clock import utcnow
+from core.shared.errors import DomainError, NotFound
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 8
+VALID_FOR = timedelta(hours=24)
+LINK_ATTEMPTS = 5  # refused codes in a streak, then the chat waits LINK_WINDOW
+LINK_WINDOW = timedelta(hours=1)
+THROTTLE_ADDRESS = "telegram"
+
+
+class LinkRefused(DomainError):
+    """`reason` is one of unknown, expired, used, inactive, taken, throttled (then
+    `retry_after` says in how many seconds the chat may try again)."""
+
+    def __init__(self, reason: str, retry_after: int = 0) -> None:
+        super().__init__(f"link code refused: {reason}")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _throttle(session: Session, chat_id: int) -> LoginThrottle | None:
+    return session.get(LoginThrottle, (f"tg-link:{chat_id}", THROTTLE_ADDRESS))
+
+
+def link_retry_after(session: Session, chat_id: int, now: datetime | None = None) -> int:
+    """Seconds until the chat may send a code again, or 0 when it may now."""
+    now = now or utcnow()
+    row = _throttle(session, chat_id)
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return 0
+    return max(1, math.ceil((row.locked_until - now).total_seconds()))
+
+
+def _count_refusal(session: Session, chat_id: int, now: datetime) -> None:
+    row = _throttle(session, chat_id) or LoginThrottle(
+        username=f"tg-link:{chat_id}", address=THROTTLE_ADDRESS, updated_at=now
+    )
+    if row.updated_at < now - LINK_WINDOW:  # a quiet hour forgets the streak
+        row.failures = 0
+    row.failures += 1
+    row.updated_at = now
+    if row.failures >= LINK_ATTEMPTS:
+        row.failures = 0
+        row.locked_until = now + LINK_WINDOW
+    session.add(row)
+    session.flush()
+
+
+def _normalise(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+
+
+def create_link_code(
+    session: Session, actor: Actor, user_id: int, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """A new code for `user_id` (shown once; only its hash is stored)."""
+    actor.require_admin()
+    user = session.get(AppUser, user_id)
+    if user is None or not user.active:
+        raise NotFound(f"active user {user_id} does not exist")
+    now = now or utcnow()
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    expires = now + VALID_FOR
+    session.add(
+        LinkCode(
+            user_id=user_id,
+            code_hash=_hash(raw),
+            expires_at=expires,
+            created_by=actor.user_id or None,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return f"{raw[:4]}-{raw[4:]}", expires
+
+
+def redeem_link_code(
+    session: Session, code: str, chat_id: int, language: str = "id", now: datetime | None = None
+) -> AppUser:
+    """Link the chat to the code's user, once. Raises LinkRefused with the reason; a refused
+    code counts against the chat's attempts."""
+    now = now or utcnow()
+    wait = link_retry_after(session, chat_id, now)
+    if wait:
+        raise LinkRefused("throttled", retry_after=wait)
+    try:
+        user = _redeem(session, code, chat_id, language, now)
+    except LinkRefused:
+        _count_refusal(session, chat_id, now)
+        raise
+    row = _throttle(session, chat_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    return user
+
+
+def _redeem(session: Session, code: str, chat_id: int, language: str, now: datetime) -> AppUser:
+    if len(_normalise(code)) != CODE_LENGTH:
+        raise LinkRefused("unknown")
+    link = session.exec(select(LinkCode).where(LinkCode.code_hash == _hash(code))).first()
+    if link is None:
+        raise LinkRefused("unknown")
+    if link.used_at is not None:
+        raise LinkRefused("used")
+    if link.expires_at <= now:
+        raise LinkRefused("expired")
+    user = session.get(AppUser, link.user_id)
+    if user is None or not user.active:
+        raise LinkRefused("inactive")
+    other = session.exec(
+        select(AppUser).where(AppUser.telegram_chat_id == chat_id, AppUser.id != user.id)
+    ).first()
+    if other is not None:
+        raise LinkRefused("taken")
+    link.used_at = now
+    user.telegram_chat_id = chat_id
+    user.language = language if language in ("id", "en") else "id"
+    session.add(link)
+    session.add(user)
+    session.flush()
+    return user

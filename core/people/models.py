@@ -1,0 +1,135 @@
+"""Tables and enums of people. Times are naive UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Text,
+)
+from sqlmodel import Field, SQLModel
+
+from core.shared.clock import utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    unit_head = "unit_head"
+    viewer = "viewer"
+
+
+class Language(StrEnum):
+    id = "id"
+    en = "en"
+
+
+class Citizen(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    language: str = Field(default=Language.id.value, max_length=5)
+    consent_at: datetime | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AppUser(SQLModel, table=True):
+    """An admin API account (table `app_user`: `user` is reserved in PostgreSQL)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    active: bool = True
+    telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    language: str = Field(default=Language.id.value, max_length=5)  # of digests and reminders
+    display_name: str = Field(default="", max_length=200)
+    # The officer (ASN) this account belongs to: cases naming that officer are hidden from it.
+    officer_id: int | None = Field(default=None, foreign_key="officer.id", unique=True)
+    # Raised on deactivation, password change and role or unit change: older tokens die.
+    token_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserUnit(SQLModel, table=True):
+    """The units a non-admin user may see and act on."""
+
+    __tablename__ = "user_unit"
+
+    user_id: int = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    unit_id: int = Field(
+        sa_column=Column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a staff account to a Telegram chat (`/link CODE`)."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)  # sha256: the code itself is not kept
+    expires_at: datetime
+    used_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditAction(StrEnum):
+    """What `access_audit` records: reading sensitive cases and every change to an account."""
+
+    case_read_confidential = "case_read_confidential"  # opened a `rahasia` case
+    case_read_reporter = "case_read_reporter"  # opened a case page showing the reporter
+    user_created = "user_created"
+    user_role_changed = "user_role_changed"
+    user_units_changed = "user_units_changed"
+    user_deactivated = "user_deactivated"
+    user_reactivated = "user_reactivated"
+    user_password_reset = "user_password_reset"  # noqa: S105
+    user_password_changed = "user_password_changed"  # noqa: S105
+    user_unlocked = "user_unlocked"
+    user_officer_linked = "user_officer_linked"
+    user_changed = "user_changed"  # display name, language and other details
+    # Wrong passwords for one username from many addresses (core.people.login_limits); not a lock.
+    login_alert = "login_alert"
+
+
+class AccessAudit(SQLModel, table=True):
+    """Append-only: who read what sensitive, and who changed which account, when."""
+
+    __tablename__ = "access_audit"
+    __table_args__ = (Index("ix_access_audit_action_at", "action", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    action: str = Field(max_length=40)
+    target_kind: str = Field(max_length=20)  # case, user
+    target_id: int | None = None
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Wrong admin API passwords of one username from one client address (an IPv6 address
+    counts by its /64), shared by every API worker: see core.people.login_limits."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_address_updated_at", "address", "updated_at"),)
+
+    username: str = Field(max_length=64, primary_key=True)
+    address: str = Field(max_length=64, primary_key=True)
+    # Tries in this streak, counted when a try starts (so concurrent ones are counted too);
+    # the right password deletes the row.
+    failures: int = 0
+    locked_until: datetime | None = None  # no try before then
+    updated_at: datetime = Field(default_factory=utcnow, index=True)  # the last try

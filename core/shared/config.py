@@ -1,0 +1,237 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis"})
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///data/asn-feedback.db"
+    timezone: str = "Asia/Makassar"
+
+    log_format: Literal["text", "json"] = "text"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    jwt_secret: str = ""
+    jwt_expire_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    # /docs, /redoc and /openapi.json (false: 404, e.g. in production).
+    api_docs_enabled: bool = True
+    # Admin API logins: argon2 password checks (64 MiB each) run at once per API process;
+    # further logins wait their turn.
+    password_checks_at_once: int = Field(default=2, ge=1, le=64)
+    # Reverse proxies (comma-separated IPs or CIDR ranges) whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Alert the admins when one username gets wrong passwords from this many addresses
+    # within an hour (the account is not locked: each address is slowed down on its own).
+    login_alert_addresses: int = Field(default=5, ge=2, le=10_000)
+
+    telegram_bot_token: str = ""
+    telegram_api_base_url: str = ""
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    bot_host: str = "127.0.0.1"
+    bot_port: int = Field(default=8001, ge=1, le=65535)
+    public_bot_username: str = "asn_feedback_bot"
+    # Updates of different chats handled at once (one chat's updates always in order).
+    bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
+    # A dispatcher that dies mid-send leaves its claimed messages locked this long.
+    outbox_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    # Days a sent (or failed) outbox message is kept before the nightly prune deletes it.
+    outbox_retention_days: int = Field(default=90, ge=1, le=3650)
+    area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
+
+    default_service_population: int = Field(default=1000, ge=1)
+
+    case_reference_prefix: str = Field(default="KPG", pattern=r"^[A-Z]{2,6}$")
+    sla_verify_working_days: int = Field(default=3, ge=1, le=60)
+    sla_followup_working_days: int = Field(default=5, ge=1, le=60)
+    sla_resolve_days: int = Field(default=60, ge=1, le=365)
+    reopen_window_days: int = Field(default=14, ge=1, le=90)
+    autoclose_days: int = Field(default=14, ge=1, le=90)
+    complaints_per_day: int = Field(default=5, ge=1, le=100)
+    officer_score_prior_weight: float = Field(default=10.0, ge=0, le=1000)
+    officer_score_min_n: int = Field(default=5, ge=1, le=1000)
+    officer_score_citizen_cap: int = Field(default=3, ge=1, le=1000)
+    behaviour_above_score: float = Field(default=3.5, ge=1, le=4)
+    behaviour_below_score: float = Field(default=2.5, ge=1, le=4)
+    behaviour_below_substantiated: int = Field(default=2, ge=1, le=100)
+    digest_cron: str = "0 7 * * mon"
+    reminder_cron: str = "0 8 * * *"
+    autoclose_cron: str = "30 8 * * *"
+    attachments_dir: str = "data/attachments"
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        elif value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        return ",".join(str(net) for net in parse_networks(value))
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("use an IANA time zone name such as Asia/Makassar") from exc
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use the root URL of a Bot API server, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("digest_cron", "reminder_cron", "autoclose_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"use a crontab line like '0 7 * * mon' ({exc})") from None
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: str) -> str:
+        value = value.strip()
+        if value and (":" not in value or " " in value):
+            raise ValueError("use the token @BotFather gave you, like 123456:ABC-DEF...")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(
+                "use the public HTTPS URL Telegram should call, e.g. https://bot.example.go.id/telegram/webhook"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        secret = self.telegram_webhook_secret
+        if self.telegram_webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be 16-256 characters of A-Z a-z 0-9 _ - "
+                "when TELEGRAM_WEBHOOK_URL is set"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        return urlsplit(self.telegram_webhook_url).path or "/telegram/webhook"
+
+    @model_validator(mode="after")
+    def _require_real_secret(self) -> Settings:
+        if self.jwt_secret.lower() in PLACEHOLDER_SECRETS:
+            if self.environment == "production":
+                raise ValueError(
+                    "JWT_SECRET must be set to a random value in production "
+                    '(python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            # Development and tests: a per-process secret; tokens die with the process.
+            object.__setattr__(self, "jwt_secret", secrets.token_urlsafe(48))
+        elif len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _no_cheap_passwords_in_production(self) -> Settings:
+        # Checked after the other keys, so their errors come first.
+        from core.people.passwords import CHEAP_ARGON2_ENV, cheap_requested
+
+        if self.environment == "production" and cheap_requested(os.environ):
+            raise ValueError(
+                f"{CHEAP_ARGON2_ENV} makes password hashes cheap to guess and is only for "
+                "tests: remove it from the environment"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=16)
+def parse_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """'10.0.0.5, 10.1.0.0/16' as networks; ValueError names the entry that is neither."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"use comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.5,10.1.0.0/16 "
+                f"({entry!r} is neither)"
+            ) from None
+    return tuple(networks)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad key and what it needs."""
+    err = exc.errors()[0]
+    loc = [str(part) for part in err.get("loc", ())]
+    msg = err["msg"].removeprefix("Value error, ")
+    if loc:
+        return f"Configuration error: {loc[0].upper()}: {msg}"
+    named = re.match(r"([A-Z_]{3,}) ", msg)  # model checks name their key first
+    if named:
+        return f"Configuration error: {named.group(1)}: {msg.removeprefix(named.group(0))}"
+    return f"Configuration error: {msg}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

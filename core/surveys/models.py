@@ -1,0 +1,63 @@
+"""Tables and enums of surveys. Times are naive UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Index,
+    SmallInteger,
+    Text,
+)
+from sqlmodel import Field, SQLModel
+
+from core.shared.clock import utcnow
+
+ELEMENT_COLUMNS = tuple(f"q{i}" for i in range(1, 10))
+
+
+def answer_columns(answers: Sequence[int]) -> dict[str, Any]:
+    """The nine element answers as SurveyResponse column values (q1..q9)."""
+    return dict(zip(ELEMENT_COLUMNS, answers, strict=True))
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One SKM questionnaire: nine element answers on the 1-4 scale."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        *(CheckConstraint(f"{c} BETWEEN 1 AND 4", name=f"{c}_range") for c in ELEMENT_COLUMNS),
+        # Covering index: IKM per unit over a period is an index-only range scan.
+        Index("ix_survey_response_unit_scores", "unit_id", "created_at", *ELEMENT_COLUMNS),
+        Index("ix_survey_response_service_id_created_at", "service_id", "created_at"),
+        Index("ix_survey_response_officer_id_created_at", "officer_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    officer_id: int | None = Field(default=None, foreign_key="officer.id")
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
+    q1: int = Field(sa_type=SmallInteger)
+    q2: int = Field(sa_type=SmallInteger)
+    q3: int = Field(sa_type=SmallInteger)
+    q4: int = Field(sa_type=SmallInteger)
+    q5: int = Field(sa_type=SmallInteger)
+    q6: int = Field(sa_type=SmallInteger)
+    q7: int = Field(sa_type=SmallInteger)
+    q8: int = Field(sa_type=SmallInteger)
+    q9: int = Field(sa_type=SmallInteger)
+    comment: str | None = Field(default=None, sa_type=Text)
+    sex: str | None = Field(default=None, max_length=20)
+    age_band: str | None = Field(default=None, max_length=20)
+    education: str | None = Field(default=None, max_length=20)
+    occupation: str | None = Field(default=None, max_length=30)
+    channel: str = Field(default="telegram", max_length=20)
+    local_date: date
+    # citizen:unit:service:local date; unique, so a second response the same day is refused
+    # by the database even when two requests race.
+    daily_key: str | None = Field(default=None, max_length=80, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,171 @@
+"""Fair per-officer feedback scores from SKM elements 6 (competence) and 7 (conduct).
+
+Each counted response scores s = (q6 + q7) / 2 on the 1-4 scale. Anti-gaming, in SQL:
+one response per citizen, officer and local day counts (the first), and at most
+`citizen_cap` responses per citizen and officer in the period. The raw mean of n responses
+is shrunk toward the unit's mean m with prior weight k: (k*m + n*mean) / (k + n), the
+posterior mean of a normal model whose prior is worth k responses. The 95% interval is
+shrunk +- 1.96 * sigma / sqrt(n + k), sigma being the spread of single responses in the
+unit, clipped to 1-4. Below `min_n` responses the score is marked insufficient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, text
+from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from core.shared.config import Settings
+
+Z95 = 1.959964
+DEFAULT_SIGMA = 0.6  # used when a unit has fewer than two responses to measure its spread
+
+
+@dataclass(frozen=True)
+class ScorePolicy:
+    prior_weight: float = 10.0
+    min_n: int = 5
+    citizen_cap: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScorePolicy:
+        return cls(
+            prior_weight=settings.officer_score_prior_weight,
+            min_n=settings.officer_score_min_n,
+            citizen_cap=settings.officer_score_citizen_cap,
+        )
+
+
+@dataclass(frozen=True)
+class UnitPrior:
+    n: int
+    mean: float
+    sigma: float
+
+
+@dataclass(frozen=True)
+class OfficerScore:
+    officer_id: int
+    unit_id: int
+    n: int
+    raw_mean: float | None
+    shrunk: float
+    low: float
+    high: float
+    unit_mean: float
+    insufficient: bool
+
+
+def shrink(
+    n: int, total: float, prior: UnitPrior, policy: ScorePolicy
+) -> tuple[float, float, float]:
+    """(shrunk mean, interval low, interval high) from n responses summing to `total`."""
+    k = policy.prior_weight
+    if n + k <= 0:
+        return prior.mean, 1.0, 4.0
+    shrunk = (k * prior.mean + total) / (k + n)
+    half = Z95 * prior.sigma / math.sqrt(n + k)
+    return shrunk, max(1.0, shrunk - half), min(4.0, shrunk + half)
+
+
+def _sigma(n: int, s1: float, s2: float) -> float:
+    if n < 2:
+        return DEFAULT_SIGMA
+    var = (s2 - s1 * s1 / n) / (n - 1)
+    return math.sqrt(var) if var > 1e-9 else DEFAULT_SIGMA
+
+
+def _params() -> list[BindParameter[Any]]:
+    """Typed parameters, so times are bound exactly as the ORM stores them on each engine."""
+    return [
+        bindparam("units", expanding=True),
+        bindparam("lo", type_=UTCDateTime()),
+        bindparam("hi", type_=UTCDateTime()),
+    ]
+
+
+def unit_priors(
+    session: Session, unit_ids: Iterable[int], lo: datetime, hi: datetime
+) -> dict[int, UnitPrior]:
+    """Mean and spread of (q6+q7)/2 over each unit's responses: an index-only scan."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    stmt = text(
+        "SELECT unit_id, COUNT(*), SUM(q6 + q7), SUM((q6 + q7) * (q6 + q7)) "
+        "FROM survey_response WHERE unit_id IN :units AND created_at >= :lo AND created_at < :hi "
+        "GROUP BY unit_id"
+    ).bindparams(*_params())
+    rows = session.execute(stmt, {"units": ids, "lo": lo, "hi": hi}).all()
+    priors = {}
+    for unit_id, n, s, ss in rows:
+        n = int(n)
+        s1, s2 = float(s) / 2, float(ss) / 4  # per-response score = (q6 + q7) / 2
+        priors[int(unit_id)] = UnitPrior(n=n, mean=s1 / n, sigma=_sigma(n, s1, s2))
+    return priors
+
+
+# One response per citizen, officer and local day; then at most `cap` per citizen and officer.
+_COUNTED = """
+WITH base AS (
+    SELECT r.id, r.officer_id, r.q6, r.q7, r.local_date, r.created_at,
+           COALESCE(r.citizen_id, -r.id) AS who
+    FROM survey_response r JOIN officer o ON o.id = r.officer_id
+    WHERE o.unit_id IN :units AND r.created_at >= :lo AND r.created_at < :hi
+), daily AS (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY officer_id, who, local_date ORDER BY created_at, id) AS nth_today
+    FROM base
+), capped AS (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY officer_id, who ORDER BY created_at, id) AS nth_from_citizen
+    FROM daily WHERE nth_today = 1
+)
+SELECT officer_id, COUNT(*), SUM(q6 + q7)
+FROM capped WHERE nth_from_citizen <= :cap
+GROUP BY officer_id
+"""
+
+
+def officer_scores(
+    session: Session,
+    officers: Iterable[tuple[int, int]],
+    lo: datetime,
+    hi: datetime,
+    policy: ScorePolicy,
+) -> dict[int, OfficerScore]:
+    """Scores for (officer id, unit id) pairs over [lo, hi) (aware UTC datetimes)."""
+    pairs = list(officers)
+    unit_ids = sorted({u for _, u in pairs})
+    if not pairs:
+        return {}
+    priors = unit_priors(session, unit_ids, lo, hi)
+    stmt = text(_COUNTED).bindparams(*_params())
+    params = {"units": unit_ids, "lo": lo, "hi": hi, "cap": policy.citizen_cap}
+    counted = {
+        int(officer_id): (int(n), float(total) / 2)
+        for officer_id, n, total in session.execute(stmt, params).all()
+    }
+    out = {}
+    for officer_id, unit_id in pairs:
+        prior = priors.get(unit_id) or UnitPrior(n=0, mean=2.5, sigma=DEFAULT_SIGMA)
+        n, total = counted.get(officer_id, (0, 0.0))
+        shrunk, low, high = shrink(n, total, prior, policy)
+        out[officer_id] = OfficerScore(
+            officer_id=officer_id,
+            unit_id=unit_id,
+            n=n,
+            raw_mean=total / n if n else None,
+            shrunk=shrunk,
+            low=low,
+            high=high,
+            unit_mean=prior.mean,
+            insufficient=n < policy.min_n,
+        )
+    return out

@@ -1,0 +1,120 @@
+"""SKM survey responses: validation, the one-per-day rule, storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.masterdata.models import Officer, Service
+from core.masterdata.service import require_active_unit
+from core.shared.clock import local_date, utcnow
+from core.shared.errors import Conflict, InvalidInput
+from core.surveys.models import SurveyResponse, answer_columns
+from core.surveys.skm import ELEMENT_COUNT
+
+MAX_COMMENT_LENGTH = 1000
+PROFILE_CHOICES: dict[str, tuple[str, ...]] = {
+    "sex": ("laki-laki", "perempuan"),
+    "age_band": ("<20", "20-29", "30-39", "40-49", "50-59", "60+"),
+    "education": ("sd", "smp", "sma", "d1-d3", "d4-s1", "s2+"),
+    "occupation": ("pns", "tni-polri", "swasta", "wirausaha", "pelajar", "lainnya"),
+}
+
+
+class AlreadyAnsweredToday(Conflict):
+    code = "already_answered_today"
+
+
+@dataclass(frozen=True)
+class SurveyDraft:
+    unit_id: int
+    answers: tuple[int, ...]
+    service_id: int | None = None
+    officer_id: int | None = None
+    comment: str | None = None
+    sex: str | None = None
+    age_band: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    channel: str = "telegram"
+
+
+def daily_key(citizen_id: int, unit_id: int, service_id: int | None, day: date) -> str:
+    return f"{citizen_id}:{unit_id}:{service_id or 0}:{day.isoformat()}"
+
+
+def has_answered_today(
+    session: Session,
+    citizen_id: int,
+    unit_id: int,
+    service_id: int | None,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> bool:
+    day = local_date(now or utcnow(), tz)
+    key = daily_key(citizen_id, unit_id, service_id, day)
+    return (
+        session.exec(select(SurveyResponse.id).where(SurveyResponse.daily_key == key)).first()
+        is not None
+    )
+
+
+def _validate(session: Session, draft: SurveyDraft) -> None:
+    if len(draft.answers) != ELEMENT_COUNT or any(a not in (1, 2, 3, 4) for a in draft.answers):
+        raise InvalidInput("all nine elements need an answer from 1 to 4")
+    require_active_unit(session, draft.unit_id)
+    if draft.service_id is not None:
+        service = session.get(Service, draft.service_id)
+        if service is None or service.unit_id != draft.unit_id or not service.active:
+            raise InvalidInput("this service does not belong to the chosen unit")
+    if draft.officer_id is not None:
+        officer = session.get(Officer, draft.officer_id)
+        if officer is None or officer.unit_id != draft.unit_id or not officer.active:
+            raise InvalidInput("this officer does not serve in the chosen unit")
+    if draft.comment is not None and len(draft.comment) > MAX_COMMENT_LENGTH:
+        raise InvalidInput(f"the comment is longer than {MAX_COMMENT_LENGTH} characters")
+    for name, choices in PROFILE_CHOICES.items():
+        value = getattr(draft, name)
+        if value is not None and value not in choices:
+            raise InvalidInput(f"{name} must be one of {', '.join(choices)}")
+
+
+def submit_survey(
+    session: Session,
+    draft: SurveyDraft,
+    *,
+    citizen_id: int | None,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> SurveyResponse:
+    """Store one response. A citizen answers a unit and service at most once a local day."""
+    _validate(session, draft)
+    moment = now or utcnow()
+    day = local_date(moment, tz)
+    key = daily_key(citizen_id, draft.unit_id, draft.service_id, day) if citizen_id else None
+    response = SurveyResponse(
+        unit_id=draft.unit_id,
+        service_id=draft.service_id,
+        officer_id=draft.officer_id,
+        citizen_id=citizen_id,
+        **answer_columns(draft.answers),
+        comment=(draft.comment or None),
+        sex=draft.sex,
+        age_band=draft.age_band,
+        education=draft.education,
+        occupation=draft.occupation,
+        channel=draft.channel,
+        local_date=day,
+        daily_key=key,
+        created_at=moment,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        raise AlreadyAnsweredToday("already answered for this unit and service today") from None
+    return response
