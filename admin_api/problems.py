@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -104,6 +104,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         if _path_number_out_of_range(request):
             return problem(404, "no such item: the number is out of range")
         return problem(422, "a number in the request is out of range")
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(_: Request, exc: UnicodeError) -> JSONResponse:
+        # Text with a lone surrogate ("\\ud800" in JSON) parses but cannot be stored.
+        return problem(422, "the text contains characters that are not valid Unicode")
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc.orig, UnicodeError):
+            return await _unicode(request, exc.orig)
+        if isinstance(exc.orig, OverflowError):
+            return await _overflow(request, exc.orig)
+        log.error("database error", exc_info=exc)
+        return problem(500, "an unexpected error occurred; it has been logged")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -31,7 +31,7 @@ from core.shared.config import Settings
 router = APIRouter(tags=["auth"])
 
 
-def _too_many(wait: int) -> HTTPException:
+def too_many_failures(wait: int) -> HTTPException:
     return HTTPException(
         status_code=429,
         detail=(
@@ -70,14 +70,14 @@ async def login(
         partial(look, username=username, address=address, policy=policy, now=utcnow()),
     )
     if wait:
-        raise _too_many(wait)
+        raise too_many_failures(wait)
     wait = await write_step(
         request,
         engine,
         partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
     )
     if wait:
-        raise _too_many(wait)
+        raise too_many_failures(wait)
     checks = passwords.checks(settings.password_checks_at_once)
     right = await checks.verify_async(password[:1024], account.password_hash)
     if right and account.active and account.user_id is not None:

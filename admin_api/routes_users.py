@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, oauth2_scheme
+from admin_api.routes_auth import too_many_failures
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -27,7 +28,9 @@ from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
 from core.access import Actor
 from core.people import users as users
-from core.people.models import AuditAction, Role
+from core.people.login_limits import LoginPolicy, record_failure, record_success, reserve
+from core.people.models import AppUser, AuditAction, Role
+from core.shared.clock import utcnow
 from core.shared.config import Settings
 
 router = APIRouter()
@@ -79,13 +82,33 @@ async def change_own_password(
         actor = actor_from_token(session, settings, bearer)
         return actor, users.own_password_hash(session, actor)
 
-    # Read, check and hash with no transaction open, then a short write of its own.
+    # Read; count the try like a login (a stolen token must not let its holder guess the
+    # password); check and hash with no transaction open; then a short write of its own.
     actor, stored = await read_step(request, engine, load)
-    new_hash = await anyio.to_thread.run_sync(
-        partial(users.new_own_password_hash, actor, stored, body.current_password),
-        body.new_password,
-    )
-    store = partial(users.store_own_password, actor=actor, new_hash=new_hash, replaces_hash=stored)
+    users.check_new_own_password(actor, body.current_password, body.new_password)
+    policy = LoginPolicy.from_settings(settings)
+    username, address = actor.username, users.PASSWORD_CHANGE_ADDRESS
+    count_try = partial(reserve, username=username, address=address, policy=policy, now=utcnow())
+    wait = await write_step(request, engine, count_try)
+    if wait:
+        raise too_many_failures(wait)
+    try:
+        new_hash = await anyio.to_thread.run_sync(
+            partial(users.new_own_password_hash, actor, stored, body.current_password),
+            body.new_password,
+        )
+    except users.WrongCurrentPassword:
+        failure = partial(
+            record_failure, username=actor.username, policy=policy, now=utcnow(),
+            user_id=actor.user_id,
+        )  # fmt: skip
+        await write_step(request, engine, failure)
+        raise
+
+    def store(session: Session) -> AppUser:
+        record_success(session, username, address)
+        return users.store_own_password(session, actor, new_hash, stored)
+
     user = await write_step(request, engine, store)
     token = issue_token(
         actor.user_id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes

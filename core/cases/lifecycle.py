@@ -213,7 +213,7 @@ def assign(
             raise Forbidden("you may not forward to a unit outside your scope")
         if unit.id != case.unit_id:
             case.unit_id = unit.id
-            case.officer_id = None
+            # The named officer stays: the case still names them (conflict of interest).
             case.service_id = None
             parts.append(f"forwarded to {unit.name}")
     if assignee_id is not None:

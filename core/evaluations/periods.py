@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from core.access import Actor, Permission, may_open_every_case
+from core.cases.models import Case
 from core.evaluations.models import (
     EvaluationEvent,
     EvaluationPeriod,
@@ -88,8 +89,28 @@ def get_period(session: Session, actor: Actor, period_id: int) -> EvaluationPeri
     return period
 
 
+def involves_own_officer(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
+    """The account's linked officer is evaluated in the period, or named by a case of its
+    units, wherever that officer works now (an officer record can move between units)."""
+    if actor.officer_id is None:
+        return False
+    if session.exec(
+        select(OfficerEvaluation.id).where(
+            OfficerEvaluation.period_id == period.id,
+            OfficerEvaluation.officer_id == actor.officer_id,
+        )
+    ).first():
+        return True
+    named = select(Case.id).where(
+        col(Case.unit_id).in_(period_units(session, period)), Case.officer_id == actor.officer_id
+    )
+    return session.exec(named).first() is not None
+
+
 def require_writable(session: Session, actor: Actor, period: EvaluationPeriod) -> None:
     _require_evaluator(actor, period_units(session, period))
+    if involves_own_officer(session, actor, period):
+        raise Forbidden("your own officer record is part of this period; another assessor decides")
     if period.status == "finalized":
         raise Conflict("this period is finalized and can no longer change")
 

@@ -14,7 +14,7 @@ from core.evaluations.models import (
     EvaluationPeriod,
     OfficerEvaluation,
 )
-from core.evaluations.periods import period_units
+from core.evaluations.periods import involves_own_officer, period_units
 
 # What a reader sees ------------------------------------------------------------------------
 
@@ -49,7 +49,9 @@ class EvaluationView:
 
 def sees_full_evidence(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
     """Every case of the period's units is open to `actor`: full evidence and suggestions."""
-    return may_open_every_case(actor, period_units(session, period))
+    return may_open_every_case(actor, period_units(session, period)) and not involves_own_officer(
+        session, actor, period
+    )
 
 
 def _case_figures(row: OfficerEvaluation, actor: Actor, confidential: bool) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from core.access import Actor
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.nip import InvalidNip, validate_nip
-from core.shared.errors import Conflict, InvalidInput, NotFound
+from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 UNIT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # The people a unit serves: at least one (the Krejcie-Morgan sample needs it), at most 300
@@ -348,6 +348,8 @@ def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Offic
 def update_officer(session: Session, actor: Actor, officer_id: int, data: OfficerUpdate) -> Officer:
     officer = visible_officer(session, actor, officer_id)
     actor.require_write(officer.unit_id)
+    if officer.id == actor.officer_id:
+        raise Forbidden("you may not change your own officer record; ask another supervisor")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     unit_code = changes.pop("unit_code", None)
     if unit_code is not None:

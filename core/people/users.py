@@ -14,7 +14,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -444,18 +444,32 @@ def own_password_hash(session: Session, actor: Actor) -> str:
     return user.password_hash
 
 
+def check_new_own_password(actor: Actor, current_password: str, new_password: str) -> None:
+    """The new password's policy, before the current one is checked (which is throttled)."""
+    if new_password == current_password:
+        raise InvalidInput("the new password must differ from the current one")
+    check_password_strength(new_password, actor.username)
+
+
+# Wrong current passwords are counted per username under this pseudo-address.
+PASSWORD_CHANGE_ADDRESS = "password-change"  # noqa: S105 (not a password)
+CURRENT_PASSWORD_WRONG = "the current password is wrong; enter the password you log in with"  # noqa: S105
+
+
 def new_own_password_hash(
     actor: Actor, stored_hash: str, current_password: str, new_password: str
 ) -> str:
     """Check a change of one's own password and hash the new one. Slow (argon2) and touches
     no database: callers run it outside any transaction, between `own_password_hash` and
-    `store_own_password`."""
-    if new_password == current_password:
-        raise InvalidInput("the new password must differ from the current one")
-    check_password_strength(new_password, actor.username)
+    `store_own_password` (the API counts wrong current passwords like wrong logins)."""
+    check_new_own_password(actor, current_password, new_password)
     if not passwords.verify(current_password[:1024], stored_hash):
-        raise InvalidInput("the current password is wrong; enter the password you log in with")
+        raise WrongCurrentPassword(CURRENT_PASSWORD_WRONG)
     return hash_password(new_password)
+
+
+class WrongCurrentPassword(InvalidInput):
+    code = "wrong_current_password"
 
 
 def store_own_password(
@@ -578,9 +592,14 @@ class AuditPage:
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         at_text, id_text = cursor.rsplit("_", 1)
-        return datetime.fromisoformat(at_text), int(id_text)
-    except ValueError:
+        at, row_id = datetime.fromisoformat(at_text), int(id_text)
+        if at.tzinfo is None or not 2000 <= at.astimezone(UTC).year <= 2099:
+            raise ValueError
+        if not 0 < row_id < 2**63:
+            raise ValueError
+    except (ValueError, OverflowError):
         raise InvalidInput("cursor: pass the next_cursor of the previous page") from None
+    return at, row_id
 
 
 def list_access_audit(
