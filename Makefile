@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check core bot admin_api app tests bench migrations
 	$(BIN)/ruff format --check core bot admin_api app tests bench migrations
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest --db sqlite --ignore=tests/soak

@@ -28,8 +28,8 @@ from admin_api import (
 from admin_api.limits import BodySizeLimit
 from admin_api.problems import document_problems, install_problem_handlers
 from admin_api.schemas import HealthOut, ReadyOut
+from core.health import readiness
 from core.shared.config import Settings
-from core.shared.health import readiness
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static"

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api.security import claims_from_token
-from core.access import Actor
-from core.people.users import actor_for
+from core.access import Actor, actor_for
 from core.shared.config import Settings
 from core.shared.db import session_scope
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
-from core.access import Actor, Permission, may_open_every_case
+from core.access import Actor, Permission, actor_for, may_open_every_case
 from core.digests.service import (
     DigestData,
     IsoWeek,
@@ -24,7 +24,6 @@ from core.digests.service import (
 from core.masterdata.models import Unit
 from core.masterdata.service import get_unit_by_code
 from core.people.links import create_link_code
-from core.people.users import actor_for
 from core.shared.config import Settings
 from core.shared.i18n import LANGUAGES
 from core.shared.workers import worker_name

@@ -35,7 +35,8 @@ import httpx
 from common import postgres_database
 from sqlalchemy import create_engine, text
 
-from core.people.passwords import CHEAP_ARGON2_ENV, hash_password
+from core.people.passwords import hash_password
+from core.shared.config import CHEAP_ARGON2_ENV
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.processes import free_port, process_env, spawn, wait_http

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlmodel import col, or_
+from sqlmodel import Session, col, or_, select
 
 from core.cases.models import Case, Privacy
-from core.people.models import Role
+from core.masterdata.models import Officer
+from core.people.models import AppUser, Role, UserUnit
 from core.shared.errors import Forbidden
 
 
@@ -185,3 +186,29 @@ def may_open_every_case(actor: Actor, unit_ids: Iterable[int]) -> bool:
     if actor.officer_unit_id is not None and actor.officer_unit_id in units:
         return False
     return all(actor.may(P.VIEW_CONFIDENTIAL_CASES, u) for u in units)
+
+
+# Actors ---------------------------------------------------------------------------------------
+
+
+def actor_for(session: Session, user_id: int, *, token_version: int | None = None) -> Actor | None:
+    """The active account as an Actor; with `token_version`, only while that version holds."""
+    user = session.get(AppUser, user_id)
+    if user is None or not user.active:
+        return None
+    if token_version is not None and token_version != user.token_version:
+        return None
+    unit_ids = session.exec(select(UserUnit.unit_id).where(UserUnit.user_id == user_id)).all()
+    assert user.id is not None
+    officer_unit_id = None
+    if user.officer_id is not None:
+        officer = session.get(Officer, user.officer_id)
+        officer_unit_id = officer.unit_id if officer is not None else None
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        unit_ids=frozenset(unit_ids),
+        officer_id=user.officer_id,
+        officer_unit_id=officer_unit_id,
+    )

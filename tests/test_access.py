@@ -17,6 +17,7 @@ from core.access import (
     GRANTS,
     Actor,
     Permission,
+    actor_for,
     can_see_location,
     can_see_reporter,
     can_view_case,
@@ -30,7 +31,6 @@ from core.cases.sla import SlaPolicy
 from core.outbox.models import OutboundMessage
 from core.people.citizens import get_or_create_citizen
 from core.people.models import AccessAudit, AuditAction, Role
-from core.people.users import actor_for
 from core.shared.config import Settings
 from core.shared.errors import Forbidden
 from tests.factories import PASSWORD, make_officer, make_unit, make_user

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from admin_api import create_app
-from core.access import Actor, can_see_reporter, can_view_case, may_open_every_case
+from core.access import Actor, actor_for, can_see_reporter, can_view_case, may_open_every_case
 from core.cases import service as svc
 from core.cases.models import OPEN_STATUSES, Case, CaseOutcome, Privacy
 from core.cases.reminders import send_reminders
@@ -41,7 +41,6 @@ from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
 from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
-from core.people.users import actor_for
 from core.shared.clock import local_day_bounds_utc
 from core.shared.config import Settings
 from tests.factories import PASSWORD, add_response, make_officer, make_unit, make_user

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from starlette.routing import BaseRoute
 
 from admin_api import create_app
-from core.access import Actor, can_view_case, may_open_every_case
+from core.access import Actor, actor_for, can_view_case, may_open_every_case
 from core.cases import service as svc
 from core.cases.models import OPEN_STATUSES, Case, CaseOutcome, Privacy
 from core.cases.reminders import send_reminders
@@ -37,7 +37,6 @@ from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
 from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Citizen, Role
-from core.people.users import actor_for
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.config import Settings
 from tests.factories import PASSWORD, add_response, make_officer, make_service, make_unit, make_user

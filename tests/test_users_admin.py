@@ -21,6 +21,7 @@ from telegram.ext import Application
 
 from admin_api import create_app
 from bot import build_application
+from core.access import actor_for
 from core.cases.models import Case
 from core.people import links as links
 from core.people import users as users
@@ -378,7 +379,7 @@ def test_unlock_lets_a_locked_out_account_log_in_at_once(api: Api) -> None:
 def test_access_audit_is_filtered_by_action_and_day_newest_first_and_paged(api: Api) -> None:
     day = date(2026, 11, 16)
     with Session(api.engine) as s:
-        admin = users.actor_for(s, api.ids["admin"])
+        admin = actor_for(s, api.ids["admin"])
         assert admin is not None
         for offset, username in enumerate(("ani", "budi", "citra")):
             at = datetime(2026, 11, 16 + offset, tzinfo=UTC) + WITA_NOON
@@ -518,7 +519,7 @@ async def test_wrong_link_codes_are_throttled_per_chat(bot: Bot, engine: Engine)
     with Session(engine) as s:
         unit = make_unit(s, "dukcapil")
         kadis = make_user(s, "kadis", Role.unit_head, [unit])
-        admin = users.actor_for(s, make_user(s, "admin", Role.admin).id or 0)
+        admin = actor_for(s, make_user(s, "admin", Role.admin).id or 0)
         assert admin is not None and kadis.id is not None
         code, _ = links.create_link_code(s, admin, kadis.id)
         s.commit()

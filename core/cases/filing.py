@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.access import (
+    actor_for,
     can_view_case,
 )
 from core.cases.categories import CATEGORIES
@@ -34,7 +35,6 @@ from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import require_active_unit
 from core.outbox.models import OutboundMessage
 from core.people.models import AppUser, Citizen, Role, UserUnit
-from core.people.users import actor_for
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.errors import Conflict, InvalidInput
 from core.shared.i18n import ct

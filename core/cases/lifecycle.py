@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from core.access import (
     Actor,
     Permission,
+    actor_for,
     can_view_case,
 )
 from core.cases.models import (
@@ -37,7 +38,6 @@ from core.cases.reading import get_case_for_staff_by_reference
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
 from core.people.models import AppUser, Citizen
-from core.people.users import actor_for
 from core.shared.clock import utcnow
 from core.shared.errors import Forbidden, InvalidInput, NotFound
 

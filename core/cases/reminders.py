@@ -10,13 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.access import Permission, roles_with, visible_cases_clause
+from core.access import Permission, actor_for, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, ReminderRun
 from core.cases.queries import summaries, summary_select
 from core.cases.sla import SlaPolicy, add_working_days, end_of_local_day
 from core.outbox.models import OutboundMessage
 from core.people.models import AppUser
-from core.people.users import actor_for
 from core.shared.clock import utcnow
 from core.shared.db import writer
 from core.shared.i18n import ct

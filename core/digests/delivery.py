@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.access import Permission
+from core.access import Permission, actor_for
 from core.digests.chart import render_chart
 from core.digests.figures import (
     CLAIM_STALE_AFTER,
@@ -30,7 +30,6 @@ from core.digests.render import digest_title, render_digest
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
 from core.people.models import AppUser, UserUnit
-from core.people.users import actor_for
 from core.shared.clock import utcnow
 from core.shared.db import writer
 from core.shared.workers import worker_gone

@@ -24,7 +24,8 @@ from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-CHEAP_ARGON2_ENV = "ASN_FEEDBACK_CHEAP_ARGON2"
+from core.shared.config import cheap_requested
+
 DEFAULT_CHECKS_AT_ONCE = 2
 # Checks run at a lower CPU priority than the rest of the process (nice +10), so a burst of
 # logins keeps every CPU busy without slowing the other requests much.
@@ -41,10 +42,6 @@ class Argon2Cost:
 # argon2-cffi's defaults (RFC 9106, "second recommended option"): 64 MiB, 3 passes, 4 lanes.
 PRODUCTION_COST = Argon2Cost(memory_kib=64 * 1024, time_cost=3, parallelism=4)
 CHEAP_COST = Argon2Cost(memory_kib=1024, time_cost=1, parallelism=1)
-
-
-def cheap_requested(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get(CHEAP_ARGON2_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def cost_from_env(environ: Mapping[str, str] = os.environ) -> Argon2Cost:

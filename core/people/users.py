@@ -145,29 +145,6 @@ def authenticate(session: Session, username: str, password: str) -> AppUser | No
     return user
 
 
-def actor_for(session: Session, user_id: int, *, token_version: int | None = None) -> Actor | None:
-    """The active account as an Actor; with `token_version`, only while that version holds."""
-    user = session.get(AppUser, user_id)
-    if user is None or not user.active:
-        return None
-    if token_version is not None and token_version != user.token_version:
-        return None
-    unit_ids = session.exec(select(UserUnit.unit_id).where(UserUnit.user_id == user_id)).all()
-    assert user.id is not None
-    officer_unit_id = None
-    if user.officer_id is not None:
-        officer = session.get(Officer, user.officer_id)
-        officer_unit_id = officer.unit_id if officer is not None else None
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        unit_ids=frozenset(unit_ids),
-        officer_id=user.officer_id,
-        officer_unit_id=officer_unit_id,
-    )
-
-
 # Administration -----------------------------------------------------------------------------
 
 

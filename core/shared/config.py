@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
@@ -15,6 +16,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis"})
+
+
+# Tests set this for cheap password hashes (core.people.passwords); production refuses it.
+CHEAP_ARGON2_ENV = "ASN_FEEDBACK_CHEAP_ARGON2"
+
+
+def cheap_requested(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(CHEAP_ARGON2_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 class ConfigError(Exception):
@@ -177,8 +186,6 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_cheap_passwords_in_production(self) -> Settings:
         # Checked after the other keys, so their errors come first.
-        from core.people.passwords import CHEAP_ARGON2_ENV, cheap_requested
-
         if self.environment == "production" and cheap_requested(os.environ):
             raise ValueError(
                 f"{CHEAP_ARGON2_ENV} makes password hashes cheap to guess and is only for "
