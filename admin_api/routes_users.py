@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, oauth2_scheme
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -69,7 +69,7 @@ def create_user(actor: CurrentActor, session: SessionDep, body: UserCreateIn) ->
 async def change_own_password(
     request: Request,
     body: PasswordChangeIn,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    bearer: Annotated[str, Depends(bearer_token)],
 ) -> TokenOut:
     """Change your own password. Every token you had stops working: use the one returned."""
     settings: Settings = request.app.state.settings
