@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
 from core.access import Actor, Permission, may_open_every_case
+from core.clock import utcnow
 from core.config import Settings
 from core.digests import (
     DigestData,
@@ -109,7 +110,13 @@ def _digest(
     actor.require(Permission.MANAGE_DIGESTS, unit.id)
     reader = _reader(session, actor, unit, as_user)
     data = build_digest(
-        session, unit, _week(week), settings.tz, settings.default_service_population, reader
+        session,
+        unit,
+        _week(week),
+        settings.tz,
+        settings.default_service_population,
+        reader,
+        now=utcnow(),
     )
     return unit, data, reader
 

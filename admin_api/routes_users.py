@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
+from admin_api.routes_auth import login_address, too_many_failed_logins
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -27,8 +28,10 @@ from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
 from core import users
 from core.access import Actor
+from core.clock import utcnow
 from core.config import Settings
-from core.models import AuditAction, Role
+from core.login_limits import LoginPolicy, record_failure, record_success, reserve
+from core.models import AppUser, AuditAction, Role
 
 router = APIRouter()
 
@@ -71,7 +74,10 @@ async def change_own_password(
     body: PasswordChangeIn,
     bearer: Annotated[str, Depends(bearer_token)],
 ) -> TokenOut:
-    """Change your own password. Every token you had stops working: use the one returned."""
+    """Change your own password. Every token you had stops working: use the one returned.
+
+    A wrong current password counts as a failed login of your account from your address
+    (the same delays as `POST /auth/token`, 429 with Retry-After)."""
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
 
@@ -81,11 +87,35 @@ async def change_own_password(
 
     # Read, check and hash with no transaction open, then a short write of its own.
     actor, stored = await read_step(request, engine, load)
-    new_hash = await anyio.to_thread.run_sync(
-        partial(users.new_own_password_hash, actor, stored, body.current_password),
-        body.new_password,
+    users.check_new_own_password(actor, body.current_password, body.new_password)
+    # A wrong current password is a failed login of this account from this address.
+    address = login_address(request, settings)
+    policy = LoginPolicy.from_settings(settings)
+    username = actor.username
+    wait = await write_step(
+        request,
+        engine,
+        partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
     )
-    store = partial(users.store_own_password, actor=actor, new_hash=new_hash, replaces_hash=stored)
+    if wait:
+        raise too_many_failed_logins(wait)
+    try:
+        new_hash = await anyio.to_thread.run_sync(
+            partial(users.new_own_password_hash, actor, stored, body.current_password),
+            body.new_password,
+        )
+    except users.WrongCurrentPassword:
+        failure = partial(
+            record_failure, username=username, policy=policy, now=utcnow(), user_id=actor.user_id
+        )
+        await write_step(request, engine, failure)
+        raise
+
+    def store(session: Session) -> AppUser:
+        user = users.store_own_password(session, actor, new_hash, stored)
+        record_success(session, username, address)
+        return user
+
     user = await write_step(request, engine, store)
     token = issue_token(
         actor.user_id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes

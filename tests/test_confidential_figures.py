@@ -50,7 +50,7 @@ from core.models import (
 from core.reminders import send_reminders
 from core.sla import SlaPolicy, add_working_days, end_of_local_day
 from core.users import actor_for
-from tests.factories import PASSWORD, add_response, make_officer, make_unit, make_user
+from tests.factories import add_response, bearer, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
 POLICY = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
@@ -106,9 +106,7 @@ class Run:
             return list(s.exec(select(Case).order_by(col(Case.id))).all())
 
     def headers(self, username: str) -> dict[str, str]:
-        r = self.client.post("/auth/token", data={"username": username, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return bearer(self.client, username)
 
 
 def _script(s: Session) -> tuple[dict[str, Any], str, int]:
