@@ -25,10 +25,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest --db sqlite --ignore=tests/soak
+	$(BIN)/pytest --db sqlite --ignore=tests/soak --durations=25
 
 test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db --ignore=tests/soak
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db --ignore=tests/soak --durations=25
 
 test: lint test-sqlite test-postgres
 

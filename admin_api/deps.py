@@ -89,6 +89,13 @@ def get_actor(
     return actor_from_token(session, settings, token)
 
 
+def bearer_token(token: Annotated[str | None, Depends(oauth2_scheme)]) -> str:
+    """The bearer token, or 401 before anything else is looked at (the body included)."""
+    if not token:
+        raise _UNAUTHORIZED
+    return token
+
+
 def actor_from_token(session: Session, settings: Settings, token: str | None) -> Actor:
     """The token's live account, or 401."""
     if not token:

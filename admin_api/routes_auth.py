@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from core.people.login_limits import (
     LoginPolicy,
     client_address,
     look,
+    looks_like_an_unlisted_proxy,
     normalise_username,
     record_failure,
     record_success,
@@ -29,9 +31,12 @@ from core.shared.clock import utcnow
 from core.shared.config import Settings
 
 router = APIRouter(tags=["auth"])
+log = logging.getLogger("asn_feedback.login")
+_proxy_warning_given = False
 
 
-def too_many_failures(wait: int) -> HTTPException:
+def too_many_failed_logins(wait: int) -> HTTPException:
+    """429 with Retry-After, for a (username, address) pair that must wait."""
     return HTTPException(
         status_code=429,
         detail=(
@@ -40,6 +45,24 @@ def too_many_failures(wait: int) -> HTTPException:
         ),
         headers={"Retry-After": str(wait)},
     )
+
+
+def login_address(request: Request, settings: Settings) -> str:
+    """The address failed logins are counted under (X-Forwarded-For only from a trusted
+    proxy)."""
+    global _proxy_warning_given
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.getlist("x-forwarded-for")
+    trusted = settings.trusted_proxy_networks
+    if not _proxy_warning_given and looks_like_an_unlisted_proxy(peer, forwarded, trusted):
+        _proxy_warning_given = True  # once per process
+        log.warning(
+            "logins arrive with X-Forwarded-For from %s, which TRUSTED_PROXIES does not list: "
+            "they are all counted under that address, so wrong passwords from one client "
+            "delay everyone's logins; add the reverse proxy's address to TRUSTED_PROXIES",
+            peer,
+        )
+    return client_address(peer, forwarded, trusted)
 
 
 @router.post("/auth/token", response_model=TokenOut)
@@ -60,9 +83,7 @@ async def login(
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     username = normalise_username(username)
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.getlist("x-forwarded-for")
-    address = client_address(peer, forwarded, settings.trusted_proxy_networks)
+    address = login_address(request, settings)
     policy = LoginPolicy.from_settings(settings)
     account, wait = await read_step(
         request,
@@ -70,14 +91,14 @@ async def login(
         partial(look, username=username, address=address, policy=policy, now=utcnow()),
     )
     if wait:
-        raise too_many_failures(wait)
+        raise too_many_failed_logins(wait)
     wait = await write_step(
         request,
         engine,
         partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
     )
     if wait:
-        raise too_many_failures(wait)
+        raise too_many_failed_logins(wait)
     checks = passwords.checks(settings.password_checks_at_once)
     right = await checks.verify_async(password[:1024], account.password_hash)
     if right and account.active and account.user_id is not None:

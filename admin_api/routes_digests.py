@@ -24,6 +24,7 @@ from core.digests.service import (
 from core.masterdata.models import Unit
 from core.masterdata.service import get_unit_by_code
 from core.people.links import create_link_code
+from core.shared.clock import utcnow
 from core.shared.config import Settings
 from core.shared.i18n import LANGUAGES
 from core.shared.workers import worker_name
@@ -108,7 +109,13 @@ def _digest(
     actor.require(Permission.MANAGE_DIGESTS, unit.id)
     reader = _reader(session, actor, unit, as_user)
     data = build_digest(
-        session, unit, _week(week), settings.tz, settings.default_service_population, reader
+        session,
+        unit,
+        _week(week),
+        settings.tz,
+        settings.default_service_population,
+        reader,
+        now=utcnow(),
     )
     return unit, data, reader
 

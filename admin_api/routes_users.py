@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, oauth2_scheme
-from admin_api.routes_auth import too_many_failures
+from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
+from admin_api.routes_auth import login_address, too_many_failed_logins
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -72,9 +72,12 @@ def create_user(actor: CurrentActor, session: SessionDep, body: UserCreateIn) ->
 async def change_own_password(
     request: Request,
     body: PasswordChangeIn,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    bearer: Annotated[str, Depends(bearer_token)],
 ) -> TokenOut:
-    """Change your own password. Every token you had stops working: use the one returned."""
+    """Change your own password. Every token you had stops working: use the one returned.
+
+    A wrong current password counts as a failed login of your account from your address
+    (the same delays as `POST /auth/token`, 429 with Retry-After)."""
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
 
@@ -82,16 +85,20 @@ async def change_own_password(
         actor = actor_from_token(session, settings, bearer)
         return actor, users.own_password_hash(session, actor)
 
-    # Read; count the try like a login (a stolen token must not let its holder guess the
-    # password); check and hash with no transaction open; then a short write of its own.
+    # Read, check and hash with no transaction open, then a short write of its own.
     actor, stored = await read_step(request, engine, load)
     users.check_new_own_password(actor, body.current_password, body.new_password)
+    # A wrong current password is a failed login of this account from this address.
+    address = login_address(request, settings)
     policy = LoginPolicy.from_settings(settings)
-    username, address = actor.username, users.PASSWORD_CHANGE_ADDRESS
-    count_try = partial(reserve, username=username, address=address, policy=policy, now=utcnow())
-    wait = await write_step(request, engine, count_try)
+    username = actor.username
+    wait = await write_step(
+        request,
+        engine,
+        partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
+    )
     if wait:
-        raise too_many_failures(wait)
+        raise too_many_failed_logins(wait)
     try:
         new_hash = await anyio.to_thread.run_sync(
             partial(users.new_own_password_hash, actor, stored, body.current_password),
@@ -99,15 +106,15 @@ async def change_own_password(
         )
     except users.WrongCurrentPassword:
         failure = partial(
-            record_failure, username=actor.username, policy=policy, now=utcnow(),
-            user_id=actor.user_id,
-        )  # fmt: skip
+            record_failure, username=username, policy=policy, now=utcnow(), user_id=actor.user_id
+        )
         await write_step(request, engine, failure)
         raise
 
     def store(session: Session) -> AppUser:
+        user = users.store_own_password(session, actor, new_hash, stored)
         record_success(session, username, address)
-        return users.store_own_password(session, actor, new_hash, stored)
+        return user
 
     user = await write_step(request, engine, store)
     token = issue_token(

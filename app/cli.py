@@ -119,7 +119,14 @@ def officers_import(
 ROLE_HELP = "admin, supervisor, unit_head or viewer"
 UsernameOpt = Annotated[str, typer.Option(help="login name of the account")]
 PasswordStdinOpt = Annotated[
-    bool, typer.Option("--password-stdin", help="read the password from stdin")
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help=(
+            "read the password from the first line of stdin (without it you are asked "
+            "twice); at least 12 characters, not a common password"
+        ),
+    ),
 ]
 
 
@@ -199,7 +206,7 @@ def user_create(
     display_name: Annotated[str, typer.Option(help="the person's name")] = "",
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
-    """Create an admin API account."""
+    """Create an admin API account (every role but admin needs at least one --unit)."""
     from core.people.users import create_user
 
     role_value = _role(role)
@@ -508,11 +515,27 @@ def serve_cmd(
     run(settings, engine, host, port)
 
 
+def _missing_table(exc: Exception) -> bool:
+    """The database has no (or an older) schema: SQLite's "no such table", PostgreSQL's
+    UndefinedTable."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or type(orig).__name__ == "UndefinedTable"
+
+
 def main() -> None:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         cli()
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
+        if _missing_table(exc):
+            typer.echo(
+                "Error: the database has no tables yet (or an older schema): "
+                "run `asn-feedback db upgrade` first",
+                err=True,
+            )
+            sys.exit(3)
+        if not isinstance(exc, OperationalError):
+            raise
         typer.echo(f"Error: cannot use the database (check DATABASE_URL): {exc.orig}", err=True)
         sys.exit(3)

@@ -132,7 +132,7 @@ def _on_command(ctx: Ctx, command: str, args: str) -> Outcome:
             st.data["resume"] = st.step
         st.step = "lang"
         return Outcome(screens=[render(ctx)])
-    if command == "privacy" and in_flow(st.step):
+    if command == "privacy" and (in_flow(st.step) or onboarding):
         return Outcome(screens=[_privacy_screen(ctx), render(ctx)])
     if command == "privacy" and not onboarding:
         st.step = "privacy"
@@ -141,6 +141,8 @@ def _on_command(ctx: Ctx, command: str, args: str) -> Outcome:
         if not args.strip():
             return Outcome(screens=[Screen(ctx.tr("case.status_usage")), render(ctx)])
         return Outcome(screens=mycases.show_status(ctx, args))
+    if command == "status":  # listed by /help, usable once onboarded
+        return Outcome(screens=[with_hint(ctx, "hint.onboarding_first")])
     return Outcome(screens=[with_hint(ctx, "hint.unknown_command")])
 
 

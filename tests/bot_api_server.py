@@ -7,13 +7,18 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from tests.botkit import FakeTelegram
+from tests.waiting import TIMEOUT, Description, gave_up
 
+T = TypeVar("T")
 TOKEN = "123456:TEST-TOKEN"
+# The calls that put a message on the citizen's screen.
+SCREEN_METHODS = frozenset({"sendMessage", "editMessageText", "sendPhoto"})
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -29,7 +34,6 @@ class BotApiServer:
         self.state = FakeTelegram()
         self.updates: list[dict[str, Any]] = []
         self.cond = threading.Condition()
-        self.version = 0  # bumps on every call the bot makes
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,28 +75,31 @@ class BotApiServer:
             self.updates.append(update)
             self.cond.notify_all()
 
-    def wait_for_calls(self, since: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_until(
+        self, condition: Callable[[], T | None], what: Description, timeout: float = TIMEOUT
+    ) -> T:
+        """The first true value of `condition()`, checked now and again after each call the
+        bot makes (the state a test needs, never a quiet period). `timeout` only bounds a
+        failure; `what` says what did not come."""
         with self.cond:
-            while self.version == since:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("the bot did not answer")
-                self.cond.wait(left)
+            value = self.cond.wait_for(condition, timeout)
+            if not value:
+                raise gave_up(what, timeout)
+            return value
 
-    def wait_until_quiet(self, since: int, quiet: float = 0.2, timeout: float = 10.0) -> None:
-        """Wait for the bot's first call after `since`, then until it makes no call for `quiet`
-        seconds: one update can bring several calls (answer the button, then edit or send)."""
-        self.wait_for_calls(since, timeout)
-        deadline = time.monotonic() + timeout
+    def mark(self) -> int:
+        """A bookmark in the bot's calls: `screens_since` counts what comes after it."""
         with self.cond:
-            seen = self.version
-            while time.monotonic() < deadline:
-                self.cond.wait(quiet)
-                if self.version == seen:
-                    return
-                seen = self.version
-        raise TimeoutError("the bot did not settle")
+            return len(self.state.calls)
+
+    def screens_since(self, mark: int, chat_id: int) -> list[dict[str, Any]]:
+        """The messages the bot sent or edited in `chat_id` after `mark`, in order."""
+        with self.cond:
+            return [
+                params
+                for method, params in self.state.calls[mark:]
+                if method in SCREEN_METHODS and int(params.get("chat_id") or 0) == chat_id
+            ]
 
     def handle(self, path: str, content_type: str, raw: bytes) -> tuple[int, bytes]:
         prefix = f"/bot{TOKEN}/"
@@ -105,7 +112,6 @@ class BotApiServer:
         with self.cond:
             result = self.state.answer(method, params)
             self.state.calls.append((method, params))
-            self.version += 1
             self.cond.notify_all()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 

@@ -4,17 +4,22 @@ transport (a `telegram.request.BaseRequest`) that answers like Telegram and reco
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from PIL import Image
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application
 from telegram.request import RequestData
 
 from bot.local_transport import LocalBotApi
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
 
 BOT_ID = 123456
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "ASN Feedback", "username": "asnfb_bot"}
@@ -118,10 +123,9 @@ class FakeTelegram(LocalBotApi):
             }
         if method == "editMessageText":
             chat_id = int(params["chat_id"])
-            msg = self.chats.setdefault(chat_id, {}).get(int(params["message_id"]))
-            if msg is None:
-                msg = ChatMessage(int(params["message_id"]), "")
-                self.chats[chat_id][msg.message_id] = msg
+            known = self.chats.setdefault(chat_id, {}).get(int(params["message_id"]))
+            msg = known or ChatMessage(int(params["message_id"]), "")
+            self.chats[chat_id][msg.message_id] = msg
             msg.text = params["text"]
             msg.buttons = _buttons(params)
             return self._message_json(chat_id, msg)
@@ -294,6 +298,64 @@ class ScriptedCitizen:
         matches = [(lbl, d) for lbl, d in self.buttons() if label_part.lower() in lbl.lower()]
         assert matches, f"no button {label_part!r} in {self.labels()} ({self.screen().text!r})"
         await self.press_data(matches[0][1])
+
+
+class BotUnderTest(NamedTuple):
+    """The real bot `Application` (initialized) and the fake Telegram it talks to: the
+    `bot` fixture of tests/conftest.py."""
+
+    app: Application[Any, Any, Any, Any, Any, Any]
+    tg: FakeTelegram
+
+    def chat(self, user_id: int) -> ScriptedCitizen:
+        """A citizen (or staff member) in a private chat with the bot."""
+        return ScriptedCitizen(self.app, self.tg, user_id)
+
+
+async def onboard(c: ScriptedCitizen, lang: str = "id", start: str = "/start") -> None:
+    """`start` (/start, or a deep link), a language, and consent: the main menu."""
+    await c.say(start)
+    assert "Pilih bahasa" in c.screen().text or "Choose your language" in c.screen().text
+    await c.press("Bahasa Indonesia" if lang == "id" else "English")
+    await c.press("setuju" if lang == "id" else "I agree")
+
+
+STORY = "Petugas loket meminta uang Rp50.000 supaya KTP-el saya cepat selesai."
+
+
+async def file_quick(c: ScriptedCitizen, unit: str = "Kecamatan Alak") -> str:
+    """From the main menu, a report without officer, photo or location; its reference."""
+    await c.press("Laporkan masalah")
+    await c.press(unit)
+    await c.press("Tidak patut")
+    await c.say(STORY)
+    await c.press("Lewati")  # photos
+    await c.press("Lewati")  # location
+    await c.press("Biasa")
+    await c.press("Kirim laporan")
+    sent = [m.text for m in c.messages() if "Nomor laporan" in m.text][-1]
+    return sent.split("Nomor laporan: ")[1].split()[0]
+
+
+async def deliver_all(dispatcher: Dispatcher) -> int:
+    """Send everything the outbox holds now; how many messages went out."""
+    total = 0
+    while sent := await dispatcher.run_once():
+        total += sent
+    return total
+
+
+def jpeg_with_gps() -> bytes:
+    """A photo whose EXIF names a camera and a GPS position (which must not be kept)."""
+    img = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCameraMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "S"
+    gps[2] = (10.0, 9.0, 36.0)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
 
 
 def start_update(update_id: int, user_id: int) -> dict[str, Any]:

@@ -5,24 +5,43 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 import core.tables  # noqa: F401  (registers tables)
+from bot import build_application
 from core.shared.config import Settings, load_settings
 from core.shared.db import make_engine
 from tests.bot_api_server import BotApiServer
+from tests.botkit import BotUnderTest, FakeTelegram, ScriptedCitizen
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DB_FIXTURES = {"engine", "session", "db_url", "fresh_db_url", "settings"}
 # Cheap argon2 hashes in the tests and in the processes they start (core.people.passwords); the
 # tests that measure the production parameters say so.
 os.environ.setdefault("ASN_FEEDBACK_CHEAP_ARGON2", "1")
+
+# Property tests (hypothesis, schemathesis): "ci", the default, keeps `make test` fast with a
+# bounded number of examples; HYPOTHESIS_PROFILE=thorough digs deeper. No deadline and no
+# too-slow check: a busy machine is slow, not wrong. A failure prints the blob to replay it.
+hypothesis_settings.register_profile(
+    "ci",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.register_profile(
+    "thorough", hypothesis_settings.get_profile("ci"), max_examples=1000
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -129,3 +148,25 @@ def bot_api() -> Iterator[BotApiServer]:
     server = BotApiServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def bot_settings(settings: Settings) -> Settings:
+    """The settings `bot` runs with: a module overrides this fixture to change them."""
+    return settings
+
+
+@pytest.fixture
+async def bot(bot_settings: Settings, engine: Engine) -> AsyncIterator[BotUnderTest]:
+    """The real bot `Application`, initialized, answering through a `FakeTelegram`."""
+    tg = FakeTelegram()
+    app = build_application(bot_settings, engine, request=tg)
+    await app.initialize()
+    yield BotUnderTest(app, tg)
+    await app.shutdown()
+
+
+@pytest.fixture
+def citizen(bot: BotUnderTest) -> Callable[[int], ScriptedCitizen]:
+    """Citizens in private chats with `bot`, by their Telegram user id."""
+    return bot.chat

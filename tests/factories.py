@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from core.masterdata.models import Officer, Service, Unit
@@ -87,6 +88,13 @@ def _password_hash() -> str:
 def make_user(session: Session, username: str, role: Role, units: Sequence[Unit] = ()) -> AppUser:
     codes = [u.code for u in units]
     return create_user(session, username, role, "", codes, password_hash=_password_hash())
+
+
+def bearer(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """The Authorization header of a fresh login through the API."""
+    r = client.post("/auth/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def local(d: date, hour: int = 10) -> datetime:

@@ -7,12 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.bot_api_server import TOKEN, BotApiServer
+from tests.waiting import TIMEOUT, eventually
 
 
 def free_port() -> int:
@@ -21,17 +21,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30) -> None:
-    """Until `url` answers 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_http(
+    url: str, timeout: float = TIMEOUT, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Until `url` answers 200 (`timeout` only bounds a failure); fails at once if `proc`,
+    the process that should answer, has ended."""
+
+    def up() -> bool:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(
+                f"{proc.args!r} ended with {proc.returncode} before {url} answered"
+            )
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
+            return httpx.get(url, timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
+            return False
+
+    eventually(up, f"{url} to answer 200", timeout)
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -130,9 +130,8 @@ def test_malformed_csv_uploads_get_a_clear_422(client: TestClient) -> None:
 
 # Numbers, dates and cursors at the edges: a 422 that says what is wrong, never a 500 ---------
 
+# Examples and deadline from the profile (tests/conftest.py); the client is shared by examples.
 FUZZ = settings(
-    max_examples=40,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 BAD_POPULATIONS: list[Any] = [0, -1, -(10**6), 300_000_001, 2**31, 2**63, 10**30, True, 1.5, "12"]
@@ -213,6 +212,16 @@ def test_dates_at_the_ends_of_the_calendar_are_a_422(client: TestClient) -> None
             r = client.get("/cases", params={key: day})
             _problem(r, 422)
             assert key in r.json()["detail"] and "2099-12-31" in r.json()["detail"]
+
+
+def test_received_dates_that_run_backwards_are_a_422(client: TestClient) -> None:
+    """As the scores and the audit answer a range that ends before it starts."""
+    backwards = {"received_from": "2026-12-01", "received_to": "2026-11-01"}
+    r = client.get("/cases", params=backwards)
+    _problem(r, 422)
+    assert r.json()["detail"] == "received_to must not be before received_from"
+    one_day = {"received_from": "2026-11-01", "received_to": "2026-11-01"}
+    assert client.get("/cases", params=one_day).status_code == 200
 
 
 def test_evaluation_periods_in_years_like_0001_or_9999_are_a_422(client: TestClient) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +19,18 @@ from core.cases import service as svc
 from core.cases.models import Attachment, Case, CaseOutcome
 from core.people.models import Citizen, Role
 from core.shared.config import Settings, load_settings
-from tests.botkit import FakeTelegram, ScriptedCitizen
+from tests.botkit import (
+    STORY,
+    FakeTelegram,
+    ScriptedCitizen,
+    deliver_all,
+    file_quick,
+    jpeg_with_gps,
+    onboard,
+)
 from tests.factories import make_officer, make_unit, make_user
 
 App = Any
-STORY = "Petugas loket meminta uang Rp50.000 supaya KTP-el saya cepat selesai."
-
-
-def jpeg_with_gps() -> bytes:
-    img = Image.new("RGB", (64, 48), (200, 30, 30))
-    exif = Image.Exif()
-    exif[0x010F] = "SecretCameraMaker"
-    gps = exif.get_ifd(0x8825)
-    gps[1] = "S"
-    gps[2] = (10.0, 9.0, 36.0)
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", exif=exif)
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -66,49 +61,13 @@ def units(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-async def bot(cfg: Settings, engine: Engine) -> AsyncIterator[tuple[App, FakeTelegram]]:
-    tg = FakeTelegram()
-    app = build_application(cfg, engine, request=tg)
-    await app.initialize()
-    yield app, tg
-    await app.shutdown()
-
-
-@pytest.fixture
-def citizen(bot: tuple[App, FakeTelegram]) -> Callable[[int], ScriptedCitizen]:
-    app, tg = bot
-    return lambda uid: ScriptedCitizen(app, tg, uid)
-
-
-async def onboard(c: ScriptedCitizen, lang: str = "id") -> None:
-    await c.say("/start")
-    await c.press("Bahasa Indonesia" if lang == "id" else "English")
-    await c.press("setuju" if lang == "id" else "I agree")
-
-
-async def deliver_all(dispatcher: Dispatcher) -> int:
-    total = 0
-    while sent := await dispatcher.run_once():
-        total += sent
-    return total
+def bot_settings(cfg: Settings) -> Settings:
+    return cfg
 
 
 def cases(engine: Engine) -> list[Case]:
     with Session(engine) as s:
         return list(s.exec(select(Case).order_by(Case.id)).all())
-
-
-async def file_quick(c: ScriptedCitizen, unit: str = "Kecamatan Alak") -> str:
-    await c.press("Laporkan masalah")
-    await c.press(unit)
-    await c.press("Tidak patut")
-    await c.say(STORY)
-    await c.press("Lewati")  # photos
-    await c.press("Lewati")  # location
-    await c.press("Biasa")
-    await c.press("Kirim laporan")
-    sent = [m.text for m in c.messages() if "Nomor laporan" in m.text][-1]
-    return sent.split("Nomor laporan: ")[1].split()[0]
 
 
 async def test_full_report_with_photo_and_location(

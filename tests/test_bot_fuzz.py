@@ -180,11 +180,8 @@ async def run_sequence(settings_: Settings, engine: Engine, events: list[tuple[s
         assert state is None or state.step  # a known step, never an empty or broken one
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+# Examples and deadline from the profile (tests/conftest.py); each example seeds the database.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(event, min_size=1, max_size=25))
 @example(
     events=[("text", "/@0")]

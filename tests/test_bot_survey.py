@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from core.chat.models import ConversationState
 from core.people.models import Citizen
 from core.shared.config import Settings
 from core.surveys.models import SurveyResponse
-from tests.botkit import FakeTelegram, ScriptedCitizen
+from tests.botkit import FakeTelegram, ScriptedCitizen, onboard
 from tests.factories import make_officer, make_service, make_unit
 
 App = Any
@@ -34,31 +34,9 @@ def demo_units(engine: Engine) -> dict[str, int]:
     return {k: int(v or 0) for k, v in ids.items()}
 
 
-@pytest.fixture
-async def bot(settings: Settings, engine: Engine) -> AsyncIterator[tuple[App, FakeTelegram]]:
-    tg = FakeTelegram()
-    app = build_application(settings, engine, request=tg)
-    await app.initialize()
-    yield app, tg
-    await app.shutdown()
-
-
-@pytest.fixture
-def citizen(bot: tuple[App, FakeTelegram]) -> Callable[[int], ScriptedCitizen]:
-    app, tg = bot
-    return lambda uid: ScriptedCitizen(app, tg, uid)
-
-
 def responses(engine: Engine) -> list[SurveyResponse]:
     with Session(engine) as s:
         return list(s.exec(select(SurveyResponse)).all())
-
-
-async def onboard(c: ScriptedCitizen, lang: str = "id", start: str = "/start") -> None:
-    await c.say(start)
-    assert "Pilih bahasa" in c.screen().text or "Choose your language" in c.screen().text
-    await c.press("Bahasa Indonesia" if lang == "id" else "English")
-    await c.press("setuju" if lang == "id" else "I agree")
 
 
 async def answer_all(c: ScriptedCitizen, values: list[int]) -> None:
@@ -323,6 +301,29 @@ async def test_cancel_language_help_and_duplicate_updates(
     assert responses(engine) == []
     await c.say("/cancel")
     assert "nothing to cancel" in c.screen().text
+
+
+async def test_commands_listed_by_help_answer_before_consent(
+    citizen: Callable[[int], ScriptedCitizen],
+) -> None:
+    """Someone new (or who just erased their data) tries /privacy or /status before
+    accepting the notice: the notice or what to do first, never "unknown command"."""
+    c = citizen(5010)
+    await c.say("/start")
+    await c.say("/privacy")
+    texts = [m.text for m in c.messages()]
+    notice = next(t for t in texts if "UU No. 27 Tahun 2022" in t)
+    assert "Persetujuan Anda: belum diberikan" in notice
+    assert "Pilih bahasa" in c.screen().text  # and the step it was at, again
+    await c.press("Bahasa Indonesia")
+    await c.say("/status KPG-2611-0001")
+    screen = c.screen().text
+    assert screen.startswith("Pilih bahasa dan setujui pemberitahuan privasi terlebih dahulu")
+    assert "Pemberitahuan privasi" in screen and "Saya setuju" in c.labels()[0]
+    assert not any("tidak dikenal" in m.text for m in c.messages())
+    await c.press("setuju")
+    await c.say("/status KPG-2611-0001")
+    assert "tidak dikenal" not in c.screen().text
 
 
 async def test_group_chats_are_ignored(engine: Engine, bot: tuple[App, FakeTelegram]) -> None:

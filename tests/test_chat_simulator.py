@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from core.people.models import Citizen
 from core.surveys.models import SurveyResponse
 from tests.factories import make_unit
+from tests.waiting import TIMEOUT
 
 
 def test_a_survey_in_the_terminal(engine: Engine, db_url: str, tmp_path: object) -> None:
@@ -24,7 +25,7 @@ def test_a_survey_in_the_terminal(engine: Engine, db_url: str, tmp_path: object)
         ["-m", "app", "chat", "--user-id", "31337", "--lang", "id"],
         env=env,
         encoding="utf-8",
-        timeout=30,
+        timeout=TIMEOUT,  # each expect() waits for its text; this only bounds a failure
         cwd=str(tmp_path),
     )
     try:

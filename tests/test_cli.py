@@ -104,6 +104,17 @@ def test_user_create_reads_password_from_stdin(env: str, engine: Engine) -> None
     assert no_unit.exit_code == 1 and "unknown unit code(s): nope" in no_unit.output
 
 
+def test_user_help_says_how_the_password_is_read_and_what_it_needs() -> None:
+    for command in ("create", "reset-password"):
+        result = runner.invoke(cli, ["user", command, "--help"], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        words = " ".join(result.output.replace("│", " ").split())
+        assert "without it you are asked twice" in words, words
+        assert "at least 12 characters, not a common password" in words, words
+    create = runner.invoke(cli, ["user", "create", "--help"], terminal_width=200).output
+    assert "needs at least one --unit" in " ".join(create.replace("│", " ").split())
+
+
 def test_officers_import_dry_run_and_errors(env: str, engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s:
         make_unit(s, "dukcapil")
@@ -165,6 +176,30 @@ def test_bad_configuration_fails_with_one_line_naming_the_key(
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert message in lines[0]
+
+
+def test_a_database_without_tables_says_to_run_db_upgrade(
+    tmp_path: Path, fresh_db_url: str
+) -> None:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "JWT"))}
+    environ.update(DATABASE_URL=fresh_db_url, ENVIRONMENT="test")
+    for args in (["user", "list"], ["seed-demo"], ["cases", "autoclose"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            cwd=tmp_path,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 3, (args, proc.stderr)
+        assert proc.stderr.strip().splitlines() == [
+            "Error: the database has no tables yet (or an older schema): "
+            "run `asn-feedback db upgrade` first"
+        ], (args, proc.stderr)
 
 
 def test_postgres_url_forms_are_normalised() -> None:

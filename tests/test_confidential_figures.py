@@ -43,7 +43,7 @@ from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
 from core.shared.clock import local_day_bounds_utc
 from core.shared.config import Settings
-from tests.factories import PASSWORD, add_response, make_officer, make_unit, make_user
+from tests.factories import add_response, bearer, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
 POLICY = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
@@ -99,9 +99,7 @@ class Run:
             return list(s.exec(select(Case).order_by(col(Case.id))).all())
 
     def headers(self, username: str) -> dict[str, str]:
-        r = self.client.post("/auth/token", data={"username": username, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return bearer(self.client, username)
 
 
 def _script(s: Session) -> tuple[dict[str, Any], str, int]:

@@ -151,6 +151,30 @@ def test_digest_content_computed_by_hand(world: World) -> None:
     assert image.format == "PNG" and image.size == CHART_SIZE
 
 
+def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> None:
+    """Previewing the current week: a report filed this morning is open, not overdue."""
+    with Session(world.engine) as s:
+        citizen = get_or_create_citizen(s, REPORTER)
+        draft = svc.ComplaintDraft(
+            unit_id=world.unit.id or 0,
+            category="pungli",
+            description="Petugas meminta uang tambahan di loket.",
+        )
+        case = svc.file_complaint(s, POLICY, citizen, draft, wita(9))
+        s.commit()
+        assert case.due_at is not None and wita(9) < case.due_at < wita(15)
+        unit = s.get(Unit, world.unit.id)
+        assert unit is not None
+
+        def figures(now: datetime | None) -> tuple[int, int, list[str]]:
+            data = build_digest(s, unit, W46, WITA, 1000, world.admin, now=now)
+            return data.open, data.overdue, data.oldest_overdue
+
+        assert figures(wita(9, 11)) == (1, 0, [])
+        assert figures(case.due_at + timedelta(minutes=1)) == (1, 1, [case.reference])
+        assert figures(None) == figures(wita(16, 7)) == (1, 1, [case.reference])
+
+
 def test_nothing_to_report_is_one_line(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -17,12 +17,18 @@ from app.serve import serve
 from core.people.models import Role
 from core.shared.config import load_settings
 from tests.bot_api_server import TOKEN, BotApiServer
+from tests.botkit import ChatMessage
 from tests.factories import PASSWORD, make_service, make_unit, make_user
-from tests.processes import free_port
+from tests.processes import free_port, wait_http
+from tests.waiting import TIMEOUT
+
+T = TypeVar("T")
 
 
 class HttpCitizen:
-    """A citizen whose messages reach the bot only through getUpdates."""
+    """A citizen whose messages reach the bot only through getUpdates. Each step waits for
+    the screen it needs (the button to press, the text to read), never for the bot to go
+    quiet: the bot may be slow on a busy machine, and the wait ends when the screen comes."""
 
     def __init__(self, server: BotApiServer, user_id: int) -> None:
         self.server = server
@@ -30,17 +36,63 @@ class HttpCitizen:
         self.user = {"id": user_id, "is_bot": False, "first_name": "Ani"}
         self.chat = {"id": user_id, "type": "private", "first_name": "Ani"}
         self.ids = itertools.count(1)
+        self.acted: int | None = None  # the bot's calls before the citizen's last message
 
-    def screen(self) -> Any:
-        msgs = self.server.state.chats.get(self.user_id, {})
-        return max(msgs.values(), key=lambda m: m.message_id)
+    def _newest(self) -> ChatMessage | None:
+        with self.server.cond:
+            msgs = self.server.state.chats.get(self.user_id, {})
+            return max(msgs.values(), key=lambda m: m.message_id, default=None)
+
+    def screen(self) -> ChatMessage:
+        """The newest message of the bot in this chat."""
+        screen = self._newest()
+        assert screen is not None, "the bot has said nothing yet"
+        return screen
+
+    def _seen(self) -> str:
+        screen = self._newest()
+        if screen is None:
+            return "nothing from the bot yet"
+        shown = [lbl for row in screen.buttons for lbl, _ in row]
+        return f"the newest message is {screen.text!r} with buttons {shown}"
+
+    async def _wait(self, condition: Callable[[], T | None], what: str) -> T:
+        return await asyncio.to_thread(
+            self.server.wait_until, condition, lambda: f"{what}; {self._seen()}"
+        )
+
+    def _answered(self) -> bool:
+        """The bot has shown something since the citizen's last message or press."""
+        if self.acted is None:
+            return True  # the citizen has not written yet
+        return bool(self.server.screens_since(self.acted, self.user_id))
 
     async def _send(self, payload: dict[str, Any]) -> None:
-        since = self.server.version
+        self.acted = self.server.mark()
         self.server.push({"update_id": next(self.ids) + 10_000, **payload})
-        await asyncio.to_thread(self.server.wait_until_quiet, since)
+
+    async def answer(self, text: str) -> str:
+        """The bot's answer to the last message or press that contains `text` (an answer
+        may be several messages: the first edited in place, the others sent)."""
+
+        def found() -> str | None:
+            sent = self.server.screens_since(self.acted or 0, self.user_id)
+            return next((str(p["text"]) for p in sent if text in p.get("text", "")), None)
+
+        return await self._wait(found, f"an answer containing {text!r}")
+
+    async def shows(self, text: str) -> ChatMessage:
+        """The newest message, once it contains `text` (e.g. a notification from staff)."""
+
+        def shown() -> ChatMessage | None:
+            screen = self._newest()
+            return screen if screen is not None and text in screen.text else None
+
+        return await self._wait(shown, f"a message containing {text!r}")
 
     async def say(self, text: str) -> None:
+        """Once the bot has answered the last message or press, write `text`."""
+        await self._wait(self._answered, f"an answer before writing {text!r}")
         message: dict[str, Any] = {
             "message_id": next(self.ids),
             "date": 1_800_000_000,
@@ -59,12 +111,18 @@ class HttpCitizen:
         await self.press("setuju")
 
     async def press(self, label_part: str) -> None:
-        screen = self.screen()
-        labels = [(lbl, d) for row in screen.buttons for lbl, d in row]
-        data = next((d for lbl, d in labels if label_part in lbl), None)
-        if data is None:
-            shown = [lbl for lbl, _ in labels]
-            raise AssertionError(f"no button {label_part!r} on {screen.text!r}: {shown}")
+        """Once the bot has answered the last message or press, press the button of its
+        newest message whose label contains `label_part`."""
+
+        def button() -> tuple[ChatMessage, str] | None:
+            screen = self._newest()
+            if screen is None or not self._answered():
+                return None  # still the screen the last press was made on
+            labels = [(lbl, d) for row in screen.buttons for lbl, d in row]
+            data = next((d for lbl, d in labels if label_part in lbl), None)
+            return None if data is None else (screen, data)
+
+        screen, data = await self._wait(button, f"a button {label_part!r}")
         query = {
             "id": str(next(self.ids)),
             "from": self.user,
@@ -99,24 +157,11 @@ async def running(
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
-            for _ in range(200):
-                try:
-                    if (await api.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/healthz")
             yield api
     finally:
         stop.set()
-        await asyncio.wait_for(task, 20)
-
-
-async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
+        await asyncio.wait_for(task, TIMEOUT)  # bounds a shutdown that hangs
 
 
 async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
@@ -138,8 +183,8 @@ async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
         await c.press("Lewati")
         await c.press("Biasa")
         await c.press("Kirim laporan")
-        sent = [m.text for m in bot_api.state.chats[7002].values() if "Nomor laporan" in m.text]
-        ref = sent[0].split("Nomor laporan: ")[1].split()[0]
+        sent = await c.answer("Nomor laporan")
+        ref = sent.split("Nomor laporan: ")[1].split()[0]
 
         login = await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
         h = {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -159,14 +204,11 @@ async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
             },
         )
         assert resolved.status_code == 200
-
-        def resolution_arrived() -> bool:
-            return "Apakah Anda puas" in c.screen().text
-
-        await wait_for(resolution_arrived)
-        assert "Surat sudah selesai" in c.screen().text
+        resolution = await c.shows("Apakah Anda puas")
+        assert "Surat sudah selesai" in resolution.text
         await c.press("Tidak puas")
         await c.say("Petugas bilang suratnya belum ada.")
+        await c.answer(f"Laporan {ref} dibuka kembali")
         detail = (await api.get(case_url, headers=h)).json()
         assert detail["case"]["status"] == "in_progress"
         assert detail["case"]["reopened_count"] == 1
@@ -205,6 +247,7 @@ async def test_survey_through_polling_shows_in_api_scores(
             await c.press(answer)
         await c.press("Lewati")
         await c.press("Lewati semua")
+        await c.answer("Menu utama")
         assert "Menu utama" in c.screen().text
 
         token = (

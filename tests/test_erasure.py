@@ -4,10 +4,9 @@ stored updates carry no names and go once handled; old rows are pruned on schedu
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,9 +31,18 @@ from core.outbox.models import OutboundMessage
 from core.people.citizens import erase_citizen, get_or_create_citizen
 from core.people.models import AppUser, Citizen, Role
 from core.shared.config import ConfigError, Settings, load_settings
-from tests.botkit import BOT_USER, FakeTelegram, ScriptedCitizen, start_update
+from tests.botkit import (
+    BOT_USER,
+    STORY,
+    FakeTelegram,
+    ScriptedCitizen,
+    deliver_all,
+    file_quick,
+    onboard,
+    start_update,
+)
 from tests.factories import make_unit, make_user
-from tests.test_bot_complaint import STORY, deliver_all, file_quick, onboard
+from tests.waiting import until
 
 App = Any
 NAMES = ("Ani", "Lestari", "ani_kupang")
@@ -95,12 +103,8 @@ def admin(engine: Engine) -> Actor:
 
 
 @pytest.fixture
-async def bot(cfg: Settings, engine: Engine) -> AsyncIterator[tuple[App, FakeTelegram]]:
-    tg = FakeTelegram()
-    app = build_application(cfg, engine, request=tg)
-    await app.initialize()
-    yield app, tg
-    await app.shutdown()
+def bot_settings(cfg: Settings) -> Settings:
+    return cfg
 
 
 @pytest.fixture
@@ -289,11 +293,8 @@ async def test_a_restart_replays_stored_updates_without_names(
     runtime = BotRuntime(build_application(cfg, engine, request=tg), engine, cfg)
     await runtime.start()
     try:
-        for _ in range(200):
-            if tg.sent_to(6105, "sendMessage"):
-                break
-            await asyncio.sleep(0.02)
-        assert "Pilih bahasa" in tg.sent_to(6105, "sendMessage")[0]["text"]
+        [answer] = await until(lambda: tg.sent_to(6105, "sendMessage"), "the replayed answer")
+        assert "Pilih bahasa" in answer["text"]
         with Session(engine) as s:
             assert s.get(ConversationState, 6105) is not None
             assert s.exec(select(func.count()).select_from(InboundUpdate)).one() == 0

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from admin_api import create_app
 from core.people.models import Role
 from core.shared.config import Settings
-from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
+from tests.factories import bearer, make_officer, make_service, make_unit, make_user
 
 ROLES = ("supervisor", "unit_head", "viewer")
 UNKNOWN_ID = 987_654_321
@@ -33,8 +33,7 @@ class World:
     b: dict[str, Any]
 
     def h(self, username: str) -> dict[str, str]:
-        r = self.client.post("/auth/token", data={"username": username, "password": PASSWORD})
-        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return bearer(self.client, username)
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from bot import build_application
 from core.cases.models import Attachment
 from core.shared.config import load_settings
 from core.shared.db import make_engine
-from tests.botkit import FakeTelegram, ScriptedCitizen
+from tests.botkit import FakeTelegram, ScriptedCitizen, jpeg_with_gps, onboard
 from tests.factories import make_unit
-from tests.test_bot_complaint import jpeg_with_gps, onboard
 
 
 def mode(path: Path) -> int:

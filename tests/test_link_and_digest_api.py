@@ -4,7 +4,7 @@ preview, chart and send-now routes."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -14,14 +14,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from admin_api import create_app
-from bot import build_application
+from core.cases.service import CasePolicy, ComplaintDraft, file_complaint
+from core.cases.sla import SlaPolicy
 from core.digests.models import DigestRun
+from core.digests.service import IsoWeek
+from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
+from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
+from core.shared.clock import utcnow
 from core.shared.config import Settings
 from core.shared.workers import worker_name
-from tests.botkit import FakeTelegram, ScriptedCitizen
-from tests.factories import PASSWORD, add_response, local, make_unit, make_user
+from tests.botkit import BotUnderTest
+from tests.factories import add_response, bearer, local, make_unit, make_user
 
 
 @pytest.fixture
@@ -37,22 +42,13 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 
 
 def _h(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/auth/token", data={"username": user, "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-@pytest.fixture
-async def bot(settings: Settings, engine: Engine) -> AsyncIterator[ScriptedCitizen]:
-    tg = FakeTelegram()
-    app = build_application(settings, engine, request=tg)
-    await app.initialize()
-    yield ScriptedCitizen(app, tg, 7777)
-    await app.shutdown()
+    return bearer(client, user)
 
 
 async def test_unit_head_links_telegram_with_a_one_time_code(
-    client: TestClient, bot: ScriptedCitizen, engine: Engine
+    client: TestClient, bot: BotUnderTest, engine: Engine
 ) -> None:
+    chat = bot.chat(7777)  # the unit head's own chat with the bot
     admin = _h(client, "admin")
     users = {u["username"]: u for u in client.get("/users", headers=admin).json()}
     assert users["kadis"]["telegram_linked"] is False
@@ -68,14 +64,14 @@ async def test_unit_head_links_telegram_with_a_one_time_code(
         == 403
     )
 
-    await bot.say("/link")
-    assert "Kirim kode penghubung" in bot.screen().text
-    await bot.say("/link ABCD-EFGH")
-    assert "tidak dikenal" in bot.screen().text
-    await bot.say(f"/link {code}")
-    assert "Akun kadis terhubung" in bot.screen().text
-    await bot.say(f"/link {code}")
-    assert "sudah dipakai" in bot.screen().text
+    await chat.say("/link")
+    assert "Kirim kode penghubung" in chat.screen().text
+    await chat.say("/link ABCD-EFGH")
+    assert "tidak dikenal" in chat.screen().text
+    await chat.say(f"/link {code}")
+    assert "Akun kadis terhubung" in chat.screen().text
+    await chat.say(f"/link {code}")
+    assert "sudah dipakai" in chat.screen().text
     with Session(engine) as s:
         kadis = s.exec(select(AppUser).where(AppUser.username == "kadis")).one()
         assert kadis.telegram_chat_id == 7777
@@ -106,3 +102,22 @@ def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -
         assert (
             len(s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == 4242)).all()) == 2
         )
+
+
+def test_preview_of_the_week_under_way_counts_no_deadline_to_come(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    """A report filed a moment ago is open in this week's preview, not overdue."""
+    with Session(engine) as s:
+        unit = s.exec(select(Unit).where(Unit.code == "dukcapil")).one()
+        draft = ComplaintDraft(
+            unit_id=unit.id or 0, category="pungli", description="Petugas meminta uang tambahan."
+        )
+        now = utcnow()
+        policy = CasePolicy(sla=SlaPolicy(tz=settings.tz))
+        file_complaint(s, policy, get_or_create_citizen(s, 4242), draft, now)
+        s.commit()
+    week = IsoWeek.of(now.astimezone(settings.tz).date())
+    r = client.get(f"/digests/dukcapil/{week}", headers=_h(client, "admin"))
+    assert r.status_code == 200, r.text
+    assert "Pengaduan: 1 baru, 1 terbuka, 0 terlambat, 0 selesai" in r.json()["text"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from core.people import passwords as passwords
 from core.people.models import AccessAudit, AuditAction, LoginThrottle, Role
 from core.shared.config import CHEAP_ARGON2_ENV, ConfigError, Settings, load_settings
 from tests.factories import PASSWORD, make_unit, make_user
+from tests.waiting import eventually
 
 PROXY = "10.9.0.1"  # the reverse proxy in front of the test API
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
@@ -49,14 +49,6 @@ def login(
 ) -> httpx.Response:
     headers = {"X-Forwarded-For": client_ip} if client_ip else {}
     return c.post("/auth/token", data={"username": username, "password": password}, headers=headers)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 20) -> None:
-    """Wait until `condition` holds (state, not time), or fail."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.005)
 
 
 class HeldChecks:
@@ -194,6 +186,37 @@ def test_right_password_from_another_address_while_one_is_delayed(client: TestCl
     assert login(client, PASSWORD, "198.51.100.7").status_code == 429  # still delayed there
 
 
+def test_wrong_current_passwords_count_as_failed_logins(
+    client: TestClient, counted: HeldChecks
+) -> None:
+    """Guessing the current password through POST /users/me/password is throttled like a
+    login, on the same (username, address) count: a stolen token is no way around it."""
+    token = login(client, PASSWORD, "203.0.113.2").json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def change(current: str, client_ip: str) -> httpx.Response:
+        body = {"current_password": current, "new_password": "Sasando dari Rote 2026"}
+        return client.post(
+            "/users/me/password", json=body, headers={**bearer, "X-Forwarded-For": client_ip}
+        )
+
+    checked = counted.calls
+    assert [change(f"guess {i}", "198.51.100.7").status_code for i in range(5)] == [422] * 5
+    refused = change(PASSWORD, "198.51.100.7")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "try again in" in refused.json()["detail"]
+    assert counted.calls == checked + 5  # the refused try was never checked
+    assert login(client, PASSWORD, "198.51.100.7").status_code == 429  # one count for both
+    weak = client.post(  # a refused new password checks nothing and counts nothing
+        "/users/me/password",
+        json={"current_password": "guess", "new_password": "short"},
+        headers={**bearer, "X-Forwarded-For": "203.0.113.2"},
+    )
+    assert weak.status_code == 422 and "at least 12 characters" in weak.json()["detail"]
+    assert change(PASSWORD, "203.0.113.2").status_code == 200  # the owner, elsewhere
+
+
 def test_delay_doubles_from_one_minute_up_to_fifteen(session: Session) -> None:
     policy = limits.LoginPolicy()
     pair = {"username": "spv", "address": "198.51.100.7"}
@@ -279,7 +302,8 @@ def test_unlock_clears_the_username_at_every_address(session: Session) -> None:
         for _ in range(6):
             limits.reserve(session, username, address, policy, now=T0)
     session.commit()
-    assert limits.unlock(session, " SPV ") == 2
+    # The failed logins it forgets, over both addresses (5 each; the 6th try was refused).
+    assert limits.unlock(session, " SPV ") == 10
     session.commit()
     assert limits.reserve(session, "spv", "198.51.100.7", policy, now=T0) == 0
     assert limits.reserve(session, "ani", "198.51.100.7", policy, now=T0) == 60
@@ -322,6 +346,48 @@ def test_failures_are_counted_under_the_forwarded_address_only_from_a_trusted_pr
     with Session(engine) as s:
         addresses = s.exec(select(LoginThrottle.address).order_by(col(LoginThrottle.address)))
         assert list(addresses) == ["198.51.100.3", "203.0.113.9"]
+
+
+def test_a_reverse_proxy_missing_from_trusted_proxies_is_warned_about_once(
+    settings: Settings,
+    engine: Engine,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind nginx on the same host with TRUSTED_PROXIES unset, every login counts under
+    127.0.0.1: the operator is told, once, what to set."""
+    from admin_api import routes_auth
+
+    monkeypatch.setattr(routes_auth, "_proxy_warning_given", False)
+    with Session(engine) as s:
+        make_user(s, "spv", Role.supervisor, [make_unit(s, "dukcapil")])
+        s.commit()
+    caplog.set_level(logging.WARNING, logger="asn_feedback.login")
+    with TestClient(create_app(settings, engine), client=("127.0.0.1", 40000)) as c:
+        for ip in ("203.0.113.9", "198.51.100.7"):
+            assert login(c, "a wrong guess", ip).status_code == 401
+    warnings = [r.getMessage() for r in caplog.records if "TRUSTED_PROXIES" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert "from 127.0.0.1" in warnings[0] and "add the reverse proxy" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "expected"),
+    [
+        ("127.0.0.1", ["203.0.113.9"], "", True),
+        ("10.9.0.1", ["203.0.113.9"], "", True),
+        ("10.9.0.1", ["203.0.113.9"], "10.9.0.0/24", False),  # listed
+        ("127.0.0.1", [], "", False),  # no header: no proxy
+        ("127.0.0.1", [" "], "", False),
+        ("36.85.1.2", ["203.0.113.9"], "", False),  # a client on the internet
+        ("testclient", ["203.0.113.9"], "", False),
+    ],
+)
+def test_looks_like_an_unlisted_proxy(
+    peer: str, forwarded: list[str], trusted: str, expected: bool
+) -> None:
+    nets = [ip_network(trusted)] if trusted else []
+    assert limits.looks_like_an_unlisted_proxy(peer, forwarded, nets) is expected
 
 
 def test_trusted_proxies_setting_is_checked_at_start(db_url: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from tests.bot_api_server import BotApiServer
 from tests.botkit import start_update
 from tests.factories import PASSWORD, make_unit, make_user
 from tests.processes import free_port, process_env, spawn, wait_http
+from tests.waiting import TIMEOUT, eventually
 
 SECRET = "process-test-secret-0123456789"
 
@@ -47,7 +47,7 @@ def cmdline(pid: int) -> bytes:
         return b""
 
 
-def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> int:
+def stop(proc: subprocess.Popen[bytes], timeout: float = TIMEOUT) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     return proc.wait(timeout)
@@ -66,7 +66,7 @@ def test_sigterm_during_a_burst_loses_no_acknowledged_update(
     )
     log = tmp_path / "bot.log"
     bot = spawn(["bot"], env, log)
-    wait_http(f"http://127.0.0.1:{port}/healthz")
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc=bot)
     acknowledged: list[int] = []
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
@@ -81,21 +81,23 @@ def test_sigterm_during_a_burst_loses_no_acknowledged_update(
                 break
             if r.status_code == 200:
                 acknowledged.append(5000 + i)
-    assert bot.wait(30) == 0, log.read_text()[-2000:]
+    assert bot.wait(TIMEOUT) == 0, log.read_text()[-2000:]
     assert len(acknowledged) >= 60
 
     bot = spawn(["bot"], env, log)  # the restart replays what was stored but not handled
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc=bot)
         engine = make_engine(fresh_db_url)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def lost() -> list[int]:
             with Session(engine) as s:
                 handled = set(s.exec(select(ProcessedUpdate.update_id)).all())
-            if set(acknowledged) <= handled:
-                break
-            time.sleep(0.2)
-        assert set(acknowledged) <= handled, f"lost {sorted(set(acknowledged) - handled)[:10]}"
+            return sorted(set(acknowledged) - handled)
+
+        eventually(
+            lambda: not lost(),
+            lambda: f"every acknowledged update handled; missing {lost()[:10]} ({len(lost())})",
+        )
         with Session(engine) as s:
             states = s.exec(select(func.count()).select_from(ConversationState)).one()
         assert states == len(acknowledged)  # each handled exactly once
@@ -135,7 +137,7 @@ def test_api_bot_and_scheduler_as_separate_processes(
     ]
     try:
         api = f"http://127.0.0.1:{port}"
-        wait_http(f"{api}/healthz")
+        wait_http(f"{api}/healthz", proc=procs[0])
         token = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": PASSWORD})
         h = {"Authorization": f"Bearer {token.json()['access_token']}"}
         for step, body in (
@@ -145,14 +147,15 @@ def test_api_bot_and_scheduler_as_separate_processes(
         ):
             r = httpx.post(f"{api}/cases/{case.id}/{step}", headers=h, json=body)
             assert r.status_code == 200, r.text
-        deadline = time.monotonic() + 30
-        texts: list[str] = []
-        while time.monotonic() < deadline:
-            texts = [m.text for m in bot_api.state.chats.get(7100, {}).values()]
-            if any("telah diselesaikan" in t for t in texts):
-                break
-            time.sleep(0.2)
-        assert any("Surat sudah jadi." in t for t in texts), texts
+
+        def texts() -> list[str]:
+            return [m.text for m in bot_api.state.chats.get(7100, {}).values()]
+
+        bot_api.wait_until(
+            lambda: any("telah diselesaikan" in t for t in texts()),
+            lambda: f"the resolution in the citizen's chat; it has {texts()}",
+        )
+        assert any("Surat sudah jadi." in t for t in texts()), texts()
         assert procs[2].poll() is None  # the scheduler is running beside them
         workers = [c for c in children(procs[0].pid) if b"spawn_main" in cmdline(c)]
         assert len(workers) == 2  # two API worker processes (uvicorn spawns them)

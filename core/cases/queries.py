@@ -131,6 +131,12 @@ def _check_filters(filters: CaseFilter) -> None:
         check_day(filters.received_from, "received_from")
     if filters.received_to is not None:
         check_day(filters.received_to, "received_to")
+    if (
+        filters.received_from
+        and filters.received_to
+        and filters.received_to < filters.received_from
+    ):
+        raise InvalidInput("received_to must not be before received_from")
 
 
 def list_cases(

@@ -4,7 +4,7 @@ per recipient over the cases that recipient may open."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -102,10 +102,12 @@ def build_digest(
     tz: ZoneInfo,
     default_population: int,
     actor: Actor,
+    *,
+    now: datetime | None = None,
 ) -> DigestData:
-    """The unit's digest for the week as `actor` may see it."""
+    """The unit's digest for the week as `actor` may see it (`now`: see `digest_for`)."""
     base = survey_digest(session, unit, week, tz, default_population)
-    return digest_for(session, base, actor, tz)
+    return digest_for(session, base, actor, tz, now=now)
 
 
 def survey_digest(
@@ -134,12 +136,23 @@ def survey_digest(
     return data
 
 
-def digest_for(session: Session, base: DigestData, actor: Actor, tz: ZoneInfo) -> DigestData:
-    """`base` (from `survey_digest`) with the case figures over the cases `actor` may open."""
+def digest_for(
+    session: Session,
+    base: DigestData,
+    actor: Actor,
+    tz: ZoneInfo,
+    *,
+    now: datetime | None = None,
+) -> DigestData:
+    """`base` (from `survey_digest`) with the case figures over the cases `actor` may open.
+
+    Overdue means overdue at the end of the week, or at `now` if the week is not over yet
+    (a preview of the current week does not count deadlines still to come)."""
     lo, hi = local_day_bounds_utc(base.week.monday(), base.week.sunday(), tz)
     open_values = [s.value for s in OPEN_STATUSES]
     mine = (col(Case.unit_id) == base.unit_id, *visible_cases_clause(actor))
-    overdue = (*mine, col(Case.status).in_(open_values), col(Case.due_at) < hi)
+    late_by = hi if now is None else min(hi, now)
+    overdue = (*mine, col(Case.status).in_(open_values), col(Case.due_at) < late_by)
     officers = session.exec(
         select(Officer.name, func.count())
         .join(Case, col(Case.officer_id) == col(Officer.id))

@@ -140,6 +140,18 @@ def client_address(
     return address_key(client)
 
 
+def looks_like_an_unlisted_proxy(
+    peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[IPNetwork]
+) -> bool:
+    """X-Forwarded-For from a loopback or private peer that TRUSTED_PROXIES does not list:
+    most likely the site's own reverse proxy, under whose address every login is then
+    counted (one guesser delays everyone's logins for that username)."""
+    peer_ip = _parse_ip(peer)
+    if peer_ip is None or not any(h.strip() for h in forwarded_for):
+        return False
+    return (peer_ip.is_loopback or peer_ip.is_private) and not _trusted(peer_ip, trusted)
+
+
 # The three steps of a login ------------------------------------------------------------------
 
 
@@ -295,8 +307,10 @@ def record_failure(
 
 
 def unlock(session: Session, username: str) -> int:
-    """Clear the username's throttle state at every address; how many addresses it had."""
-    cleared = session.execute(
-        delete(LoginThrottle).where(col(LoginThrottle.username) == normalise_username(username))
-    )
-    return int(cast(CursorResult[Any], cleared).rowcount or 0)
+    """Clear the username's throttle state at every address; how many failed logins (over
+    all addresses) it forgot."""
+    mine = col(LoginThrottle.username) == normalise_username(username)
+    failures = session.exec(select(func.coalesce(func.sum(LoginThrottle.failures), 0)).where(mine))
+    cleared = int(failures.one())
+    session.execute(delete(LoginThrottle).where(mine))
+    return cleared

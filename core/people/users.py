@@ -14,7 +14,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,9 @@ MAX_PASSWORD_LENGTH = 128
 # Django's list of the 20,000 most common passwords (BSD licence, see wordlists/).
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "wordlists" / "common-passwords.txt.gz"
 _PADDING = string.digits + string.punctuation + string.whitespace
+# Runs of consecutive characters, forwards or backwards ("123456789012", "zyxwvutsrqpo").
+_RUNS = ("0123456789" * 13, string.ascii_lowercase)
+_REPEATED = re.compile(r"(.{1,6})\1+", re.DOTALL)  # "aaaaaaaaaaaa", "kupangkupang"
 
 
 def hash_password(password: str) -> str:
@@ -67,17 +70,32 @@ def password_problem(password: str, username: str = "") -> str | None:
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"the password must be at most {MAX_PASSWORD_LENGTH} characters long"
     lowered = password.lower().strip()
-    if username and lowered == username.strip().lower():
-        return "the password must not be the username; choose something else"
-    common = common_passwords()
     # "Sunshine2024!" is "sunshine" with the digits attackers append first.
     stem = lowered.strip(_PADDING)
+    if username and username.strip().lower() in (lowered, stem):
+        return (
+            "the password must not be the username (with or without digits or symbols "
+            "around it); choose something else"
+        )
+    if _monotonous(lowered) or (len(stem) >= 6 and _monotonous(stem)):
+        return (
+            "the password must not be a few characters repeated or a run such as 1234... "
+            "or abcd...; a few unrelated words make one that is strong and easy to remember"
+        )
+    common = common_passwords()
     if lowered in common or (stem and stem in common):
         return (
             "this password is on a list of the most common passwords, which attackers try "
             "first; choose another, e.g. a few unrelated words"
         )
     return None
+
+
+def _monotonous(password: str) -> bool:
+    """One short piece repeated, or a run of consecutive letters or digits."""
+    if _REPEATED.fullmatch(password):
+        return True
+    return any(password in run or password in run[::-1] for run in _RUNS)
 
 
 def check_password_strength(password: str, username: str = "") -> None:
@@ -421,16 +439,17 @@ def own_password_hash(session: Session, actor: Actor) -> str:
     return user.password_hash
 
 
+class WrongCurrentPassword(InvalidInput):
+    """The current password given with a change of one's own password is wrong (a failed
+    login, for the throttle)."""
+
+
 def check_new_own_password(actor: Actor, current_password: str, new_password: str) -> None:
-    """The new password's policy, before the current one is checked (which is throttled)."""
+    """The cheap checks of a change of one's own password (no argon2): the new one differs
+    and is strong enough."""
     if new_password == current_password:
         raise InvalidInput("the new password must differ from the current one")
     check_password_strength(new_password, actor.username)
-
-
-# Wrong current passwords are counted per username under this pseudo-address.
-PASSWORD_CHANGE_ADDRESS = "password-change"  # noqa: S105 (not a password)
-CURRENT_PASSWORD_WRONG = "the current password is wrong; enter the password you log in with"  # noqa: S105
 
 
 def new_own_password_hash(
@@ -438,15 +457,13 @@ def new_own_password_hash(
 ) -> str:
     """Check a change of one's own password and hash the new one. Slow (argon2) and touches
     no database: callers run it outside any transaction, between `own_password_hash` and
-    `store_own_password` (the API counts wrong current passwords like wrong logins)."""
+    `store_own_password`. A wrong current password raises `WrongCurrentPassword`."""
     check_new_own_password(actor, current_password, new_password)
     if not passwords.verify(current_password[:1024], stored_hash):
-        raise WrongCurrentPassword(CURRENT_PASSWORD_WRONG)
+        raise WrongCurrentPassword(
+            "the current password is wrong; enter the password you log in with"
+        )
     return hash_password(new_password)
-
-
-class WrongCurrentPassword(InvalidInput):
-    code = "wrong_current_password"
 
 
 def store_own_password(
@@ -566,17 +583,21 @@ class AuditPage:
     next_cursor: str | None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _cursor(at: datetime, row_id: int) -> str:
+    """A URL-safe cursor (digits and '_': pasted into a query string it stays as it is)."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return f"{(aware - _EPOCH) // timedelta(microseconds=1)}_{row_id}"
+
+
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        at_text, id_text = cursor.rsplit("_", 1)
-        at, row_id = datetime.fromisoformat(at_text), int(id_text)
-        if at.tzinfo is None or not 2000 <= at.astimezone(UTC).year <= 2099:
-            raise ValueError
-        if not 0 < row_id < 2**63:
-            raise ValueError
+        micros, id_text = cursor.split("_")
+        return _EPOCH + timedelta(microseconds=int(micros)), int(id_text)
     except (ValueError, OverflowError):
         raise InvalidInput("cursor: pass the next_cursor of the previous page") from None
-    return at, row_id
 
 
 def list_access_audit(
@@ -645,4 +666,4 @@ def list_access_audit(
         for row, by_name, target_name, reference in rows[:limit]
     ]
     last = items[-1] if len(rows) > limit else None
-    return AuditPage(items, f"{last.at.isoformat()}_{last.id}" if last else None)
+    return AuditPage(items, _cursor(last.at, last.id) if last else None)

@@ -16,10 +16,10 @@ import json
 import random
 import signal
 import subprocess
-import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -39,16 +39,30 @@ from core.surveys.models import SurveyResponse
 from tests.bot_api_server import BotApiServer
 from tests.factories import make_user
 from tests.processes import process_env, spawn
+from tests.waiting import TIMEOUT, eventually
 
 UNITS = 120
 CHATS = 300
 PER_CHAT = 2
 BOT_KILLS = 4
+# Bounds on the waits for the work, which scale with it: generous, so only a process that
+# stalls runs out of them.
+SECONDS_PER_START = 30.0  # a restarted process: imports, start-up, taking over claims
+SECONDS_PER_DIGEST = 1.0
+SECONDS_PER_MESSAGE = 0.2
 
 
 def _count(engine: Engine, stmt: SelectOfScalar[int]) -> int:
     with Session(engine) as s:
         return int(s.exec(stmt).one())
+
+
+def _state(proc: subprocess.Popen[bytes]) -> str:
+    return "running" if proc.poll() is None else f"ended with {proc.returncode}"
+
+
+def _tail(log: Path) -> str:
+    return f"{log.name} ends:\n{log.read_text(errors='replace')[-1500:]}" if log.exists() else ""
 
 
 def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path) -> None:
@@ -82,25 +96,33 @@ def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path)
         return spawn(["scheduler"], process_env(url), tmp_path / "scheduler.log")
 
     served = select(func.count()).select_from(DigestRecipient)
+    done = select(func.count()).select_from(DigestRun).where(DigestRun.status == "done")
+
+    def progress() -> str:
+        return (
+            f"{_count(engine, served)} of {UNITS} heads served, {_count(engine, done)} digest "
+            f"runs done; the scheduler is {_state(proc)}; {_tail(tmp_path / 'scheduler.log')}"
+        )
+
     proc = start()
     try:
-        deadline = time.monotonic() + 120
-        at_kill = 0
-        while time.monotonic() < deadline:
-            at_kill = _count(engine, served)
-            if at_kill >= 10:
-                break
-            time.sleep(0.02)
+        eventually(
+            lambda: _count(engine, served) >= 10,
+            progress,
+            SECONDS_PER_START + 10 * SECONDS_PER_DIGEST,
+        )
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        proc.wait(TIMEOUT)
         after_kill = _count(engine, served)
         proc = start()
-        done = select(func.count()).select_from(DigestRun).where(DigestRun.status == "done")
-        while time.monotonic() < deadline and _count(engine, done) < UNITS:
-            time.sleep(0.2)
+        eventually(
+            lambda: _count(engine, done) >= UNITS,
+            progress,
+            SECONDS_PER_START + UNITS * SECONDS_PER_DIGEST,
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        proc.wait(TIMEOUT)
     with Session(engine) as s:
         per_chat = Counter(s.exec(select(OutboundMessage.chat_id)).all())
         recipients = s.exec(select(DigestRecipient.user_id)).all()
@@ -153,21 +175,37 @@ def test_bot_killed_during_a_burst_delivers_all_with_one_duplicate_per_kill_at_m
     )
     bot = start()
     kills = 0
+
+    def progress() -> str:
+        return (
+            f"{len(sent())} of {total} messages sent, {_count(engine, pending)} pending, "
+            f"{kills} kill -9; the bot is {_state(bot)}; {_tail(tmp_path / 'bot.log')}"
+        )
+
+    def sent_at_least(n: int) -> bool:
+        return len(sent()) >= n
+
     try:
-        deadline = time.monotonic() + 240
-        while kills < BOT_KILLS and time.monotonic() < deadline:
-            target = len(sent()) + rng.randint(20, 80)
-            while len(sent()) < target and time.monotonic() < deadline:
-                time.sleep(0.01)
+        while kills < BOT_KILLS:
+            more = rng.randint(20, 80)
+            # Kill after some messages went out (not after some time), on any machine.
+            eventually(
+                partial(sent_at_least, len(sent()) + more),
+                progress,
+                SECONDS_PER_START + more * SECONDS_PER_MESSAGE,
+            )
             bot.send_signal(signal.SIGKILL)
-            bot.wait(10)
+            bot.wait(TIMEOUT)
             kills += 1
             bot = start()
-        while time.monotonic() < deadline and _count(engine, pending) > 0:
-            time.sleep(0.2)
+        eventually(
+            lambda: _count(engine, pending) == 0,
+            progress,
+            SECONDS_PER_START * (kills + 1) + total * SECONDS_PER_MESSAGE,
+        )
     finally:
         bot.send_signal(signal.SIGTERM)
-        bot.wait(30)
+        bot.wait(TIMEOUT)
         server.stop()
     texts = [str(p["text"]) for p in sent()]
     counts = Counter(texts)
