@@ -12,11 +12,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, EngineDep, PoliciesDep, SessionDep, SettingsDep
 from core.access import Actor, can_see_location, can_see_reporter
 from core.cases import service as svc
 from core.cases.categories import CATEGORIES, category_label
-from core.cases.models import Attachment, Case, CaseEvent, CaseOutcome, CaseStatus
+from core.cases.models import Attachment, AttachmentStatus, Case, CaseEvent, CaseOutcome, CaseStatus
 from core.cases.queries import CaseFilter, CaseSort, CaseSummary, list_cases
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_unit
@@ -28,8 +28,8 @@ from core.shared.errors import InvalidInput, NotFound
 router = APIRouter(tags=["cases"])
 
 
-def get_policy(settings: SettingsDep) -> svc.CasePolicy:
-    return svc.CasePolicy.from_settings(settings)
+def get_policy(policies: PoliciesDep) -> svc.CasePolicy:
+    return policies.cases
 
 
 PolicyDep = Annotated[svc.CasePolicy, Depends(get_policy)]
@@ -332,7 +332,7 @@ def get_attachment(
     att = session.get(Attachment, attachment_id)
     if att is None or att.case_id != case.id:
         raise NotFound(f"attachment {attachment_id} does not exist")
-    if att.status != "stored" or not att.path:
+    if att.status != AttachmentStatus.stored or not att.path:
         raise NotFound("this photo has not been downloaded from Telegram yet; try again later")
     root = Path(settings.attachments_dir).resolve()
     path = (root / att.path).resolve()

@@ -14,7 +14,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from core.cases.attachments import BadImage, pending_attachments, store_photo
-from core.cases.models import Attachment
+from core.cases.models import Attachment, AttachmentStatus
 from core.shared.db import writer
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,8 @@ async def fetch_attachments(
             return list(
                 session.exec(
                     select(Attachment).where(
-                        col(Attachment.id).in_(wanted), Attachment.status == "pending"
+                        col(Attachment.id).in_(wanted),
+                        Attachment.status == AttachmentStatus.pending,
                     )
                 ).all()
             )

@@ -28,7 +28,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.notifications import render
-from core.outbox.models import OutboundMessage
+from core.outbox.models import OutboundMessage, OutboxStatus
 from core.shared.clock import utcnow
 from core.shared.db import writer
 
@@ -90,14 +90,14 @@ class Dispatcher:
             candidates = session.exec(
                 select(OutboundMessage)
                 .where(
-                    OutboundMessage.status == "pending",
+                    OutboundMessage.status == OutboxStatus.pending.value,
                     col(OutboundMessage.next_attempt_at) <= now,
                     not_locked,
                     # Order per chat: nothing overtakes an earlier pending message.
                     ~exists().where(
                         and_(
                             col(earlier.chat_id) == col(OutboundMessage.chat_id),
-                            col(earlier.status) == "pending",
+                            col(earlier.status) == OutboxStatus.pending.value,
                             col(earlier.id) < col(OutboundMessage.id),
                         )
                     ),
@@ -204,7 +204,7 @@ class Dispatcher:
             await asyncio.to_thread(
                 self._finish,
                 msg.id,
-                status="failed",
+                status=OutboxStatus.failed.value,
                 last_error=str(exc)[:500],
                 attempts=msg.attempts + 1,
             )
@@ -225,7 +225,7 @@ class Dispatcher:
         await asyncio.to_thread(
             self._finish,
             msg.id,
-            status="sent",
+            status=OutboxStatus.sent.value,
             sent_at=self.clock(),
             telegram_message_id=result.message_id,
             attempts=msg.attempts + 1,

@@ -19,7 +19,7 @@ from bot.conversation import (
     to_menu,
 )
 from core.cases.categories import category_label
-from core.cases.models import Case, CaseStatus
+from core.cases.models import Case, CaseEventKind, CaseStatus
 from core.cases.service import (
     can_reopen,
     citizen_cases,
@@ -36,7 +36,14 @@ REFERENCE_RE = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,7}$")
 MIN_ANSWER = 5
 MAX_ANSWER = 2000
 BODY_SHOWN = frozenset(
-    {"rejected", "info_requested", "resolved", "reopened", "reopened_by_citizen", "citizen_replied"}
+    {
+        CaseEventKind.rejected,
+        CaseEventKind.info_requested,
+        CaseEventKind.resolved,
+        CaseEventKind.reopened,
+        CaseEventKind.reopened_by_citizen,
+        CaseEventKind.citizen_replied,
+    }
 )
 
 
@@ -238,6 +245,8 @@ def _render_reply(ctx: Ctx) -> Screen:
     case = get_case_for_citizen(ctx.session, ctx.citizen, ref)
     question = ""
     if case is not None:
-        asked = [e for e in public_timeline(ctx.session, case) if e.kind == "info_requested"]
+        asked = [
+            e for e in public_timeline(ctx.session, case) if e.kind == CaseEventKind.info_requested
+        ]
         question = asked[-1].body or "" if asked else ""
     return Screen(ctx.tr("case.reply_prompt", ref=ref, question=question), _cancel_row(ctx))

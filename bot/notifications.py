@@ -1,24 +1,20 @@
-"""Outbox messages rendered in the recipient's language, with their buttons."""
+"""Outbox messages rendered in the recipient's language, with their buttons.
+
+Every `MessageTemplate` has its text `notify.<template>` in the catalog and its buttons in
+`_buttons`, whose `match` mypy checks for exhaustiveness: a template added in core without a
+renderer here fails the type check (and tests/test_contracts.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from bot.i18n import t
 from core.cases.models import CaseOutcome
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate, OutboundMessage
 
-TEMPLATES = (
-    "case_verified",
-    "case_rejected",
-    "case_in_progress",
-    "case_info_requested",
-    "case_resolved",
-    "case_closed",
-    "case_reopened",
-    "plain",
-)
+TEMPLATES = tuple(m.value for m in MessageTemplate)
 OUTCOMES = tuple(o.value for o in CaseOutcome)
 
 
@@ -42,17 +38,38 @@ def render(message: OutboundMessage) -> Rendered:
     params = _Params({k: str(v) for k, v in raw.items()} if isinstance(raw, dict) else {})
     if params.get("outcome") in OUTCOMES:
         params["outcome"] = t(lang, f"outcome.{params['outcome']}")
-    template = message.template if message.template in TEMPLATES else "plain"
-    text = t(lang, f"notify.{template}").format_map(params).strip()
-    ref = params.get("ref", "")
-    buttons: list[list[tuple[str, str]]] = []
-    if template == "case_info_requested":
-        buttons = [[(t(lang, "notify.button.reply"), f"case:reply:{ref}")]]
-    elif template == "case_resolved":
-        buttons = [
-            [
-                (t(lang, "notify.button.satisfied"), f"case:rate:{ref}:y"),
-                (t(lang, "notify.button.unsatisfied"), f"case:rate:{ref}:n"),
+    template = _template(message.template)
+    text = t(lang, f"notify.{template.value}").format_map(params).strip()
+    return Rendered(text=text or "-", buttons=_buttons(template, lang, params.get("ref", "")))
+
+
+def _template(name: str) -> MessageTemplate:
+    """An unknown name (a newer core, a corrupt row) is shown as a plain text."""
+    try:
+        return MessageTemplate(name)
+    except ValueError:
+        return MessageTemplate.plain
+
+
+def _buttons(template: MessageTemplate, lang: str, ref: str) -> list[list[tuple[str, str]]]:
+    match template:
+        case MessageTemplate.case_info_requested:
+            return [[(t(lang, "notify.button.reply"), f"case:reply:{ref}")]]
+        case MessageTemplate.case_resolved:
+            return [
+                [
+                    (t(lang, "notify.button.satisfied"), f"case:rate:{ref}:y"),
+                    (t(lang, "notify.button.unsatisfied"), f"case:rate:{ref}:n"),
+                ]
             ]
-        ]
-    return Rendered(text=text or "-", buttons=buttons)
+        case (
+            MessageTemplate.plain
+            | MessageTemplate.case_verified
+            | MessageTemplate.case_rejected
+            | MessageTemplate.case_in_progress
+            | MessageTemplate.case_closed
+            | MessageTemplate.case_reopened
+        ):
+            return []
+        case _:
+            assert_never(template)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from core.outbox.models import OutboundMessage
+from core.outbox.models import OutboundMessage, OutboxStatus
 from core.shared.clock import utcnow
 from core.shared.migrate import is_at_head
 
@@ -30,7 +30,7 @@ def readiness(engine: Engine) -> Readiness:
         with Session(engine) as session:
             pending, oldest = session.exec(
                 select(func.count(), func.min(OutboundMessage.created_at)).where(
-                    OutboundMessage.status == "pending"
+                    OutboundMessage.status == OutboxStatus.pending.value
                 )
             ).one()
     except SQLAlchemyError:

@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
-from core.cases.models import Attachment
+from core.cases.models import Attachment, AttachmentStatus
 from core.shared.files import make_private_dirs, write_private_file
 
 MAX_PIXELS = 40_000_000
@@ -46,7 +46,7 @@ def store_photo(
     try:
         clean = strip_metadata(data, max_bytes)
     except BadImage as exc:
-        attachment.status = "failed"
+        attachment.status = AttachmentStatus.failed.value
         attachment.attempts += 1
         session.add(attachment)
         raise exc
@@ -59,7 +59,7 @@ def store_photo(
     attachment.size = len(clean)
     attachment.sha256 = digest
     attachment.content_type = "image/jpeg"
-    attachment.status = "stored"
+    attachment.status = AttachmentStatus.stored.value
     attachment.attempts += 1
     session.add(attachment)
 
@@ -68,7 +68,10 @@ def pending_attachments(session: Session, limit: int = 50) -> list[Attachment]:
     return list(
         session.exec(
             select(Attachment)
-            .where(Attachment.status == "pending", Attachment.attempts < MAX_ATTEMPTS)
+            .where(
+                Attachment.status == AttachmentStatus.pending,
+                Attachment.attempts < MAX_ATTEMPTS,
+            )
             .order_by(col(Attachment.id))
             .limit(limit)
         ).all()

@@ -3,7 +3,6 @@ admins when nobody else in the unit may open it."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from core.cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseStatus,
     Visibility,
 )
@@ -33,7 +33,8 @@ from core.cases.policy import (
 )
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import require_active_unit
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate
+from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen, Role, UserUnit
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.errors import Conflict, InvalidInput
@@ -118,7 +119,7 @@ def file_complaint(
         CaseEvent(
             case_id=case.id,
             actor_kind=ActorKind.citizen.value,
-            kind="created",
+            kind=CaseEventKind.created.value,
             to_status=CaseStatus.received.value,
             visibility=Visibility.public.value,
             created_at=now,
@@ -165,15 +166,13 @@ def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime
             ref=case.reference,
             unit=unit.name if unit else case.unit_id,
         )
-        session.add(
-            OutboundMessage(
-                chat_id=admin.telegram_chat_id,
-                language=admin.language,
-                template="plain",
-                params=json.dumps({"text": text}, ensure_ascii=False),
-                next_attempt_at=now,
-                created_at=now,
-            )
+        enqueue(
+            session,
+            chat_id=admin.telegram_chat_id,
+            language=admin.language,
+            template=MessageTemplate.plain,
+            params={"text": text},
+            now=now,
         )
     session.flush()
 

@@ -4,10 +4,8 @@ notification to the outbox, all in the caller's transaction."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +19,7 @@ from core.cases.models import (
     ActorKind,
     Case,
     CaseEvent,
+    CaseEventKind,
     CaseOutcome,
     CaseStatus,
     Privacy,
@@ -36,7 +35,8 @@ from core.cases.policy import (
 )
 from core.cases.reading import get_case_for_staff_by_reference
 from core.masterdata.models import Unit
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate
+from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen
 from core.shared.clock import utcnow
 from core.shared.errors import Forbidden, InvalidInput, NotFound
@@ -79,12 +79,12 @@ def _apply(
     session: Session,
     case: Case,
     who: EventActor,
-    kind: str,
+    kind: CaseEventKind,
     *,
     to_status: CaseStatus | None = None,
     body: str | None = None,
     visibility: Visibility = Visibility.public,
-    notify: str | None = None,
+    notify: MessageTemplate | None = None,
     now: datetime,
 ) -> CaseEvent:
     """Change the status (if any), append the event, queue the citizen's notification."""
@@ -99,7 +99,7 @@ def _apply(
         case_id=case.id,
         actor_kind=who.kind.value,
         actor_user_id=who.user_id,
-        kind=kind,
+        kind=kind.value,
         from_status=from_status if to_status is not None else None,
         to_status=to_status.value if to_status is not None else None,
         body=body,
@@ -113,31 +113,31 @@ def _apply(
     return event
 
 
-def _queue_notification(session: Session, case: Case, event: CaseEvent, template: str) -> None:
+def _queue_notification(
+    session: Session, case: Case, event: CaseEvent, template: MessageTemplate
+) -> None:
     if case.citizen_id is None:  # the reporter erased their data
         return
     citizen = session.get(Citizen, case.citizen_id)
     if citizen is None:
         return
-    params: dict[str, Any] = {"ref": case.reference, "body": event.body or ""}
+    params = {"ref": case.reference, "body": event.body or ""}
     if case.outcome:
         params["outcome"] = case.outcome
-    session.add(
-        OutboundMessage(
-            chat_id=citizen.telegram_user_id,
-            language=citizen.language,
-            template=template,
-            params=json.dumps(params, ensure_ascii=False),
-            case_event_id=event.id,
-            next_attempt_at=event.created_at,
-            created_at=event.created_at,
-        )
+    enqueue(
+        session,
+        chat_id=citizen.telegram_user_id,
+        language=citizen.language,
+        template=template,
+        params=params,
+        case_event_id=event.id,
+        now=event.created_at,
     )
     session.flush()
 
 
 def verify(
-    session: Session, policy: CasePolicy, actor: Actor, case: Case, now: datetime | None = None
+    session: Session, policy: CasePolicy, actor: Actor, case: Case, *, now: datetime | None = None
 ) -> CaseEvent:
     """received -> verified: the complaint is complete and ours; the unit's clock starts."""
     now = now or utcnow()
@@ -146,8 +146,8 @@ def verify(
     case.verified_at = now
     case.followup_due_at = policy.sla.followup_due(now)
     return _apply(
-        session, case, _staff(actor), "verified",
-        to_status=CaseStatus.verified, notify="case_verified", now=now,
+        session, case, _staff(actor), CaseEventKind.verified,
+        to_status=CaseStatus.verified, notify=MessageTemplate.case_verified, now=now,
     )  # fmt: skip
 
 
@@ -186,8 +186,9 @@ def reject(
     case.reject_reason = text
     case.closed_at = now
     return _apply(
-        session, case, _staff(actor), "rejected",
-        to_status=CaseStatus.rejected, body=text, notify="case_rejected", now=now,
+        session, case, _staff(actor), CaseEventKind.rejected,
+        to_status=CaseStatus.rejected, body=text, notify=MessageTemplate.case_rejected,
+        now=now,
     )  # fmt: skip
 
 
@@ -226,10 +227,11 @@ def assign(
         raise InvalidInput("name an assignee or a unit to forward to")
     first_time = case.status == CaseStatus.verified
     return _apply(
-        session, case, _staff(actor), "assigned",
+        session, case, _staff(actor), CaseEventKind.assigned,
         to_status=CaseStatus.in_progress, body="; ".join(parts) or None,
         visibility=Visibility.public if first_time else Visibility.internal,
-        notify="case_in_progress" if first_time else None, now=now,
+        notify=MessageTemplate.case_in_progress if first_time else None,
+        now=now,
     )  # fmt: skip
 
 
@@ -245,7 +247,7 @@ def _may_handle(session: Session, user: AppUser, case: Case) -> bool:
 
 
 def request_info(
-    session: Session, actor: Actor, case: Case, question: str, now: datetime | None = None
+    session: Session, actor: Actor, case: Case, question: str, *, now: datetime | None = None
 ) -> CaseEvent:
     """in_progress -> waiting_citizen: ask the reporter; the SLA clock pauses."""
     now = now or utcnow()
@@ -256,8 +258,9 @@ def request_info(
     text = _text(question, "the question")
     case.paused_at = now
     return _apply(
-        session, case, _staff(actor), "info_requested",
-        to_status=CaseStatus.waiting_citizen, body=text, notify="case_info_requested", now=now,
+        session, case, _staff(actor), CaseEventKind.info_requested,
+        to_status=CaseStatus.waiting_citizen, body=text,
+        notify=MessageTemplate.case_info_requested, now=now,
     )  # fmt: skip
 
 
@@ -273,7 +276,7 @@ def _resume_clock(case: Case, now: datetime) -> None:
 
 
 def citizen_reply(
-    session: Session, citizen: Citizen, case: Case, text: str, now: datetime | None = None
+    session: Session, citizen: Citizen, case: Case, text: str, *, now: datetime | None = None
 ) -> CaseEvent:
     """waiting_citizen -> in_progress: the reporter answered; the clock runs again."""
     now = now or utcnow()
@@ -283,12 +286,14 @@ def citizen_reply(
     body = _text(text, "the reply")
     _resume_clock(case, now)
     return _apply(
-        session, case, EventActor(ActorKind.citizen), "citizen_replied",
+        session, case, EventActor(ActorKind.citizen), CaseEventKind.citizen_replied,
         to_status=CaseStatus.in_progress, body=body, now=now,
     )  # fmt: skip
 
 
-def reporter_erased(session: Session, case: Case, now: datetime | None = None) -> CaseEvent | None:
+def reporter_erased(
+    session: Session, case: Case, *, now: datetime | None = None
+) -> CaseEvent | None:
     """The reporter erased their data: a case waiting for their answer can wait no longer,
     so it goes back to in_progress and its clock runs again (an internal event)."""
     if case.status != CaseStatus.waiting_citizen:
@@ -296,7 +301,7 @@ def reporter_erased(session: Session, case: Case, now: datetime | None = None) -
     now = now or utcnow()
     _resume_clock(case, now)
     return _apply(
-        session, case, SYSTEM, "reporter_erased",
+        session, case, SYSTEM, CaseEventKind.reporter_erased,
         to_status=CaseStatus.in_progress, visibility=Visibility.internal,
         body="the reporter erased their data; their answer will not come", now=now,
     )  # fmt: skip
@@ -308,6 +313,7 @@ def resolve(
     case: Case,
     outcome: CaseOutcome,
     resolution: str,
+    *,
     now: datetime | None = None,
 ) -> CaseEvent:
     """in_progress (or waiting_citizen) -> resolved, with an outcome and what was done."""
@@ -320,25 +326,25 @@ def resolve(
     case.resolution = text
     case.resolved_at = now
     return _apply(
-        session, case, _staff(actor), "resolved",
-        to_status=CaseStatus.resolved, body=text, notify="case_resolved", now=now,
+        session, case, _staff(actor), CaseEventKind.resolved,
+        to_status=CaseStatus.resolved, body=text, notify=MessageTemplate.case_resolved, now=now,
     )  # fmt: skip
 
 
-def close(session: Session, actor: Actor, case: Case, now: datetime | None = None) -> CaseEvent:
+def close(session: Session, actor: Actor, case: Case, *, now: datetime | None = None) -> CaseEvent:
     """resolved -> closed, by staff."""
     now = now or utcnow()
     _require_handler(actor, case)
     _require(case, "close", [CaseStatus.resolved])
     case.closed_at = now
     return _apply(
-        session, case, _staff(actor), "closed",
-        to_status=CaseStatus.closed, notify="case_closed", now=now,
+        session, case, _staff(actor), CaseEventKind.closed,
+        to_status=CaseStatus.closed, notify=MessageTemplate.case_closed, now=now,
     )  # fmt: skip
 
 
 def reopen(
-    session: Session, actor: Actor, case: Case, reason: str, now: datetime | None = None
+    session: Session, actor: Actor, case: Case, reason: str, *, now: datetime | None = None
 ) -> CaseEvent:
     """resolved/closed -> in_progress, by an admin (with a reason)."""
     now = now or utcnow()
@@ -349,8 +355,9 @@ def reopen(
     text = _text(reason, "the reason")
     _clear_resolution(case)
     return _apply(
-        session, case, _staff(actor), "reopened",
-        to_status=CaseStatus.in_progress, body=text, notify="case_reopened", now=now,
+        session, case, _staff(actor), CaseEventKind.reopened,
+        to_status=CaseStatus.in_progress, body=text, notify=MessageTemplate.case_reopened,
+        now=now,
     )  # fmt: skip
 
 
@@ -362,14 +369,20 @@ def _clear_resolution(case: Case) -> None:
 
 
 def add_note(
-    session: Session, actor: Actor, case: Case, body: str, now: datetime | None = None
+    session: Session, actor: Actor, case: Case, body: str, *, now: datetime | None = None
 ) -> CaseEvent:
     """An internal note: staff only, never shown to the citizen."""
     now = now or utcnow()
     _require_handler(actor, case)
     text = _text(body, "the note")
     return _apply(
-        session, case, _staff(actor), "note", body=text, visibility=Visibility.internal, now=now
+        session,
+        case,
+        _staff(actor),
+        CaseEventKind.note,
+        body=text,
+        visibility=Visibility.internal,
+        now=now,
     )
 
 
@@ -389,6 +402,7 @@ def citizen_rate(
     case: Case,
     satisfied: bool,
     reason: str | None = None,
+    *,
     now: datetime | None = None,
 ) -> CaseEvent:
     """The reporter's "puas / tidak puas". Not satisfied reopens once, within the window."""
@@ -401,23 +415,31 @@ def citizen_rate(
     case.satisfied = satisfied
     if satisfied:
         case.closed_at = now
-        return _apply(session, case, who, "rated_satisfied", to_status=CaseStatus.closed, now=now)
+        return _apply(
+            session, case, who, CaseEventKind.rated_satisfied, to_status=CaseStatus.closed, now=now
+        )
     text = _text(reason or "", "the reason")
     case.satisfaction_reason = text
     if can_reopen(policy, case, now):
         case.reopened_count += 1
         _clear_resolution(case)
         return _apply(
-            session, case, who, "reopened_by_citizen",
+            session, case, who, CaseEventKind.reopened_by_citizen,
             to_status=CaseStatus.in_progress, body=text, now=now,
         )  # fmt: skip
     case.closed_at = now
     return _apply(
-        session, case, who, "rated_unsatisfied", to_status=CaseStatus.closed, body=text, now=now
+        session,
+        case,
+        who,
+        CaseEventKind.rated_unsatisfied,
+        to_status=CaseStatus.closed,
+        body=text,
+        now=now,
     )
 
 
-def autoclose(session: Session, policy: CasePolicy, now: datetime | None = None) -> int:
+def autoclose(session: Session, policy: CasePolicy, *, now: datetime | None = None) -> int:
     """Close resolved cases the citizen left unanswered for `autoclose_days`."""
     now = now or utcnow()
     cutoff = now - timedelta(days=policy.autoclose_days)
@@ -429,7 +451,7 @@ def autoclose(session: Session, policy: CasePolicy, now: datetime | None = None)
     for case in stale:
         case.closed_at = now
         _apply(
-            session, case, SYSTEM, "auto_closed",
-            to_status=CaseStatus.closed, notify="case_closed", now=now,
+            session, case, SYSTEM, CaseEventKind.auto_closed,
+            to_status=CaseStatus.closed, notify=MessageTemplate.case_closed, now=now,
         )  # fmt: skip
     return len(stale)

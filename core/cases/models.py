@@ -53,6 +53,32 @@ class Visibility(StrEnum):
     internal = "internal"
 
 
+class CaseEventKind(StrEnum):
+    """What a CaseEvent records (stored in `case_event.kind`)."""
+
+    created = "created"
+    verified = "verified"
+    rejected = "rejected"
+    assigned = "assigned"
+    info_requested = "info_requested"
+    citizen_replied = "citizen_replied"
+    reporter_erased = "reporter_erased"
+    resolved = "resolved"
+    closed = "closed"
+    auto_closed = "auto_closed"
+    reopened = "reopened"
+    reopened_by_citizen = "reopened_by_citizen"
+    rated_satisfied = "rated_satisfied"
+    rated_unsatisfied = "rated_unsatisfied"
+    note = "note"
+
+
+class AttachmentStatus(StrEnum):
+    pending = "pending"  # waiting to be downloaded
+    stored = "stored"  # on disk, EXIF removed
+    failed = "failed"  # gave up after its attempts
+
+
 class Case(SQLModel, table=True):
     """A complaint being handled (DESIGN section 3)."""
 
@@ -124,7 +150,7 @@ class Attachment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     telegram_file_id: str = Field(max_length=255)
-    status: str = Field(default="pending", max_length=10, index=True)  # pending/stored/failed
+    status: str = Field(default=AttachmentStatus.pending.value, max_length=10, index=True)
     path: str | None = Field(default=None, max_length=255)
     content_type: str | None = Field(default=None, max_length=50)
     size: int | None = None

@@ -3,7 +3,6 @@ each linked supervisor and unit head for their units, once per user and day."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -14,7 +13,8 @@ from core.access import Permission, actor_for, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, ReminderRun
 from core.cases.queries import summaries, summary_select
 from core.cases.sla import SlaPolicy, add_working_days, end_of_local_day
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate
+from core.outbox.service import enqueue
 from core.people.models import AppUser
 from core.shared.clock import utcnow
 from core.shared.db import writer
@@ -72,15 +72,13 @@ def send_reminders(engine: Engine, sla: SlaPolicy, now: datetime | None = None) 
                     session.add(ReminderRun(user_id=user_id, day=today, created_at=now))
             except IntegrityError:
                 continue  # already reminded today (another scheduler, or a restart)
-            session.add(
-                OutboundMessage(
-                    chat_id=user.telegram_chat_id,
-                    language=lang,
-                    template="plain",
-                    params=json.dumps({"text": "\n".join(lines)}, ensure_ascii=False),
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+            enqueue(
+                session,
+                chat_id=user.telegram_chat_id,
+                language=lang,
+                template=MessageTemplate.plain,
+                params={"text": "\n".join(lines)},
+                now=now,
             )
             session.commit()
             sent += 1

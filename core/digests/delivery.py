@@ -3,7 +3,6 @@ its outbox rows."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +24,11 @@ from core.digests.figures import (
     digest_for,
     survey_digest,
 )
-from core.digests.models import DigestRecipient, DigestRun
+from core.digests.models import DigestRecipient, DigestRun, DigestRunStatus
 from core.digests.render import digest_title, render_digest
 from core.masterdata.models import Unit
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate
+from core.outbox.service import enqueue
 from core.people.models import AppUser, UserUnit
 from core.shared.clock import utcnow
 from core.shared.db import writer
@@ -71,7 +71,7 @@ def claim_run(
     existing = session.exec(
         select(DigestRun).where(DigestRun.unit_id == unit_id, DigestRun.week == str(week))
     ).one()
-    if existing.status == "done":
+    if existing.status == DigestRunStatus.done:
         return None
     if now - existing.claimed_at < CLAIM_STALE_AFTER and not worker_gone(existing.claimed_by):
         return None
@@ -150,7 +150,7 @@ def send_unit_digest(
                 session.rollback()
                 return queued
             queued += count
-        run.status, run.finished_at = "done", now
+        run.status, run.finished_at = DigestRunStatus.done.value, now
         session.add(run)
         session.commit()
         return queued
@@ -178,16 +178,14 @@ def _queue_digest(
         messages.append((digest_title(data, lang), charts[lang]))
     messages.append((render_digest(data, lang), None))
     for text, photo in messages:
-        session.add(
-            OutboundMessage(
-                chat_id=head.telegram_chat_id,
-                language=lang,
-                template="plain",
-                params=json.dumps({"text": text}, ensure_ascii=False),
-                photo=photo,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        enqueue(
+            session,
+            chat_id=head.telegram_chat_id,
+            language=lang,
+            template=MessageTemplate.plain,
+            params={"text": text},
+            photo=photo,
+            now=now,
         )
     return len(messages)
 

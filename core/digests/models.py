@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Column,
@@ -14,6 +15,11 @@ from sqlmodel import Field, SQLModel
 from core.shared.clock import utcnow
 
 
+class DigestRunStatus(StrEnum):
+    running = "running"
+    done = "done"
+
+
 class DigestRun(SQLModel, table=True):
     """A claim on one unit's digest for one ISO week: the unique key makes it exactly once."""
 
@@ -23,7 +29,7 @@ class DigestRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id")
     week: str = Field(max_length=10)  # e.g. 2026-W47
-    status: str = Field(default="running", max_length=10)  # running, done
+    status: str = Field(default=DigestRunStatus.running.value, max_length=10)
     claimed_by: str = Field(max_length=64)
     claimed_at: datetime
     finished_at: datetime | None = None

@@ -14,6 +14,7 @@ from core.evaluations.models import (
     EvaluationPeriod,
     Level,
     OfficerEvaluation,
+    PeriodStatus,
 )
 from core.evaluations.periods import audit_event, require_writable
 from core.evaluations.rules import parse_level, rating
@@ -163,7 +164,7 @@ def finalize(
         names = ", ".join(r.officer_name for r in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise Conflict(f"{len(missing)} officer(s) still need a decision: {names}{more}")
-    period.status = "finalized"
+    period.status = PeriodStatus.finalized.value
     period.finalized_at = now
     period.finalized_by = actor.user_id or None
     session.add(period)

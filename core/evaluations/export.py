@@ -11,6 +11,7 @@ from core.access import Actor
 from core.evaluations.models import (
     EvaluationEvent,
     EvaluationPeriod,
+    PeriodStatus,
 )
 from core.evaluations.rules import LEVEL_WORDS
 from core.evaluations.views import evaluation_views, sees_full_evidence
@@ -82,7 +83,7 @@ def export_rows(session: Session, actor: Actor, period: EvaluationPeriod) -> lis
     """One row per NIP, as the e-Kinerja/SKP import expects; finalized periods only. The
     figures are what `actor` may see (`evaluation_views`): without full evidence the
     suggestion and the override reason are left empty."""
-    if period.status != "finalized":
+    if period.status != PeriodStatus.finalized:
         raise Conflict("only a finalized period can be exported")
     rows = sorted(evaluation_views(session, actor, period), key=lambda r: r.nip)
     return [

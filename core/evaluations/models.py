@@ -24,6 +24,11 @@ class Level(StrEnum):
     below = "below"
 
 
+class PeriodStatus(StrEnum):
+    open = "open"
+    finalized = "finalized"
+
+
 class EvaluationPeriod(SQLModel, table=True):
     __tablename__ = "evaluation_period"
 
@@ -32,7 +37,7 @@ class EvaluationPeriod(SQLModel, table=True):
     kind: str = Field(max_length=10)  # monthly, quarterly, annual
     start: date
     end: date  # inclusive
-    status: str = Field(default="open", max_length=10)  # open, finalized
+    status: str = Field(default=PeriodStatus.open.value, max_length=10)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow)
     computed_at: datetime | None = None

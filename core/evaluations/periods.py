@@ -15,6 +15,7 @@ from core.evaluations.models import (
     EvaluationPeriod,
     EvaluationPeriodUnit,
     OfficerEvaluation,
+    PeriodStatus,
 )
 from core.evaluations.rules import KINDS
 from core.masterdata.service import visible_unit
@@ -111,7 +112,7 @@ def require_writable(session: Session, actor: Actor, period: EvaluationPeriod) -
     _require_evaluator(actor, period_units(session, period))
     if involves_own_officer(session, actor, period):
         raise Forbidden("your own officer record is part of this period; another assessor decides")
-    if period.status == "finalized":
+    if period.status == PeriodStatus.finalized:
         raise Conflict("this period is finalized and can no longer change")
 
 

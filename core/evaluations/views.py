@@ -13,6 +13,7 @@ from core.evaluations.decisions import load_evaluation
 from core.evaluations.models import (
     EvaluationPeriod,
     OfficerEvaluation,
+    PeriodStatus,
 )
 from core.evaluations.periods import involves_own_officer, period_units
 
@@ -111,7 +112,7 @@ def evaluation_views(
     confidential = bool(unit_ids) and all(
         actor.may(Permission.VIEW_CONFIDENTIAL_CASES, u) for u in unit_ids
     )
-    finalized = period.status == "finalized"
+    finalized = period.status == PeriodStatus.finalized
     return [_view(r, actor, full, confidential, finalized) for r in evaluations(session, period)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,34 @@ from core.people.models import Language
 from core.shared.clock import utcnow
 
 
+class OutboxStatus(StrEnum):
+    pending = "pending"  # waiting to be sent (or to be retried)
+    sent = "sent"  # the channel accepted it
+    failed = "failed"  # failed for good (blocked bot, bad request)
+
+
+class MessageTemplate(StrEnum):
+    """How an outbox message's text is made (see docs/architecture.md, "Messages to people").
+
+    `plain`: a text for staff, rendered by core from its catalog; params are {"text": ...}.
+    Every other member is a case notice to a citizen: params ({"ref", "body", "outcome"})
+    that each channel renders in the citizen's language from its own catalog.
+    """
+
+    plain = "plain"
+    case_verified = "case_verified"
+    case_rejected = "case_rejected"
+    case_in_progress = "case_in_progress"
+    case_info_requested = "case_info_requested"
+    case_resolved = "case_resolved"
+    case_closed = "case_closed"
+    case_reopened = "case_reopened"
+
+    @property
+    def is_case_notice(self) -> bool:
+        return self is not MessageTemplate.plain
+
+
 class OutboundMessage(SQLModel, table=True):
     """The outbox: a message to a person, written in the transaction that caused it."""
 
@@ -29,9 +58,9 @@ class OutboundMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     language: str = Field(default=Language.id.value, max_length=5)
-    template: str = Field(max_length=40)  # rendered by the bot in the recipient's language
+    template: str = Field(max_length=40)  # a MessageTemplate
     params: str = Field(default="{}", sa_type=Text)
-    status: str = Field(default="pending", max_length=10)  # pending, sent, failed
+    status: str = Field(default=OutboxStatus.pending.value, max_length=10)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     locked_until: datetime | None = None

@@ -1,4 +1,8 @@
-"""How long outbox messages are kept, and forgetting a citizen's.
+"""The one way into the outbox; how long messages are kept, and forgetting a citizen's.
+
+`enqueue` writes a message in the caller's transaction. Staff texts are rendered by core and
+queued as `MessageTemplate.plain`; a case notice to a citizen is queued as its template with
+parameters and the case event that caused it, and rendered by the channel.
 
 A message that went out (or failed for good) is kept `OUTBOX_RETENTION_DAYS` for
 diagnosis, then deleted: its chat id and text are personal data. A citizen who erases
@@ -8,16 +12,56 @@ reach them any more, and a sent one would still tie their Telegram id to their r
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.outbox.models import OutboundMessage
+from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
 from core.people.models import AppUser
 from core.shared.clock import utcnow
 from core.shared.db import writer
+
+
+def enqueue(
+    session: Session,
+    *,
+    chat_id: int,
+    language: str,
+    template: MessageTemplate,
+    params: Mapping[str, str],
+    photo: bytes | None = None,
+    case_event_id: int | None = None,
+    now: datetime,
+) -> OutboundMessage:
+    """Queue a message, due at `now`, in the caller's transaction.
+
+    A `plain` message carries a text rendered by core (`params == {"text": ...}`) and no
+    case event; a case notice carries the case event that caused it (erasure forgets a
+    citizen's messages by that link). Anything else is a programming error."""
+    if template.is_case_notice:
+        if case_event_id is None:
+            raise ValueError(f"a {template.value} notice needs the case event that caused it")
+    else:
+        if set(params) != {"text"}:
+            raise ValueError("a plain message carries exactly one rendered text")
+        if case_event_id is not None:
+            raise ValueError("a plain message is a text for staff, not a case notice")
+    message = OutboundMessage(
+        chat_id=chat_id,
+        language=language,
+        template=template.value,
+        params=json.dumps(dict(params), ensure_ascii=False),
+        photo=photo,
+        case_event_id=case_event_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message
 
 
 def forget_citizen_messages(session: Session, chat_id: int) -> int:
@@ -38,8 +82,14 @@ def prune_outbox(engine: Engine, retention_days: int, now: datetime | None = Non
     stay until they are delivered. Returns how many were deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     finished_long_ago = or_(
-        and_(col(OutboundMessage.status) == "sent", col(OutboundMessage.sent_at) < cutoff),
-        and_(col(OutboundMessage.status) == "failed", col(OutboundMessage.created_at) < cutoff),
+        and_(
+            col(OutboundMessage.status) == OutboxStatus.sent.value,
+            col(OutboundMessage.sent_at) < cutoff,
+        ),
+        and_(
+            col(OutboundMessage.status) == OutboxStatus.failed.value,
+            col(OutboundMessage.created_at) < cutoff,
+        ),
     )
     with Session(writer(engine)) as session:
         result = session.execute(delete(OutboundMessage).where(finished_long_ago))
