@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import overload
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import (
@@ -29,13 +30,22 @@ from admin_api.limits import BodySizeLimit
 from admin_api.problems import document_problems, install_problem_handlers
 from admin_api.schemas import HealthOut, ReadyOut
 from core.health import readiness
+from core.policies import Policies, build
 from core.shared.config import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static"
 
 
-def create_app(settings: Settings, engine: Engine) -> FastAPI:
+@overload
+def create_app(policies: Policies, /) -> FastAPI: ...
+@overload
+def create_app(settings: Settings, engine: Engine, /) -> FastAPI: ...
+def create_app(first: Policies | Settings, engine: Engine | None = None, /) -> FastAPI:
+    """The API of a process: `create_app(policies)`, the policies the composition root built;
+    `create_app(settings, engine)` builds them here (tests, benchmarks)."""
+    policies = _policies(first, engine)
+    settings, engine = policies.settings, policies.engine
     app = FastAPI(
         title="asn-feedback admin API",
         version="0.1.0",
@@ -48,6 +58,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(BodySizeLimit)
+    app.state.policies = policies  # see admin_api.deps.get_policies
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_turn = asyncio.Lock()  # see admin_api.deps.write_turn
@@ -79,6 +90,16 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     if settings.api_docs_enabled:
         install_docs(app)
     return app
+
+
+def _policies(first: Policies | Settings, engine: Engine | None) -> Policies:
+    if isinstance(first, Policies):
+        if engine is not None:
+            raise TypeError("create_app(policies) takes no engine: the policies carry theirs")
+        return first
+    if engine is None:
+        raise TypeError("create_app(settings, engine) needs the engine")
+    return build(first, engine)
 
 
 def install_docs(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: settings, a database session, the current user."""
+"""FastAPI dependencies: settings, the process's policies, a database session, the current
+user."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from admin_api.security import claims_from_token
 from core.access import Actor, actor_for
+from core.policies import Policies
 from core.shared.config import Settings
 from core.shared.db import session_scope
 
@@ -22,6 +24,13 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_policies(request: Request) -> Policies:
+    """The policies and clock the process was built with (`create_app`), never rebuilt per
+    request."""
+    policies: Policies = request.app.state.policies
+    return policies
 
 
 def get_engine(request: Request) -> Engine:
@@ -71,6 +80,7 @@ def get_session(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+PoliciesDep = Annotated[Policies, Depends(get_policies)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -7,7 +7,6 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from admin_api.deps import CurrentActor, SessionDep
@@ -17,7 +16,6 @@ from admin_api.steps import read_step, write_step
 from core.masterdata.models import Unit
 from core.people import passwords as passwords
 from core.people.login_limits import (
-    LoginPolicy,
     client_address,
     look,
     looks_like_an_unlisted_proxy,
@@ -27,7 +25,7 @@ from core.people.login_limits import (
     reserve,
 )
 from core.people.models import AppUser
-from core.shared.clock import utcnow
+from core.policies import Policies
 from core.shared.config import Settings
 
 router = APIRouter(tags=["auth"])
@@ -80,22 +78,22 @@ async def login(
     process (PASSWORD_CHECKS_AT_ONCE); further logins wait their turn."""
     # Taken from the app, not through dependencies: each sync dependency is a trip through
     # the thread pool, where a burst of logins would make other requests queue.
-    settings: Settings = request.app.state.settings
-    engine: Engine = request.app.state.engine
+    policies: Policies = request.app.state.policies
+    settings, engine = policies.settings, policies.engine
     username = normalise_username(username)
     address = login_address(request, settings)
-    policy = LoginPolicy.from_settings(settings)
+    policy = policies.logins
     account, wait = await read_step(
         request,
         engine,
-        partial(look, username=username, address=address, policy=policy, now=utcnow()),
+        partial(look, username=username, address=address, policy=policy, now=policies.now()),
     )
     if wait:
         raise too_many_failed_logins(wait)
     wait = await write_step(
         request,
         engine,
-        partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
+        partial(reserve, username=username, address=address, policy=policy, now=policies.now()),
     )
     if wait:
         raise too_many_failed_logins(wait)
@@ -113,7 +111,11 @@ async def login(
         )
         return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
     failure = partial(
-        record_failure, username=username, policy=policy, now=utcnow(), user_id=account.user_id
+        record_failure,
+        username=username,
+        policy=policy,
+        now=policies.now(),
+        user_id=account.user_id,
     )
     await write_step(request, engine, failure)
     raise HTTPException(

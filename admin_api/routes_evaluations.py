@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, PoliciesDep, SessionDep, SettingsDep
 from admin_api.problems import problem
 from core.access import Actor
 from core.evaluations import service as ev
@@ -30,8 +30,8 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def get_policy(settings: SettingsDep) -> ev.EvaluationPolicy:
-    return ev.EvaluationPolicy.from_settings(settings)
+def get_policy(policies: PoliciesDep) -> ev.EvaluationPolicy:
+    return policies.evaluations
 
 
 PolicyDep = Annotated[ev.EvaluationPolicy, Depends(get_policy)]

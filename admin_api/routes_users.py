@@ -8,7 +8,6 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
@@ -28,10 +27,9 @@ from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
 from core.access import Actor
 from core.people import users as users
-from core.people.login_limits import LoginPolicy, record_failure, record_success, reserve
+from core.people.login_limits import record_failure, record_success, reserve
 from core.people.models import AppUser, AuditAction, Role
-from core.shared.clock import utcnow
-from core.shared.config import Settings
+from core.policies import Policies
 
 router = APIRouter()
 
@@ -78,8 +76,8 @@ async def change_own_password(
 
     A wrong current password counts as a failed login of your account from your address
     (the same delays as `POST /auth/token`, 429 with Retry-After)."""
-    settings: Settings = request.app.state.settings
-    engine: Engine = request.app.state.engine
+    policies: Policies = request.app.state.policies
+    settings, engine = policies.settings, policies.engine
 
     def load(session: Session) -> tuple[Actor, str]:
         actor = actor_from_token(session, settings, bearer)
@@ -90,12 +88,12 @@ async def change_own_password(
     users.check_new_own_password(actor, body.current_password, body.new_password)
     # A wrong current password is a failed login of this account from this address.
     address = login_address(request, settings)
-    policy = LoginPolicy.from_settings(settings)
+    policy = policies.logins
     username = actor.username
     wait = await write_step(
         request,
         engine,
-        partial(reserve, username=username, address=address, policy=policy, now=utcnow()),
+        partial(reserve, username=username, address=address, policy=policy, now=policies.now()),
     )
     if wait:
         raise too_many_failed_logins(wait)
@@ -106,7 +104,11 @@ async def change_own_password(
         )
     except users.WrongCurrentPassword:
         failure = partial(
-            record_failure, username=username, policy=policy, now=utcnow(), user_id=actor.user_id
+            record_failure,
+            username=username,
+            policy=policy,
+            now=policies.now(),
+            user_id=actor.user_id,
         )
         await write_step(request, engine, failure)
         raise

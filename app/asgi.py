@@ -1,10 +1,12 @@
-"""ASGI factory for `asn-feedback api --workers N` (each worker builds its own engine)."""
+"""ASGI factory for `asn-feedback api --workers N` (each worker is a process: it builds its
+own engine and policies, once)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from admin_api import create_app
+from core.policies import build
 from core.shared.config import load_settings
 from core.shared.db import make_engine
 
@@ -17,4 +19,4 @@ KEEP_ALIVE_SECONDS = 75
 
 def api() -> FastAPI:
     settings = load_settings()
-    return create_app(settings, make_engine(settings.database_url))
+    return create_app(build(settings, make_engine(settings.database_url)))

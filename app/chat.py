@@ -7,25 +7,26 @@ import asyncio
 import itertools
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from telegram import Update
 
 from bot import build_application
 from bot.local_transport import BOT_USER, LocalBotApi, LocalMessage
-from core.shared.config import Settings
+from core.policies import Policies
 
 HELP = "(type a number to press a button, text to answer, /cancel or /help; Ctrl-D quits)"
 
 
 class TerminalChat:
-    def __init__(self, settings: Settings, engine: Engine, user_id: int) -> None:
+    def __init__(self, policies: Policies, user_id: int) -> None:
         self.user = {"id": user_id, "is_bot": False, "first_name": "Warga", "language_code": "id"}
         self.chat = {"id": user_id, "type": "private", "first_name": "Warga"}
         self.transport = LocalBotApi(self._show)
-        local = settings.model_copy(update={"telegram_bot_token": "1:local-simulator"})
-        self.app = build_application(local, engine, request=self.transport)
+        # The same policies, with a token the simulator's transport accepts.
+        local = policies.settings.model_copy(update={"telegram_bot_token": "1:local-simulator"})
+        self.app = build_application(replace(policies, settings=local), request=self.transport)
         self.ids = itertools.count(1)
         self.current: LocalMessage | None = None
 
@@ -81,8 +82,8 @@ class TerminalChat:
         return time.time_ns() // 1000 + next(self.ids)
 
 
-async def run_chat(settings: Settings, engine: Engine, user_id: int, lang: str | None) -> None:
-    chat = TerminalChat(settings, engine, user_id)
+async def run_chat(policies: Policies, user_id: int, lang: str | None) -> None:
+    chat = TerminalChat(policies, user_id)
     await chat.app.initialize()
     print(f"asn-feedback bot simulator, user {user_id} {HELP}")
     try:

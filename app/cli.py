@@ -1,4 +1,8 @@
-"""The `asn-feedback` command."""
+"""The `asn-feedback` command: the composition root.
+
+Each command builds what its process runs on once, with `_policies()` (settings, engine,
+every feature's policy, the clock: `core.policies.Policies`), and hands it to the API, the
+bot, the scheduler or the core service it calls."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.shared.config import ConfigError, Settings, load_settings
@@ -18,6 +21,7 @@ from core.shared.errors import DomainError
 if TYPE_CHECKING:
     from core.access import Actor
     from core.people.models import Role
+    from core.policies import Policies
 
 cli = typer.Typer(
     pretty_exceptions_enable=False,
@@ -41,6 +45,14 @@ def _settings() -> Settings:
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+
+
+def _policies(settings: Settings | None = None) -> Policies:
+    """The process's settings, engine, policies and clock, built once per command."""
+    from core.policies import build
+
+    settings = settings or _settings()
+    return build(settings, make_engine(settings.database_url))
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -67,9 +79,8 @@ def seed_demo_cmd(
     """Fill an empty database with demo data for Kota Kupang and create a demo admin."""
     from core.demo import database_is_empty, seed_demo
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
+    root = _policies()
+    with session_scope(root.engine) as session:
         if not database_is_empty(session):
             if if_empty:
                 typer.echo(
@@ -78,7 +89,7 @@ def seed_demo_cmd(
                 )
                 return
             raise _fail("the database already has data; demo data goes only into an empty one")
-        result = seed_demo(session, settings.tz)
+        result = seed_demo(session, root.settings.tz)
     typer.echo(
         f"demo data: {result.units} units, {result.services} services, "
         f"{result.officers} officers, {result.surveys} survey responses"
@@ -100,10 +111,9 @@ def officers_import(
     from core.masterdata.officer_import import import_officers
     from core.people.models import Role
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
+    root = _policies()
     system = Actor(user_id=0, username="cli", role=Role.admin)
-    with session_scope(engine) as session:
+    with session_scope(root.engine) as session:
         report = import_officers(session, system, file.read_bytes(), dry_run=dry_run)
         if not report.ok:
             session.rollback()
@@ -157,9 +167,9 @@ def _on_user(username: str, change: Callable[[Session, Actor, int], str]) -> Non
     """Run `change` on the account named `username` in one transaction; print its result."""
     from core.people.users import get_user_id
 
-    engine = make_engine(_settings().database_url)
+    root = _policies()
     try:
-        with session_scope(engine) as session:
+        with session_scope(root.engine) as session:
             message = change(session, _cli_actor(), get_user_id(session, username))
     except DomainError as exc:
         raise _fail(exc.message) from None
@@ -175,8 +185,8 @@ def user_list(
     from core.people.users import list_users
 
     role_value = _role(role) if role is not None else None
-    engine = make_engine(_settings().database_url)
-    with session_scope(engine) as session:
+    root = _policies()
+    with session_scope(root.engine) as session:
         views = list_users(
             session, _cli_actor(), role=role_value, active=False if inactive else None
         )
@@ -211,10 +221,9 @@ def user_create(
 
     role_value = _role(role)
     password = _read_password(password_stdin)
-    settings = _settings()
-    engine = make_engine(settings.database_url)
+    root = _policies()
     try:
-        with session_scope(engine) as session:
+        with session_scope(root.engine) as session:
             user = create_user(
                 session,
                 username,
@@ -336,12 +345,11 @@ def user_link_officer(
 @cases_cli.command("autoclose")
 def cases_autoclose() -> None:
     """Close resolved cases the citizen has not answered within AUTOCLOSE_DAYS."""
-    from core.cases.service import CasePolicy, autoclose
+    from core.cases.service import autoclose
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        count = autoclose(session, CasePolicy.from_settings(settings))
+    root = _policies()
+    with session_scope(root.engine) as session:
+        count = autoclose(session, root.cases, now=root.now())
     typer.echo(f"closed {count} case(s)")
 
 
@@ -368,10 +376,10 @@ def qr_cmd(
 
     if format not in ("png", "svg", "pdf"):
         raise _fail("--format must be png, svg or pdf", 2)
-    settings = _settings()
-    engine = make_engine(settings.database_url)
+    root = _policies()
+    settings = root.settings
     try:
-        with session_scope(engine) as session:
+        with session_scope(root.engine) as session:
             found = get_unit_by_code(session, unit)
             if format == "pdf":
                 data = unit_sheet_pdf(unit_cards(session, found), settings.public_bot_username)
@@ -402,9 +410,7 @@ def chat_cmd(
 
     if lang not in (None, "id", "en"):
         raise _fail("--lang must be id or en", 2)
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    asyncio.run(run_chat(settings, engine, user_id, lang))
+    asyncio.run(run_chat(_policies(), user_id, lang))
 
 
 @cli.command("scheduler")
@@ -417,14 +423,14 @@ def scheduler_cmd() -> None:
 
     settings = _settings()
     _logging(settings)
-    engine = make_engine(settings.database_url)
+    root = _policies(settings)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_forever(engine, settings, stop)
+        await run_forever(root, stop)
 
     asyncio.run(main())
 
@@ -448,7 +454,7 @@ def api_cmd(
 
     settings = _settings()
     _logging(settings)
-    _require_schema(settings)
+    _require_schema(_policies(settings))  # each worker builds its own (app/asgi.py)
     host = host or settings.api_host
     port = port or settings.api_port
     typer.echo(f"admin API: http://{host}:{port}/docs")
@@ -477,25 +483,24 @@ def bot_cmd() -> None:
     _logging(settings)
     if not settings.telegram_bot_token:
         raise _fail("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", 2)
-    engine = _require_schema(settings)
+    root = _require_schema(_policies(settings))
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_bot(settings, engine, stop)
+        await run_bot(root, stop)
 
     asyncio.run(main())
 
 
-def _require_schema(settings: Settings) -> Engine:
+def _require_schema(root: Policies) -> Policies:
     from core.shared.migrate import is_at_head
 
-    engine = make_engine(settings.database_url)
-    if not is_at_head(engine):
+    if not is_at_head(root.engine):
         raise _fail("the database schema is not up to date: run `asn-feedback db upgrade`")
-    return engine
+    return root
 
 
 @cli.command("serve")
@@ -508,11 +513,11 @@ def serve_cmd(
 
     settings = _settings()
     _logging(settings)
-    engine = _require_schema(settings)
+    root = _require_schema(_policies(settings))
     host = host or settings.api_host
     port = port or settings.api_port
     typer.echo(f"admin API: http://{host}:{port}/docs  (log in with POST /auth/token)")
-    run(settings, engine, host, port)
+    run(root, host, port)
 
 
 def _missing_table(exc: Exception) -> bool:

@@ -1,6 +1,9 @@
 """APScheduler 3 jobs: the weekly digest, daily SLA reminders, daily auto-close, and the
 nightly pruning of stored Telegram updates and of old outbox messages (personal data).
 
+Every job takes the process's `Policies` (built once, by the composition root) and an
+optional `now` (by default the policies' clock).
+
 The schedule is defined here at every start; nothing APScheduler keeps is relied on. What
 was done lives in the database (DigestRun, ReminderRun, case events), so a job that fires
 twice (two schedulers, a restart) does its work once, and a digest missed while no
@@ -16,14 +19,13 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.engine import Engine
 
 from core.cases.reminders import send_reminders
-from core.cases.service import CasePolicy, autoclose
+from core.cases.service import autoclose
 from core.chat.inbox import prune
 from core.digests.service import IsoWeek, RunReport, send_all_digests, week_to_report
 from core.outbox.service import prune_outbox
-from core.shared.clock import utcnow
+from core.policies import Policies
 from core.shared.config import Settings
 from core.shared.db import session_scope
 from core.shared.workers import worker_name
@@ -53,48 +55,66 @@ def due_digest_week(settings: Settings, now: datetime) -> IsoWeek | None:
     return week_to_report(fired) if fired is not None else None
 
 
-def run_digests(engine: Engine, settings: Settings, now: datetime | None = None) -> RunReport:
-    now = now or utcnow()
+def run_digests(policies: Policies, now: datetime | None = None) -> RunReport:
+    settings = policies.settings
+    now = now or policies.now()
     week = week_to_report(now.astimezone(settings.tz))
     return send_all_digests(
-        engine, week, settings.tz, settings.default_service_population, worker_name(), now=now
+        policies.engine,
+        week,
+        settings.tz,
+        settings.default_service_population,
+        worker_name(),
+        now=now,
     )
 
 
-def catch_up(engine: Engine, settings: Settings, now: datetime | None = None) -> RunReport | None:
+def catch_up(policies: Policies, now: datetime | None = None) -> RunReport | None:
     """At start: send the last due week's digests that nobody sent (claims stop doubles)."""
-    now = now or utcnow()
+    settings = policies.settings
+    now = now or policies.now()
     week = due_digest_week(settings, now)
     if week is None:
         return None
     return send_all_digests(
-        engine, week, settings.tz, settings.default_service_population, worker_name(), now=now
+        policies.engine,
+        week,
+        settings.tz,
+        settings.default_service_population,
+        worker_name(),
+        now=now,
     )
 
 
-def run_reminders(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    return send_reminders(engine, CasePolicy.from_settings(settings).sla, now)
+def run_reminders(policies: Policies, now: datetime | None = None) -> int:
+    return send_reminders(policies.engine, policies.cases.sla, now=now or policies.now())
 
 
-def run_autoclose(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    with session_scope(engine, write=True) as session:
-        return autoclose(session, CasePolicy.from_settings(settings), now)
+def run_autoclose(policies: Policies, now: datetime | None = None) -> int:
+    with session_scope(policies.engine, write=True) as session:
+        return autoclose(session, policies.cases, now=now or policies.now())
 
 
-def run_prune(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+def run_prune(policies: Policies, now: datetime | None = None) -> int:
     """Delete stored Telegram updates that were handled or are a week old, and update ids
     older than a week (redeliveries come within hours)."""
-    return prune(engine, now=now)
+    return prune(policies.engine, now=now or policies.now())
 
 
-def run_prune_outbox(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+def run_prune_outbox(policies: Policies, now: datetime | None = None) -> int:
     """Delete outbox messages sent (or failed) more than OUTBOX_RETENTION_DAYS ago."""
-    return prune_outbox(engine, settings.outbox_retention_days, now)
+    return prune_outbox(
+        policies.engine, policies.settings.outbox_retention_days, now=now or policies.now()
+    )
 
 
-def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
+Job = Callable[[Policies], object]
+
+
+def build_scheduler(policies: Policies) -> AsyncIOScheduler:
+    settings = policies.settings
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    jobs = (
+    jobs: tuple[tuple[str, str, Job], ...] = (
         ("weekly-digest", settings.digest_cron, run_digests),
         ("sla-reminders", settings.reminder_cron, run_reminders),
         ("autoclose", settings.autoclose_cron, run_autoclose),
@@ -105,7 +125,7 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
         scheduler.add_job(
             _in_thread,
             trigger(cron, settings),
-            args=(job_id, fn, engine, settings),
+            args=(job_id, fn, policies),
             id=job_id,
             coalesce=True,
             max_instances=1,
@@ -115,28 +135,25 @@ def build_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
     return scheduler
 
 
-Job = Callable[[Engine, Settings], object]
-
-
-async def _in_thread(job_id: str, fn: Job, engine: Engine, settings: Settings) -> None:
+async def _in_thread(job_id: str, fn: Job, policies: Policies) -> None:
     try:
-        result = await asyncio.to_thread(fn, engine, settings)
+        result = await asyncio.to_thread(fn, policies)
         log.info("job %s done: %s", job_id, result)
     except Exception:
         log.exception("job %s failed; the next run or a restart catches up", job_id)
 
 
-async def start_scheduler(engine: Engine, settings: Settings) -> AsyncIOScheduler:
-    scheduler = build_scheduler(engine, settings)
+async def start_scheduler(policies: Policies) -> AsyncIOScheduler:
+    scheduler = build_scheduler(policies)
     scheduler.start()
-    report = await asyncio.to_thread(catch_up, engine, settings)
+    report = await asyncio.to_thread(catch_up, policies)
     if report is not None and report.units:
         log.info("caught up %s missed digest(s)", report.units)
     return scheduler
 
 
-async def run_forever(engine: Engine, settings: Settings, stop: asyncio.Event) -> None:
-    scheduler = await start_scheduler(engine, settings)
+async def run_forever(policies: Policies, stop: asyncio.Event) -> None:
+    scheduler = await start_scheduler(policies)
     log.info("scheduler running: %s", ", ".join(j.id for j in scheduler.get_jobs()))
     try:
         await stop.wait()

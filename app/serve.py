@@ -1,7 +1,8 @@
 """Process wiring: everything in one process (`serve`), or the bot on its own (`bot`).
 
 In one process the API (uvicorn), the bot (polling, or a webhook route on the same server),
-the outbox dispatcher, the photo sweep and the scheduler share one event loop.
+the outbox dispatcher, the photo sweep and the scheduler share one event loop, and one
+`Policies` (settings, engine, policies, clock) built once by the command (app/cli.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -26,6 +26,7 @@ from bot import build_application
 from bot.attachments import sweep_forever
 from bot.dispatcher import Dispatcher, DispatchLimits
 from bot.runtime import BotRuntime, webhook_route
+from core.policies import Policies
 from core.shared.config import Settings
 
 log = logging.getLogger("asn_feedback.serve")
@@ -41,17 +42,17 @@ def dispatch_limits(settings: Settings) -> DispatchLimits:
 
 
 @contextlib.asynccontextmanager
-async def bot_services(
-    settings: Settings, engine: Engine, outbox_idle: float = 1.0
-) -> AsyncIterator[BotRuntime]:
+async def bot_services(policies: Policies, outbox_idle: float = 1.0) -> AsyncIterator[BotRuntime]:
     """The bot runtime, the outbox dispatcher and the photo sweep, started and stopped."""
-    runtime = BotRuntime(build_application(settings, engine), engine, settings)
+    settings, engine = policies.settings, policies.engine
+    runtime = BotRuntime(build_application(policies), engine, settings)
     await runtime.start()
     stop = asyncio.Event()
+    dispatcher = Dispatcher(
+        engine, runtime.app.bot, dispatch_limits(settings), clock=policies.clock
+    )
     workers = asyncio.gather(
-        Dispatcher(engine, runtime.app.bot, dispatch_limits(settings)).run(
-            stop, idle_seconds=outbox_idle
-        ),
+        dispatcher.run(stop, idle_seconds=outbox_idle),
         sweep_forever(
             runtime.app.bot,
             engine,
@@ -70,8 +71,7 @@ async def bot_services(
 
 
 async def serve(
-    settings: Settings,
-    engine: Engine,
+    policies: Policies,
     host: str,
     port: int,
     *,
@@ -80,7 +80,8 @@ async def serve(
     run_scheduler: bool = True,
 ) -> None:
     """API + bot + dispatcher + scheduler until SIGINT/SIGTERM or until `stop` is set."""
-    api = create_app(settings, engine)
+    settings = policies.settings
+    api = create_app(policies)
     server = uvicorn.Server(
         uvicorn.Config(
             api,
@@ -93,10 +94,10 @@ async def serve(
         )
     )
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
-    scheduler = await start_scheduler(engine, settings) if run_scheduler else None
+    scheduler = await start_scheduler(policies) if run_scheduler else None
     async with contextlib.AsyncExitStack() as stack:
         if settings.telegram_bot_token:
-            runtime = await stack.enter_async_context(bot_services(settings, engine, outbox_idle))
+            runtime = await stack.enter_async_context(bot_services(policies, outbox_idle))
             if runtime.webhook:
                 api.router.routes.append(webhook_route(runtime))
         else:
@@ -112,9 +113,10 @@ async def serve(
                 scheduler.shutdown(wait=False)
 
 
-async def run_bot(settings: Settings, engine: Engine, stop: asyncio.Event) -> None:
+async def run_bot(policies: Policies, stop: asyncio.Event) -> None:
     """`asn-feedback bot`: polling, or a small webhook server on BOT_HOST:BOT_PORT."""
-    async with bot_services(settings, engine) as runtime:
+    settings = policies.settings
+    async with bot_services(policies) as runtime:
         if not runtime.webhook:
             await stop.wait()
             return
@@ -138,5 +140,5 @@ async def run_bot(settings: Settings, engine: Engine, stop: asyncio.Event) -> No
             watcher.cancel()
 
 
-def run(settings: Settings, engine: Engine, host: str, port: int) -> None:
-    asyncio.run(serve(settings, engine, host, port))
+def run(policies: Policies, host: str, port: int) -> None:
+    asyncio.run(serve(policies, host, port))

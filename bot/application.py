@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.engine import Engine
 from telegram import BotCommand, Update
@@ -18,9 +18,9 @@ from bot.flow import handle
 from bot.i18n import t
 from bot.ordering import ChatOrderedProcessor, WriteGate
 from bot.telegram_io import deliver, to_inbound
-from core.cases.service import CasePolicy
 from core.chat.inbox import forget_update
 from core.chat.state import claim_update
+from core.policies import Policies, build
 from core.shared.config import Settings
 from core.shared.db import make_engine, session_scope
 
@@ -29,16 +29,40 @@ ENGINE_KEY = "engine"
 FLOW_KEY = "flow_config"
 ATTACHMENTS_KEY = "attachments"
 GATE_KEY = "write_gate"
+POLICIES_KEY = "policies"
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
+@overload
 def build_application(
-    settings: Settings,
-    engine: Engine | None = None,
+    policies: Policies,
+    /,
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The bot. `request` replaces the HTTP transport (tests); otherwise HTTPX is used."""
+) -> BotApplication: ...
+@overload
+def build_application(
+    settings: Settings,
+    engine: Engine | None = None,
+    /,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> BotApplication: ...
+def build_application(
+    first: Policies | Settings,
+    engine: Engine | None = None,
+    /,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> BotApplication:
+    """The bot, from the policies the composition root built (`build_application(policies)`);
+    `build_application(settings[, engine])` builds them here (tests, benchmarks). `request`
+    replaces the HTTP transport (tests); otherwise HTTPX is used."""
+    policies = _policies(first, engine)
+    settings, engine = policies.settings, policies.engine
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = ApplicationBuilder().token(settings.telegram_bot_token)
@@ -50,19 +74,29 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request or request)
     builder = builder.concurrent_updates(ChatOrderedProcessor(settings.bot_concurrent_updates))
     app = builder.build()
-    engine = engine or make_engine(settings.database_url)
+    app.bot_data[POLICIES_KEY] = policies
     app.bot_data[ENGINE_KEY] = engine
     app.bot_data[GATE_KEY] = WriteGate(serialise=engine.dialect.name == "sqlite")
     app.bot_data[FLOW_KEY] = FlowConfig(
         tz=settings.tz,
         area_name=settings.area_name,
-        case_policy=CasePolicy.from_settings(settings),
+        case_policy=policies.cases,
         outbox_retention_days=settings.outbox_retention_days,
     )
     app.bot_data[ATTACHMENTS_KEY] = (Path(settings.attachments_dir), settings.attachment_max_bytes)
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
+
+
+def _policies(first: Policies | Settings, engine: Engine | None) -> Policies:
+    if isinstance(first, Policies):
+        if engine is not None:
+            raise TypeError(
+                "build_application(policies) takes no engine: the policies carry theirs"
+            )
+        return first
+    return build(first, engine or make_engine(first.database_url))
 
 
 async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

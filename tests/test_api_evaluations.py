@@ -292,9 +292,9 @@ def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
             ),
             at,
         )
-        svc.verify(s, policy, api.admin, case, at)
+        svc.verify(s, policy, api.admin, case, now=at)
         svc.assign(s, api.admin, case, assignee_id=api.admin.user_id, now=at)
-        svc.resolve(s, api.admin, case, outcome, "Diperiksa.", at)
+        svc.resolve(s, api.admin, case, outcome, "Diperiksa.", now=at)
         s.commit()
 
 

@@ -141,15 +141,15 @@ def test_complaint_validation_and_daily_limit(w: World) -> None:
 
 def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> None:
     case = w.file()
-    verify(w.s, POLICY, w.spv, case, T0 + timedelta(hours=1))
+    verify(w.s, POLICY, w.spv, case, now=T0 + timedelta(hours=1))
     assert case.status == CaseStatus.verified
     assert case.followup_due_at == datetime(2026, 11, 20, 0, 0, tzinfo=WITA)
     assign(w.s, w.spv, case, assignee_id=w.head.user_id, now=T0 + timedelta(hours=2))
     assert case.status == CaseStatus.in_progress and case.assignee_id == w.head.user_id
-    add_note(w.s, w.head, case, "Sudah dipanggil petugasnya.", T0 + timedelta(hours=3))
-    request_info(w.s, w.head, case, "Jam berapa kejadiannya?", T0 + timedelta(hours=4))
+    add_note(w.s, w.head, case, "Sudah dipanggil petugasnya.", now=T0 + timedelta(hours=3))
+    request_info(w.s, w.head, case, "Jam berapa kejadiannya?", now=T0 + timedelta(hours=4))
     assert case.status == CaseStatus.waiting_citizen and case.due_at is None
-    citizen_reply(w.s, w.citizen, case, "Sekitar jam 10 pagi.", T0 + timedelta(days=3, hours=4))
+    citizen_reply(w.s, w.citizen, case, "Sekitar jam 10 pagi.", now=T0 + timedelta(days=3, hours=4))
     assert case.status == CaseStatus.in_progress
     resolve(
         w.s,
@@ -157,7 +157,7 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
         case,
         CaseOutcome.substantiated,
         "Petugas diberi teguran tertulis.",
-        T0 + timedelta(days=5),
+        now=T0 + timedelta(days=5),
     )
     assert case.status == CaseStatus.resolved and case.outcome == "substantiated"
     citizen_rate(w.s, POLICY, w.citizen, case, True, now=T0 + timedelta(days=6))
@@ -193,11 +193,11 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
 
 def test_the_pause_moves_the_deadlines(w: World) -> None:
     case = w.file()
-    verify(w.s, POLICY, w.spv, case, T0)
+    verify(w.s, POLICY, w.spv, case, now=T0)
     assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=T0)
     before = case.resolve_due_at
-    request_info(w.s, w.spv, case, "Mohon kirim foto.", T0 + timedelta(days=1))
-    citizen_reply(w.s, w.citizen, case, "Sudah saya kirim.", T0 + timedelta(days=4, hours=6))
+    request_info(w.s, w.spv, case, "Mohon kirim foto.", now=T0 + timedelta(days=1))
+    citizen_reply(w.s, w.citizen, case, "Sudah saya kirim.", now=T0 + timedelta(days=4, hours=6))
     assert case.resolve_due_at - before == timedelta(days=3, hours=6)
     assert case.due_at == case.resolve_due_at
 
@@ -280,9 +280,9 @@ def test_reject_as_duplicate(w: World) -> None:
 
 def _resolved(w: World, at: datetime) -> Case:
     case = w.file(at - timedelta(days=2))
-    verify(w.s, POLICY, w.spv, case, at - timedelta(days=2))
+    verify(w.s, POLICY, w.spv, case, now=at - timedelta(days=2))
     assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=at - timedelta(days=1))
-    resolve(w.s, w.spv, case, CaseOutcome.unsubstantiated, "Tidak terbukti.", at)
+    resolve(w.s, w.spv, case, CaseOutcome.unsubstantiated, "Tidak terbukti.", now=at)
     return case
 
 
@@ -292,7 +292,7 @@ def test_not_satisfied_reopens_once_within_the_window(w: World) -> None:
         citizen_rate(w.s, POLICY, w.citizen, case, False, "", now=T0 + timedelta(days=1))
     citizen_rate(w.s, POLICY, w.citizen, case, False, "Belum selesai", now=T0 + timedelta(days=1))
     assert case.status == "in_progress" and case.reopened_count == 1 and case.outcome is None
-    resolve(w.s, w.spv, case, CaseOutcome.partly, "Sebagian.", T0 + timedelta(days=2))
+    resolve(w.s, w.spv, case, CaseOutcome.partly, "Sebagian.", now=T0 + timedelta(days=2))
     citizen_rate(w.s, POLICY, w.citizen, case, False, "Masih belum", now=T0 + timedelta(days=3))
     assert case.status == "closed" and case.satisfied is False  # only once
 
@@ -309,12 +309,12 @@ def test_not_satisfied_reopens_once_within_the_window(w: World) -> None:
 def test_autoclose_after_fourteen_days(w: World) -> None:
     old = _resolved(w, T0)
     recent = _resolved(w, T0 + timedelta(days=10))
-    assert autoclose(w.s, POLICY, T0 + timedelta(days=14, minutes=1)) == 1
+    assert autoclose(w.s, POLICY, now=T0 + timedelta(days=14, minutes=1)) == 1
     assert old.status == "closed" and recent.status == "resolved"
     auto = w.s.exec(select(CaseEvent).where(CaseEvent.kind == "auto_closed")).one()
     assert auto.actor_kind == "system" and auto.actor_user_id is None
     assert w.outbox()[-1][0] == "case_closed"
-    assert autoclose(w.s, POLICY, T0 + timedelta(days=14, minutes=2)) == 0
+    assert autoclose(w.s, POLICY, now=T0 + timedelta(days=14, minutes=2)) == 0
 
 
 def test_overdue_flag_and_list_sorting(w: World) -> None:
@@ -364,7 +364,7 @@ def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World)
     case.status = "verified"
     case.followup_due_at = None
     w.s.flush()
-    add_note(w.s, w.spv, case, "Data impor lama.", T0)
+    add_note(w.s, w.spv, case, "Data impor lama.", now=T0)
     assert case.due_at == case.resolve_due_at
 
 

@@ -142,9 +142,9 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
         )
 
     def resolved(case: Case, outcome: CaseOutcome, day: int) -> None:
-        svc.verify(s, POLICY, admin, case, wita(day, 8))
+        svc.verify(s, POLICY, admin, case, now=wita(day, 8))
         svc.assign(s, admin, case, assignee_id=admin.user_id, now=wita(day, 9))
-        svc.resolve(s, admin, case, outcome, "Sudah diperiksa.", wita(day, 11))
+        svc.resolve(s, admin, case, outcome, "Sudah diperiksa.", now=wita(day, 11))
 
     for unit, officer in ((a, yohanes), (b, petrus)):
         complaint(unit, officer.id, Privacy.biasa, 10)  # new this week, open

@@ -43,6 +43,7 @@ from core.outbox.models import OutboundMessage
 from core.people.citizens import get_or_create_citizen
 from core.people.links import LinkRefused, create_link_code, redeem_link_code
 from core.people.models import AppUser, Role
+from core.policies import build
 from core.shared.config import Settings
 from core.shared.workers import worker_gone, worker_name
 from tests.botkit import FakeTelegram
@@ -95,9 +96,9 @@ class World:
                 )
 
             a = file(wita(9), Privacy.anonim)
-            svc.verify(s, POLICY, self.admin, a, wita(9, 11))
+            svc.verify(s, POLICY, self.admin, a, now=wita(9, 11))
             svc.assign(s, self.admin, a, assignee_id=self.admin.user_id, now=wita(9, 12))
-            svc.resolve(s, self.admin, a, CaseOutcome.substantiated, "Ditegur.", wita(11))
+            svc.resolve(s, self.admin, a, CaseOutcome.substantiated, "Ditegur.", now=wita(11))
             b = file(wita(10))
             c = file(wita(2))
             for answers, at in (
@@ -213,9 +214,9 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
             ),
             wita(11),
         )
-        svc.verify(s, POLICY, world.admin, secret, wita(11, 11))
+        svc.verify(s, POLICY, world.admin, secret, now=wita(11, 11))
         svc.assign(s, world.admin, secret, assignee_id=world.admin.user_id, now=wita(11, 12))
-        svc.resolve(s, world.admin, secret, CaseOutcome.substantiated, "Ditegur.", wita(12))
+        svc.resolve(s, world.admin, secret, CaseOutcome.substantiated, "Ditegur.", now=wita(12))
         # The English-speaking head's account belongs to the officer every case names.
         head_en = s.get(AppUser, world.heads[1].id)
         assert head_en is not None
@@ -394,15 +395,16 @@ def test_catch_up_after_a_missed_monday_and_not_twice(world: World, settings: Se
     tuesday = wita(17, 9)  # the scheduler was down on Monday 16 at 07:00
     assert due_digest_week(settings, tuesday) == W46
     assert due_digest_week(settings, wita(16, 6)) == W46.previous()  # before 07:00 Monday
-    report = catch_up(world.engine, settings, tuesday)
+    policies = build(settings, world.engine)
+    report = catch_up(policies, tuesday)
     assert report is not None and report.units == 1
-    assert catch_up(world.engine, settings, tuesday + timedelta(hours=1)).units == 0  # type: ignore[union-attr]
-    assert run_digests(world.engine, settings, wita(16, 7)).units == 0  # the scheduled run too
+    assert catch_up(policies, tuesday + timedelta(hours=1)).units == 0  # type: ignore[union-attr]
+    assert run_digests(policies, wita(16, 7)).units == 0  # the scheduled run too
     assert _messages(world.engine) == {901: 2, 902: 2}
 
 
 def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings) -> None:
-    scheduler = build_scheduler(world.engine, settings)
+    scheduler = build_scheduler(build(settings, world.engine))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
         "weekly-digest", "sla-reminders", "autoclose", "prune-updates", "prune-outbox"

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.serve import serve
 from core.people.models import Role
+from core.policies import build
 from core.shared.config import load_settings
 from tests.bot_api_server import TOKEN, BotApiServer
 from tests.botkit import ChatMessage
@@ -153,7 +154,7 @@ async def running(
     port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(
-        serve(settings, engine, "127.0.0.1", port, stop=stop, outbox_idle=0.05)
+        serve(build(settings, engine), "127.0.0.1", port, stop=stop, outbox_idle=0.05)
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:

@@ -30,6 +30,7 @@ from core.chat.models import ConversationState, InboundUpdate, ProcessedUpdate
 from core.outbox.models import OutboundMessage
 from core.people.citizens import erase_citizen, get_or_create_citizen
 from core.people.models import AppUser, Citizen, Role
+from core.policies import build
 from core.shared.config import ConfigError, Settings, load_settings
 from tests.botkit import (
     BOT_USER,
@@ -321,11 +322,12 @@ def test_prune_removes_handled_and_week_old_updates(engine: Engine, settings: Se
     with Session(engine) as s:
         s.add(ProcessedUpdate(update_id=1, processed_at=now))
         s.commit()
-    assert run_prune(engine, settings, now=now) == 1  # handled: gone at once
+    policies = build(settings, engine)
+    assert run_prune(policies, now=now) == 1  # handled: gone at once
     with Session(engine) as s:
         assert s.exec(select(InboundUpdate.update_id)).all() == [2]
-    assert run_prune(engine, settings, now=now + timedelta(days=6)) == 0
-    assert run_prune(engine, settings, now=now + timedelta(days=7, minutes=1)) == 2
+    assert run_prune(policies, now=now + timedelta(days=6)) == 0
+    assert run_prune(policies, now=now + timedelta(days=7, minutes=1)) == 2
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(InboundUpdate)).one() == 0
 
@@ -346,14 +348,14 @@ def test_outbox_rows_are_pruned_after_the_configured_days(
         s.add_all([row("sent", 91), row("sent", 89), row("failed", 95), row("pending", 120)])
         s.commit()
     assert settings.outbox_retention_days == 90
-    assert run_prune_outbox(engine, settings, now=now) == 2
+    assert run_prune_outbox(build(settings, engine), now=now) == 2
     with Session(engine) as s:
         left = sorted((m.status, m.chat_id) for m in s.exec(select(OutboundMessage)).all())
     assert left == [("pending", 120), ("sent", 89)]  # pending ones wait to be delivered
     shorter = load_settings(
         database_url=settings.database_url, outbox_retention_days=30, _env_file=None
     )
-    assert run_prune_outbox(engine, shorter, now=now) == 1
+    assert run_prune_outbox(build(shorter, engine), now=now) == 1
     with pytest.raises(ConfigError, match="OUTBOX_RETENTION_DAYS"):
         load_settings(outbox_retention_days=0, _env_file=None)
     with pytest.raises(ConfigError, match="OUTBOX_RETENTION_DAYS"):

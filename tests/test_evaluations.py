@@ -198,9 +198,9 @@ def _file_case(
         when,
     )
     if outcome is not None:
-        verify(w.s, policy, admin, case, when)
+        verify(w.s, policy, admin, case, now=when)
         assign(w.s, admin, case, assignee_id=w.spv.user_id, now=when)
-        resolve(w.s, admin, case, outcome, "Diperiksa.", when)
+        resolve(w.s, admin, case, outcome, "Diperiksa.", now=when)
 
 
 def test_period_lifecycle(w: World) -> None:
