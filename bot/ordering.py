@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -37,6 +37,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
         self.in_hand = 0  # updates started and not finished (running or waiting their turn)
+        # Set (and replaced by a fresh one) each time an update finishes: waiters wake then.
+        self._finished = asyncio.Event()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self.in_hand += 1
@@ -44,6 +46,14 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             await self._in_turn(update, coroutine)
         finally:
             self.in_hand -= 1
+            finished, self._finished = self._finished, asyncio.Event()
+            finished.set()
+
+    async def until(self, ready: Callable[[], bool]) -> None:
+        """Return once `ready()` holds, looking again each time an update finishes (the only
+        moment the number of updates queued or in hand goes down)."""
+        while not ready():
+            await self._finished.wait()
 
     async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,14 @@ class BotRuntime:
 
     async def room(self) -> None:
         """Wait until the backlog is below MAX_BACKLOG."""
-        while self.backlog >= MAX_BACKLOG:
+        await self._until(lambda: self.backlog < MAX_BACKLOG)
+
+    async def _until(self, ready: Callable[[], bool]) -> None:
+        processor = self.app.update_processor
+        if isinstance(processor, ChatOrderedProcessor):
+            await processor.until(ready)  # woken when an update finishes
+            return
+        while not ready():  # another processor (not used by the bot): look again now and then
             await asyncio.sleep(0.02)
 
     async def enqueue(self, raws: list[dict[str, Any]]) -> None:
@@ -126,17 +134,17 @@ class BotRuntime:
             offset = updates[-1].update_id + 1
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
-        """Stop taking updates, let the queue drain, then stop the Application."""
+        """Stop taking updates, let the queue and the updates in hand drain (for at most
+        `drain_seconds`), then stop the Application."""
         self.stop_polling.set()
         if self.poller is not None:
             self.poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.poller
-        for _ in range(int(drain_seconds / 0.05)):
-            if self.app.update_queue.empty():
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.1)  # the update in hand
+        if self.app.running:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(drain_seconds):
+                    await self._until(lambda: self.backlog == 0)
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

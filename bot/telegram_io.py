@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest
 
@@ -63,13 +64,28 @@ def _fit(text: str) -> str:
 
 
 async def deliver(update: Update, outcome: Outcome) -> None:
-    """Answer the button press (if any), then show the screens: edit the first in place."""
+    """Answer the button press (if any) while showing the screens: edit the first in place.
+
+    The answer only stops the button's spinner (and shows the toast, if any), so it goes at
+    the same time as the screens: a press costs one round trip to Telegram, not two."""
     query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(outcome.toast)
-        except BadRequest as exc:  # query too old: the press is still handled
-            log.info("could not answer callback query: %s", exc)
+    answering = asyncio.ensure_future(_answer(query, outcome.toast)) if query else None
+    try:
+        await _show(update, outcome)
+    finally:
+        if answering is not None:
+            await answering
+
+
+async def _answer(query: CallbackQuery, toast: str | None) -> None:
+    try:
+        await query.answer(toast)
+    except BadRequest as exc:  # query too old: the press is still handled
+        log.info("could not answer callback query: %s", exc)
+
+
+async def _show(update: Update, outcome: Outcome) -> None:
+    query = update.callback_query
     chat = update.effective_chat
     if chat is None:
         return

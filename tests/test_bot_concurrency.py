@@ -27,7 +27,8 @@ from tests.waiting import TIMEOUT, until
 
 
 class SlowTelegram(LocalBotApi):
-    """Every call takes a while (as Telegram does from Kupang); counts calls in flight."""
+    """Every call takes a while (as Telegram does from Kupang); counts the screens in flight
+    (the answer to a button press goes at the same time as its screen, by design)."""
 
     def __init__(self) -> None:
         super().__init__(latency=0.02)
@@ -38,8 +39,10 @@ class SlowTelegram(LocalBotApi):
     async def do_request(
         self, url: str, method: str, request_data: RequestData | None = None, *a: Any, **k: Any
     ) -> tuple[int, bytes]:
+        if url.endswith("/answerCallbackQuery"):  # goes alongside its update's screen
+            return await super().do_request(url, method, request_data, *a, **k)
         params = json.loads(request_data.json_payload) if request_data else {}
-        chat = int(params.get("chat_id") or params.get("callback_query_id", "0-").split("-")[0])
+        chat = int(params.get("chat_id") or 0)
         self.in_flight[chat] += 1
         self.most_at_once = max(self.most_at_once, sum(self.in_flight.values()))
         self.most_per_chat = max(self.most_per_chat, self.in_flight[chat])
@@ -80,7 +83,7 @@ async def test_citizens_are_served_side_by_side_and_each_in_order(
         ).one()
     assert stored == citizens
     assert perfect == citizens
-    # Several citizens were answered at the same time, never two answers to one chat.
+    # Several citizens were answered at the same time, never two screens to one chat.
     assert tg.most_at_once > 1
     assert tg.most_per_chat == 1
 
@@ -114,3 +117,88 @@ async def test_a_backlog_is_taken_a_bounded_slice_at_a_time(
         server.stop()
     assert handled() == 1200
     assert 0 < most <= 50 + 100  # the limit plus one getUpdates batch
+
+
+class HeldTelegram(LocalBotApi):
+    """Holds every sendMessage until released: an update stays in hand as long as a test likes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *a: Any, **k: Any
+    ) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage"):
+            self.held.set()
+            await self.release.wait()
+        return await super().do_request(url, method, request_data, *a, **k)
+
+
+async def test_stop_waits_for_the_update_in_hand(settings: Settings, engine: Engine) -> None:
+    """A stop (a deploy, SIGTERM) while a citizen's answer is on its way to Telegram lets that
+    answer go out and the update count as handled before the Application stops."""
+    cfg = settings.model_copy(
+        update={
+            "telegram_webhook_url": "https://bot.example.go.id/telegram/webhook",
+            "telegram_webhook_secret": "s" * 32,
+        }
+    )
+    tg = HeldTelegram()
+    runtime = BotRuntime(build_application(cfg, engine, request=tg), engine, cfg)
+    await runtime.start()
+    await runtime.enqueue([start_update(77_001, 650_001)])
+    await asyncio.wait_for(tg.held.wait(), TIMEOUT)  # only bounds a failure
+    assert runtime.backlog == 1  # the update is in hand: its answer is being sent
+
+    stopping = asyncio.create_task(runtime.stop(drain_seconds=TIMEOUT))
+    await until(lambda: runtime.stop_polling.is_set(), "stop() to begin")
+    assert not stopping.done()
+    assert runtime.app.running  # not stopped under the update in hand
+
+    tg.release.set()
+    await asyncio.wait_for(stopping, TIMEOUT)
+    assert [m.chat_id for m in tg.messages.values()] == [650_001]  # the answer went out
+    with Session(engine) as s:
+        handled = s.exec(select(ProcessedUpdate.update_id)).all()
+    assert handled == [77_001]
+    assert runtime.backlog == 0
+
+
+class OverlapTelegram(LocalBotApi):
+    """Slow calls; notes which methods were ever in flight together."""
+
+    def __init__(self) -> None:
+        super().__init__(latency=0.02)
+        self.now: Counter[str] = Counter()
+        self.together: set[frozenset[str]] = set()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *a: Any, **k: Any
+    ) -> tuple[int, bytes]:
+        name = url.rsplit("/", 1)[-1]
+        self.now[name] += 1
+        self.together |= {frozenset((name, other)) for other in +self.now if other != name}
+        try:
+            return await super().do_request(url, method, request_data, *a, **k)
+        finally:
+            self.now[name] -= 1
+
+
+async def test_a_button_press_costs_one_round_trip(settings: Settings, engine: Engine) -> None:
+    """The answer that stops the button's spinner goes while the screen is edited, so the
+    citizen waits for one call to Telegram, not two in a row."""
+    with Session(engine) as s:
+        unit_id = int(make_unit(s, "dukcapil", "Dinas Kependudukan").id or 0)
+        s.commit()
+    tg = OverlapTelegram()
+    app = build_application(settings, engine, request=tg)
+    await app.initialize()
+    try:
+        for raw in survey_updates(710_001, unit_id, 3_000)[:3]:  # /start, language, consent
+            await app.process_update(Update.de_json(raw, app.bot))
+    finally:
+        await app.shutdown()
+    assert frozenset(("answerCallbackQuery", "editMessageText")) in tg.together
+    assert len(tg.messages) >= 1  # the screens were shown
