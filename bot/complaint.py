@@ -26,6 +26,14 @@ from bot.conversation import (
 )
 from core.cases.categories import CATEGORIES, category_label
 from core.cases.models import Attachment, Privacy
+from core.cases.policy import (
+    Rule,
+    RuleBroken,
+    check_attachments,
+    check_description,
+    check_location,
+    parse_privacy,
+)
 from core.cases.service import (
     MAX_ATTACHMENTS,
     ComplaintDraft,
@@ -34,6 +42,7 @@ from core.cases.service import (
     file_complaint,
 )
 from core.masterdata.models import Officer, Unit
+from core.masterdata.service import active_officers, offered_officer, offered_unit
 from core.shared.clock import utcnow
 from core.shared.errors import InvalidInput
 
@@ -70,13 +79,7 @@ def start_complaint(ctx: Ctx) -> Screen:
 
 
 def _has_officers(ctx: Ctx) -> bool:
-    found = ctx.session.exec(
-        select(Officer.id).where(
-            Officer.unit_id == ctx.st.data["unit_id"],
-            Officer.active == True,  # noqa: E712
-        )
-    ).first()
-    return found is not None
+    return bool(active_officers(ctx.session, ctx.st.data["unit_id"], limit=1))
 
 
 def _advance(ctx: Ctx, done: str) -> Screen:
@@ -107,16 +110,14 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
         return page_button(ctx, args)
     number = int(args[0]) if len(args) == 1 and args[0].isdigit() and len(args[0]) < 10 else None
     if action == "u" and step == "cmp_unit" and number is not None:
-        unit = ctx.session.get(Unit, number)
-        if unit is None or not unit.active:
+        if offered_unit(ctx.session, number) is None:
             return None
         st.data.update(unit_id=number, officer_id=None)
         return edit(_advance(ctx, "cmp_unit"))
     if action == "o" and step == "cmp_officer" and number is not None:
-        if number:
-            officer = ctx.session.get(Officer, number)
-            if officer is None or officer.unit_id != st.data.get("unit_id") or not officer.active:
-                return None
+        unit_id = st.data.get("unit_id")
+        if number and (unit_id is None or offered_officer(ctx.session, unit_id, number) is None):
+            return None
         st.data["officer_id"] = number or None
         return edit(_advance(ctx, "cmp_officer"))
     if action == "c" and step == "cmp_category" and number is not None:
@@ -129,13 +130,9 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
     if action == "loc" and args == ["skip"] and step == "cmp_location":
         st.data["lat"] = st.data["lon"] = None
         return edit(_advance(ctx, "cmp_location"))
-    if (
-        action == "pv"
-        and step == "cmp_privacy"
-        and len(args) == 1
-        and args[0] in Privacy.__members__
-    ):
-        st.data["privacy"] = args[0]
+    privacy = parse_privacy(args[0]) if len(args) == 1 else None
+    if action == "pv" and step == "cmp_privacy" and privacy is not None:
+        st.data["privacy"] = privacy.value
         return edit(_advance(ctx, "cmp_privacy"))
     if step == "cmp_confirm" and action == "send" and not args:
         return _submit(ctx)
@@ -154,15 +151,12 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
     if ctx.st.step != "cmp_desc":
         return None
     policy = ctx.cfg.case_policy
-    description = text.strip()
-    if not policy.min_description <= len(description) <= policy.max_description:
-        key = (
-            "cmp.desc.too_short"
-            if len(description) < policy.min_description
-            else "cmp.desc.too_long"
-        )
+    try:
+        description = check_description(policy, text)
+    except RuleBroken as broken:
+        key = "cmp.desc.too_short" if broken.rule == Rule.too_short else "cmp.desc.too_long"
         hint = ctx.tr(
-            key, length=len(description), min=policy.min_description, max=policy.max_description
+            key, length=broken.length, min=policy.min_description, max=policy.max_description
         )
         return Outcome(screens=[prefixed(render(ctx), hint)])
     ctx.st.data["description"] = description
@@ -173,7 +167,12 @@ def on_photo(ctx: Ctx, file_id: str) -> Outcome | None:
     if ctx.st.step != "cmp_photo":
         return None
     photos: list[str] = ctx.st.data.setdefault("photos", [])
-    if len(photos) >= MAX_ATTACHMENTS or len(file_id) > 200:
+    try:
+        check_attachments(len(photos) + 1)
+        room = len(file_id) <= 200  # (longer is no Telegram file id)
+    except RuleBroken:
+        room = False
+    if not room:
         return Outcome(
             screens=[prefixed(render(ctx), ctx.tr("cmp.photo.full", max=MAX_ATTACHMENTS))]
         )
@@ -187,7 +186,9 @@ def on_photo(ctx: Ctx, file_id: str) -> Outcome | None:
 def on_location(ctx: Ctx, latitude: float, longitude: float) -> Outcome | None:
     if ctx.st.step != "cmp_location":
         return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    try:
+        check_location(latitude, longitude)
+    except RuleBroken:
         return None
     ctx.st.data["lat"], ctx.st.data["lon"] = latitude, longitude
     return Outcome(screens=[_advance(ctx, "cmp_location")])

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bot.i18n import t
 from core.cases.service import CasePolicy
 from core.chat.state import ChatState
+from core.masterdata import service as masterdata
 from core.masterdata.models import Officer, Unit
 from core.people.models import Citizen
 
@@ -187,13 +188,7 @@ def unit_buttons(ctx: Ctx, flow: str) -> tuple[list[list[Button]], int, int] | N
 
 
 def active_officers(ctx: Ctx, unit_id: int, offset: int, limit: int) -> Sequence[Officer]:
-    return ctx.session.exec(
-        select(Officer)
-        .where(Officer.unit_id == unit_id, Officer.active == True)  # noqa: E712
-        .order_by(col(Officer.name), col(Officer.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    return masterdata.active_officers(ctx.session, unit_id, offset=offset, limit=limit)
 
 
 def officer_buttons(ctx: Ctx, flow: str, unit_id: int) -> list[list[Button]]:

@@ -3,7 +3,6 @@ answers about it (satisfied or not after resolution, more information when asked
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.conversation import (
 )
 from core.cases.categories import category_label
 from core.cases.models import Case, CaseEventKind, CaseStatus
+from core.cases.policy import MAX_ANSWER, MIN_ANSWER, RuleBroken, check_answer, parse_reference
 from core.cases.service import (
     can_reopen,
     citizen_cases,
@@ -32,9 +32,6 @@ from core.masterdata.models import Unit
 from core.shared.clock import utcnow
 from core.shared.errors import DomainError
 
-REFERENCE_RE = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,7}$")
-MIN_ANSWER = 5
-MAX_ANSWER = 2000
 BODY_SHOWN = frozenset(
     {
         CaseEventKind.rejected,
@@ -55,14 +52,11 @@ def show_list(ctx: Ctx) -> Screen:
 
 def show_status(ctx: Ctx, reference: str) -> list[Screen]:
     """`/status REF`: the reporter's own case, or the same "not found" for anything else."""
-    reference = reference.strip().upper()
-    case = (
-        get_case_for_citizen(ctx.session, ctx.citizen, reference)
-        if REFERENCE_RE.match(reference)
-        else None
-    )
+    parsed = parse_reference(reference)
+    case = get_case_for_citizen(ctx.session, ctx.citizen, parsed) if parsed else None
     if case is None:
-        return [Screen(ctx.tr("case.not_found", ref=reference[:30] or "-")), render(ctx)]
+        shown = reference.strip().upper()[:30] or "-"
+        return [Screen(ctx.tr("case.not_found", ref=shown)), render(ctx)]
     if in_flow(ctx.st.step) or ctx.st.step.startswith("case_"):
         return [_detail(ctx, case, with_buttons=False), render(ctx)]
     ctx.st.step = "case_detail"
@@ -105,8 +99,9 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
     step = ctx.st.step
     if step not in ("case_reason", "case_reply"):
         return None
-    answer = text.strip()
-    if not MIN_ANSWER <= len(answer) <= MAX_ANSWER:
+    try:
+        answer = check_answer(text)
+    except RuleBroken:
         hint = ctx.tr("case.answer_length", min=MIN_ANSWER, max=MAX_ANSWER)
         return Outcome(screens=[Screen(hint), render(ctx)])
     case = get_case_for_citizen(ctx.session, ctx.citizen, str(ctx.st.data.get("ref", "")))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
-
 from bot.conversation import (
     Ctx,
     Outcome,
@@ -25,6 +23,13 @@ from bot.conversation import (
 )
 from core.masterdata.deeplinks import Preselection
 from core.masterdata.models import Officer, Service, Unit
+from core.masterdata.service import (
+    active_officers,
+    active_services,
+    offered_officer,
+    offered_service,
+    offered_unit,
+)
 from core.shared.errors import InvalidInput
 from core.surveys.skm import ELEMENT_COUNT
 from core.surveys.submission import (
@@ -46,8 +51,7 @@ def start_survey(ctx: Ctx, pre: Preselection | None) -> Screen:
     if pre is None:
         st.step = "svy_unit"
         return render(ctx)
-    unit = ctx.session.get(Unit, pre.unit_id)
-    if unit is None or not unit.active:
+    if offered_unit(ctx.session, pre.unit_id) is None:
         to_menu(ctx)
         return menu_screen(ctx, prefix=ctx.tr("deeplink.unknown"))
     st.data.update(unit_id=pre.unit_id, service_id=pre.service_id, officer_id=pre.officer_id)
@@ -98,20 +102,14 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
 
 
 def _choose_unit(ctx: Ctx, unit_id: int) -> Outcome | None:
-    unit = ctx.session.get(Unit, unit_id)
-    if unit is None or not unit.active:
+    if offered_unit(ctx.session, unit_id) is None:
         return None
     ctx.st.data.update(unit_id=unit_id, service_id=None, officer_id=None, pre_officer=False)
     return edit(_after_unit(ctx))
 
 
 def _services(ctx: Ctx) -> Sequence[Service]:
-    return ctx.session.exec(
-        select(Service)
-        .where(Service.unit_id == ctx.st.data["unit_id"], Service.active == True)  # noqa: E712
-        .order_by(col(Service.name))
-        .limit(MAX_SERVICES_SHOWN)
-    ).all()
+    return active_services(ctx.session, ctx.st.data["unit_id"], limit=MAX_SERVICES_SHOWN)
 
 
 def _after_unit(ctx: Ctx) -> Screen:
@@ -123,10 +121,11 @@ def _after_unit(ctx: Ctx) -> Screen:
 
 
 def _choose_service(ctx: Ctx, service_id: int) -> Outcome | None:
-    if service_id:
-        service = ctx.session.get(Service, service_id)
-        if service is None or service.unit_id != ctx.st.data.get("unit_id") or not service.active:
-            return None
+    unit_id = ctx.st.data.get("unit_id")
+    if service_id and (
+        unit_id is None or offered_service(ctx.session, unit_id, service_id) is None
+    ):
+        return None
     ctx.st.data["service_id"] = service_id or None
     return edit(_after_service(ctx))
 
@@ -139,9 +138,7 @@ def _after_service(ctx: Ctx) -> Screen:
     ):
         to_menu(ctx)
         return menu_screen(ctx, prefix=ctx.tr("svy.already_today"))
-    has_officers = ctx.session.exec(
-        select(Officer.id).where(Officer.unit_id == data["unit_id"], Officer.active == True)  # noqa: E712
-    ).first()
+    has_officers = active_officers(ctx.session, data["unit_id"], limit=1)
     if not data.get("pre_officer") and has_officers:
         data["page"] = 0
         push_and_go(ctx, "svy_officer")
@@ -151,10 +148,11 @@ def _after_service(ctx: Ctx) -> Screen:
 
 
 def _choose_officer(ctx: Ctx, officer_id: int) -> Outcome | None:
-    if officer_id:
-        officer = ctx.session.get(Officer, officer_id)
-        if officer is None or officer.unit_id != ctx.st.data.get("unit_id") or not officer.active:
-            return None
+    unit_id = ctx.st.data.get("unit_id")
+    if officer_id and (
+        unit_id is None or offered_officer(ctx.session, unit_id, officer_id) is None
+    ):
+        return None
     ctx.st.data["officer_id"] = officer_id or None
     push_and_go(ctx, "svy_q", qi=0)
     return edit(render(ctx))

@@ -25,10 +25,12 @@ from core.cases.models import (
     Visibility,
 )
 from core.cases.policy import (
-    MAX_ATTACHMENTS,
     CasePolicy,
     ComplaintDraft,
     TooManyComplaints,
+    check_attachments,
+    check_description,
+    check_location,
     refresh_due,
 )
 from core.masterdata.models import Officer, Service, Unit
@@ -61,11 +63,7 @@ def validate_draft(session: Session, policy: CasePolicy, draft: ComplaintDraft) 
     require_active_unit(session, draft.unit_id)
     if draft.category not in CATEGORIES:
         raise InvalidInput(f"unknown category {draft.category!r}")
-    length = len(draft.description.strip())
-    if not policy.min_description <= length <= policy.max_description:
-        raise InvalidInput(
-            f"the description must be {policy.min_description}-{policy.max_description} characters"
-        )
+    check_description(policy, draft.description)
     if draft.officer_id is not None:
         officer = session.get(Officer, draft.officer_id)
         if officer is None or officer.unit_id != draft.unit_id:
@@ -74,13 +72,8 @@ def validate_draft(session: Session, policy: CasePolicy, draft: ComplaintDraft) 
         service = session.get(Service, draft.service_id)
         if service is None or service.unit_id != draft.unit_id:
             raise InvalidInput("this service does not belong to the chosen unit")
-    if len(draft.photo_file_ids) > MAX_ATTACHMENTS:
-        raise InvalidInput(f"at most {MAX_ATTACHMENTS} photos")
-    lat, lon = draft.latitude, draft.longitude
-    if (lat is None) != (lon is None):
-        raise InvalidInput("a location needs both latitude and longitude")
-    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("the location is not on Earth")
+    check_attachments(len(draft.photo_file_ids))
+    check_location(draft.latitude, draft.longitude)
 
 
 def file_complaint(

@@ -31,6 +31,7 @@ from core.cases.policy import (
     CasePolicy,
     EventActor,
     IllegalTransition,
+    check_answer,
     refresh_due,
 )
 from core.cases.reading import get_case_for_staff_by_reference
@@ -283,7 +284,7 @@ def citizen_reply(
     if case.citizen_id != citizen.id:
         raise NotFound("case not found")
     _require(case, "reply to", [CaseStatus.waiting_citizen])
-    body = _text(text, "the reply")
+    body = check_answer(text, "the reply")
     _resume_clock(case, now)
     return _apply(
         session, case, EventActor(ActorKind.citizen), CaseEventKind.citizen_replied,
@@ -418,7 +419,7 @@ def citizen_rate(
         return _apply(
             session, case, who, CaseEventKind.rated_satisfied, to_status=CaseStatus.closed, now=now
         )
-    text = _text(reason or "", "the reason")
+    text = check_answer(reason or "", "the reason")
     case.satisfaction_reason = text
     if can_reopen(policy, case, now):
         case.reopened_count += 1

@@ -1,9 +1,11 @@
-"""What a case is made of before it is filed: the policy (SLA, limits), drafts, who acts, and the
-running deadline."""
+"""What a case is made of before it is filed: the policy (SLA, limits), drafts, who acts, the
+running deadline, and the rules on what a citizen types (one function each, for every channel)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from core.cases.models import (
     ActorKind,
@@ -13,10 +15,13 @@ from core.cases.models import (
 )
 from core.cases.sla import SlaPolicy
 from core.shared.config import Settings
-from core.shared.errors import Conflict
+from core.shared.errors import Conflict, InvalidInput
 
 MAX_ATTACHMENTS = 3
 MAX_TEXT = 2000
+MIN_ANSWER = 5  # a citizen's answer about their case: a reason, a reply to a question
+MAX_ANSWER = MAX_TEXT
+REFERENCE_RE = re.compile(r"[A-Z]{2,6}-[0-9]{4}-[0-9]{4,7}")
 
 
 class IllegalTransition(Conflict):
@@ -87,3 +92,78 @@ def refresh_due(case: Case) -> None:
         case.due_at = case.resolve_due_at
     else:
         case.due_at = None
+
+
+# What a citizen types, checked the same way in every channel ------------------------------
+
+
+class Rule(StrEnum):
+    """Which rule an input broke: a channel maps it to its own wording."""
+
+    too_short = "too_short"
+    too_long = "too_long"
+    too_many_attachments = "too_many_attachments"
+    location_incomplete = "location_incomplete"
+    location_off_earth = "location_off_earth"
+
+
+class RuleBroken(InvalidInput):
+    """Input a citizen can correct; `rule` says which rule, `length` the length counted."""
+
+    def __init__(self, rule: Rule, message: str, *, length: int | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.length = length
+
+
+def _check_length(text: str, low: int, high: int, what: str) -> str:
+    cleaned = text.strip()
+    length = len(cleaned)
+    if length < low:
+        raise RuleBroken(Rule.too_short, f"{what} must be {low}-{high} characters", length=length)
+    if length > high:
+        raise RuleBroken(Rule.too_long, f"{what} must be {low}-{high} characters", length=length)
+    return cleaned
+
+
+def check_description(policy: CasePolicy, text: str) -> str:
+    """The complaint's description without surrounding whitespace, if its length is within the
+    policy's bounds (inclusive); else RuleBroken (too_short or too_long, with the length)."""
+    return _check_length(text, policy.min_description, policy.max_description, "the description")
+
+
+def check_answer(text: str, what: str = "the answer") -> str:
+    """A citizen's answer about their case (why not satisfied, a reply to a question), stripped,
+    if it is MIN_ANSWER-MAX_ANSWER characters long; else RuleBroken naming `what`."""
+    return _check_length(text, MIN_ANSWER, MAX_ANSWER, what)
+
+
+def check_attachments(count: int) -> None:
+    """A complaint carries at most MAX_ATTACHMENTS photos."""
+    if count > MAX_ATTACHMENTS:
+        raise RuleBroken(Rule.too_many_attachments, f"at most {MAX_ATTACHMENTS} photos")
+
+
+def check_location(latitude: float | None, longitude: float | None) -> None:
+    """No location, or a point on Earth (both coordinates, in range, finite)."""
+    if latitude is None and longitude is None:
+        return
+    if latitude is None or longitude is None:
+        raise RuleBroken(Rule.location_incomplete, "a location needs both latitude and longitude")
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # (NaN is in no range)
+        raise RuleBroken(Rule.location_off_earth, "the location is not on Earth")
+
+
+def parse_reference(text: str) -> str | None:
+    """A case reference as a citizen types it (`kpg-2611-0042`, surrounding spaces) in its
+    stored form (`KPG-2611-0042`); None if it cannot be one."""
+    reference = text.strip().upper()
+    return reference if REFERENCE_RE.fullmatch(reference) else None
+
+
+def parse_privacy(value: str) -> Privacy | None:
+    """The privacy level a citizen chose, by its code; None for anything else."""
+    try:
+        return Privacy(value)
+    except ValueError:
+        return None

@@ -21,7 +21,7 @@ from core.cases.models import (
     Privacy,
     Visibility,
 )
-from core.cases.policy import CasePolicy
+from core.cases.policy import CasePolicy, parse_reference
 from core.cases.queries import CaseSummary, summaries, summary_select
 from core.people.models import AccessAudit, AuditAction, Citizen
 from core.shared.clock import utcnow
@@ -71,7 +71,10 @@ def get_case_for_staff_by_reference(session: Session, actor: Actor, reference: s
 
 def get_case_for_citizen(session: Session, citizen: Citizen, reference: str) -> Case | None:
     """A reference alone reads nothing: the asker must be the reporter."""
-    case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
+    parsed = parse_reference(reference)
+    if parsed is None:
+        return None
+    case = session.exec(select(Case).where(Case.reference == parsed)).first()
     if case is None or citizen.id is None or case.citizen_id != citizen.id:
         return None
     return case

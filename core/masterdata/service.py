@@ -371,3 +371,55 @@ def require_active_unit(session: Session, unit_id: int) -> Unit:
     if not unit.active:
         raise InvalidInput("this unit no longer takes feedback")
     return unit
+
+
+# What a citizen may choose from -----------------------------------------------------------
+
+
+def active_officers(
+    session: Session, unit_id: int, *, offset: int = 0, limit: int | None = None
+) -> Sequence[Officer]:
+    """The unit's active officers a citizen may name, by name (one page with offset/limit)."""
+    stmt = (
+        select(Officer)
+        .where(Officer.unit_id == unit_id, Officer.active == True)  # noqa: E712
+        .order_by(col(Officer.name), col(Officer.id))
+        .offset(offset)
+    )
+    return session.exec(stmt if limit is None else stmt.limit(limit)).all()
+
+
+def active_services(
+    session: Session, unit_id: int, *, limit: int | None = None
+) -> Sequence[Service]:
+    """The unit's active services a citizen may choose, by name."""
+    stmt = (
+        select(Service)
+        .where(Service.unit_id == unit_id, Service.active == True)  # noqa: E712
+        .order_by(col(Service.name), col(Service.id))
+    )
+    return session.exec(stmt if limit is None else stmt.limit(limit)).all()
+
+
+def offered_officer(session: Session, unit_id: int, officer_id: int) -> Officer | None:
+    """The officer, if a citizen may choose them for this unit (active, serving in it)."""
+    officer = session.get(Officer, officer_id)
+    if officer is None or officer.unit_id != unit_id or not officer.active:
+        return None
+    return officer
+
+
+def offered_service(session: Session, unit_id: int, service_id: int) -> Service | None:
+    """The service, if a citizen may choose it for this unit (active, of this unit)."""
+    service = session.get(Service, service_id)
+    if service is None or service.unit_id != unit_id or not service.active:
+        return None
+    return service
+
+
+def offered_unit(session: Session, unit_id: int) -> Unit | None:
+    """The unit, if it takes feedback (the rule of require_active_unit, without raising)."""
+    try:
+        return require_active_unit(session, unit_id)
+    except (NotFound, InvalidInput):
+        return None
