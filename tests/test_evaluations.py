@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -228,10 +229,22 @@ def test_period_lifecycle(w: World) -> None:
     rows = {r.officer_name: r for r in ev.evaluations(w.s, period)}
     yoh, maria = rows["Yohanes Ndun"], rows["Maria Bria"]
     assert yoh.survey_n == 12 and yoh.suggested_level == "above"
-    assert yoh.suggestion_reason_en.startswith("12 responses, score ")
+    assert ev.evaluation_reason(yoh, "en").startswith("12 responses, score ")
+    # Stored as a code and its figures, rendered per language on reading.
+    assert yoh.suggestion_reason_code == ev.ReasonCode.evidence
+    assert json.loads(yoh.suggestion_reason_params) == {
+        "n": 12,
+        "score": yoh.score,
+        "low": yoh.score_low,
+        "high": yoh.score_high,
+        "unit_mean": yoh.unit_mean,
+        "relation": "above",
+        "substantiated": 0,
+        "insufficient": False,
+    }
     assert (maria.complaints_received, maria.complaints_substantiated) == (3, 2)
     assert maria.suggested_level == "below" and maria.cases_overdue == 1
-    assert "2 pengaduan terbukti" in maria.suggestion_reason
+    assert "2 pengaduan terbukti" in ev.evaluation_reason(maria, "id")
 
     with pytest.raises(InvalidInput, match="needs a reason"):
         ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, Level.meets)
@@ -369,14 +382,15 @@ def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w
         row.nonconf_cases_overdue,
     )
     assert (full, nonconf) == ((4, 2, 2), (2, 1, 1))
-    assert row.suggested_level == "below" and "2 pengaduan terbukti" in row.suggestion_reason
+    reason = ev.evaluation_reason(row, "id")
+    assert row.suggested_level == "below" and "2 pengaduan terbukti" in reason
 
     def seen(actor: Actor) -> ev.EvaluationView:
         return next(v for v in ev.evaluation_views(w.s, actor, period) if v.officer_id == maria)
 
     spv = seen(w.spv)
     assert (spv.complaints_received, spv.complaints_substantiated, spv.cases_overdue) == full
-    assert spv.suggested_level == "below" and spv.suggestion_reason == row.suggestion_reason
+    assert spv.suggested_level == "below" and spv.suggestion_reason == reason
     head = seen(_actor(w, "head", Role.unit_head))
     viewer = seen(w.viewer)
     for part in (head, viewer):

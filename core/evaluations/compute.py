@@ -21,7 +21,7 @@ from core.evaluations.models import (
     OfficerEvaluation,
 )
 from core.evaluations.periods import audit_event, period_units, require_writable
-from core.evaluations.rules import SUBSTANTIATED, EvaluationPolicy, suggest, suggestion_reason_text
+from core.evaluations.rules import SUBSTANTIATED, EvaluationPolicy, suggest, suggestion_reason
 from core.masterdata.models import Officer
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.surveys.officer_scores import officer_scores
@@ -137,8 +137,8 @@ def compute_period(
             unit_mean=0,
             insufficient=True,
             suggested_level=level.value,
-            suggestion_reason="",
-            suggestion_reason_en="",
+            suggestion_reason_code="",
+            suggestion_reason_params="",
         )
         row.nip, row.officer_name, row.unit_id = officer.nip, officer.name, officer.unit_id
         row.survey_n = score.n
@@ -153,8 +153,8 @@ def compute_period(
         row.nonconf_complaints_substantiated = nonconf.substantiated
         row.nonconf_cases_overdue = nonconf.overdue
         row.suggested_level = level.value
-        row.suggestion_reason = suggestion_reason_text(score, cases.substantiated, "id")
-        row.suggestion_reason_en = suggestion_reason_text(score, cases.substantiated, "en")
+        code, params = suggestion_reason(score, cases.substantiated)
+        row.suggestion_reason_code, row.suggestion_reason_params = code.value, params.to_json()
         row.updated_at = now
         session.add(row)
     period.computed_at = now

@@ -85,8 +85,10 @@ class OfficerEvaluation(SQLModel, table=True):
     nonconf_complaints_substantiated: int = 0
     nonconf_cases_overdue: int = 0
     suggested_level: str = Field(max_length=10)
-    suggestion_reason: str = Field(sa_type=Text)
-    suggestion_reason_en: str = Field(sa_type=Text)
+    # Why the suggestion: a code (core.evaluations.rules.ReasonCode) and its figures as JSON,
+    # rendered per language on reading (core.evaluations.rules.render_reason).
+    suggestion_reason_code: str = Field(max_length=20)
+    suggestion_reason_params: str = Field(sa_type=Text)
     behaviour_level: str | None = Field(default=None, max_length=10)
     override_reason: str | None = Field(default=None, sa_type=Text)
     results_level: str | None = Field(default=None, max_length=10)

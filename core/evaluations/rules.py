@@ -3,11 +3,14 @@ the suggested behaviour level with its reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 from core.cases.models import CaseOutcome
 from core.evaluations.models import (
     Level,
+    OfficerEvaluation,
 )
 from core.shared.config import Settings
 from core.shared.errors import InvalidInput
@@ -98,25 +101,92 @@ def _relation(score: OfficerScore) -> str:
     return "below" if score.shrunk < score.unit_mean - 0.005 else "equal"
 
 
-def suggestion_reason_text(score: OfficerScore, substantiated: int, lang: str) -> str:
-    """Why the suggestion, in words (core's catalog: Indonesian and English)."""
-    head = ct(lang, "reason.response_one" if score.n == 1 else "reason.responses", n=score.n)
-    if score.insufficient:
+class ReasonCode(StrEnum):
+    """The shape of a suggestion's reason; its figures are in `ReasonParams`.
+
+    `evidence`: "N responses[ (insufficient data)], score S (L-H), <relation> the unit's M;
+    C substantiated complaints"."""
+
+    evidence = "evidence"
+
+
+@dataclass(frozen=True)
+class ReasonParams:
+    """The figures a reason is rendered from (stored as JSON beside its code)."""
+
+    n: int
+    score: float
+    low: float
+    high: float
+    unit_mean: float
+    relation: str  # above, below, equal (score against the unit's mean)
+    substantiated: int
+    insufficient: bool
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ReasonParams:
+        data = json.loads(text)
+        return cls(
+            n=int(data["n"]),
+            score=float(data["score"]),
+            low=float(data["low"]),
+            high=float(data["high"]),
+            unit_mean=float(data["unit_mean"]),
+            relation=str(data["relation"]),
+            substantiated=int(data["substantiated"]),
+            insufficient=bool(data["insufficient"]),
+        )
+
+
+def suggestion_reason(score: OfficerScore, substantiated: int) -> tuple[ReasonCode, ReasonParams]:
+    """Why the suggestion, as a code and its figures (rendered per language on reading)."""
+    return ReasonCode.evidence, ReasonParams(
+        n=score.n,
+        score=score.shrunk,
+        low=score.low,
+        high=score.high,
+        unit_mean=score.unit_mean,
+        relation=_relation(score),
+        substantiated=substantiated,
+        insufficient=score.insufficient,
+    )
+
+
+def render_reason(code: str, params: str | ReasonParams, lang: str) -> str:
+    """A stored reason in words (core's catalog: Indonesian and English)."""
+    ReasonCode(code)  # the one shape so far; an unknown code is a programming error
+    p = params if isinstance(params, ReasonParams) else ReasonParams.from_json(params)
+    head = ct(lang, "reason.response_one" if p.n == 1 else "reason.responses", n=p.n)
+    if p.insufficient:
         head += ct(lang, "reason.insufficient")
     text = ct(
         lang,
         "reason.score",
         head=head,
-        score=_num(score.shrunk, lang),
-        low=_num(score.low, lang),
-        high=_num(score.high, lang),
-        relation=ct(lang, f"reason.{_relation(score)}"),
-        mean=_num(score.unit_mean, lang),
+        score=_num(p.score, lang),
+        low=_num(p.low, lang),
+        high=_num(p.high, lang),
+        relation=ct(lang, f"reason.{p.relation}"),
+        mean=_num(p.unit_mean, lang),
     )
-    if substantiated == 0:
+    if p.substantiated == 0:
         return text + ct(lang, "reason.no_complaint")
-    complaints = "reason.complaint_one" if substantiated == 1 else "reason.complaints"
-    return text + ct(lang, complaints, n=substantiated)
+    complaints = "reason.complaint_one" if p.substantiated == 1 else "reason.complaints"
+    return text + ct(lang, complaints, n=p.substantiated)
+
+
+def evaluation_reason(row: OfficerEvaluation, lang: str) -> str:
+    """The reason of an officer's suggested level, in `lang`."""
+    return render_reason(row.suggestion_reason_code, row.suggestion_reason_params, lang)
+
+
+def suggestion_reason_text(score: OfficerScore, substantiated: int, lang: str) -> str:
+    """Why the suggestion, in words."""
+    code, params = suggestion_reason(score, substantiated)
+    return render_reason(code, params, lang)
 
 
 def suggest(score: OfficerScore, substantiated: int, policy: BehaviourPolicy) -> Level:

@@ -3,7 +3,7 @@ every case of its units (core.access.may_open_every_case)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
@@ -16,6 +16,7 @@ from core.evaluations.models import (
     PeriodStatus,
 )
 from core.evaluations.periods import involves_own_officer, period_units
+from core.evaluations.rules import render_reason
 
 # What a reader sees ------------------------------------------------------------------------
 
@@ -40,12 +41,26 @@ class EvaluationView:
     complaints_substantiated: int
     cases_overdue: int
     suggested_level: str | None
-    suggestion_reason: str | None
-    suggestion_reason_en: str | None
     behaviour_level: str | None
     override_reason: str | None
     results_level: str | None
     rating: str | None
+    # The suggestion's reason as stored (code, JSON figures); rendered only when read.
+    reason_code: str | None = field(default=None, repr=False)
+    reason_params: str | None = field(default=None, repr=False)
+
+    def _reason(self, lang: str) -> str | None:
+        if self.reason_code is None or self.reason_params is None:
+            return None
+        return render_reason(self.reason_code, self.reason_params, lang)
+
+    @property
+    def suggestion_reason(self) -> str | None:
+        return self._reason("id")
+
+    @property
+    def suggestion_reason_en(self) -> str | None:
+        return self._reason("en")
 
 
 def sees_full_evidence(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
@@ -92,13 +107,13 @@ def _view(
         complaints_substantiated=substantiated,
         cases_overdue=overdue,
         suggested_level=row.suggested_level if suggestion else None,
-        suggestion_reason=row.suggestion_reason if suggestion else None,
-        suggestion_reason_en=row.suggestion_reason_en if suggestion else None,
         behaviour_level=row.behaviour_level if decisions else None,
         # An override's reason tells whether the decision differs from the suggestion.
         override_reason=row.override_reason if suggestion else None,
         results_level=row.results_level if decisions else None,
         rating=row.rating if decisions else None,
+        reason_code=row.suggestion_reason_code if suggestion else None,
+        reason_params=row.suggestion_reason_params if suggestion else None,
     )
 
 
