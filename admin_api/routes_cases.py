@@ -290,7 +290,7 @@ def list_cases_route(
         received_from=received_from,
         received_to=received_to,
     )
-    page = list_cases(session, actor, settings.tz, filters, sort=sort, cursor=cursor, limit=limit)
+    page = list_cases(session, actor, filters, settings.tz, sort=sort, cursor=cursor, limit=limit)
     return CasePageOut(items=_summary_out(page.items), next_cursor=page.next_cursor)
 
 
@@ -353,7 +353,7 @@ def _transition(
 def verify_case(
     actor: CurrentActor, session: SessionDep, policy: PolicyDep, case_id: int
 ) -> TransitionOut:
-    return _transition(session, actor, case_id, lambda c: svc.verify(session, policy, actor, c))
+    return _transition(session, actor, case_id, lambda c: svc.verify(session, actor, c, policy))
 
 
 @router.post("/cases/{case_id}/reject", response_model=TransitionOut)

@@ -110,11 +110,11 @@ def _digest(
     reader = _reader(session, actor, unit, as_user)
     data = build_digest(
         session,
+        reader,
         unit,
         _week(week),
         settings.tz,
         settings.default_service_population,
-        reader,
         now=utcnow(),
     )
     return unit, data, reader

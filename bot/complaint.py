@@ -70,7 +70,10 @@ EDITABLE = {
 def start_complaint(ctx: Ctx) -> Screen:
     assert ctx.citizen.id is not None
     policy = ctx.cfg.case_policy
-    if complaints_today(ctx.session, ctx.citizen.id, policy, utcnow()) >= policy.complaints_per_day:
+    if (
+        complaints_today(ctx.session, ctx.citizen.id, policy, now=utcnow())
+        >= policy.complaints_per_day
+    ):
         to_menu(ctx)
         return menu_screen(ctx, prefix=ctx.tr("cmp.too_many", max=policy.complaints_per_day))
     ctx.st.step = "cmp_unit"
@@ -208,7 +211,7 @@ def _submit(ctx: Ctx) -> Outcome:
     )
     policy = ctx.cfg.case_policy
     try:
-        case = file_complaint(ctx.session, policy, ctx.citizen, draft)
+        case = file_complaint(ctx.session, ctx.citizen, draft, policy)
     except TooManyComplaints:
         to_menu(ctx)
         return edit(menu_screen(ctx, prefix=ctx.tr("cmp.too_many", max=policy.complaints_per_day)))

@@ -109,7 +109,7 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
         if case is None:
             raise DomainError("case not found")
         if step == "case_reason":
-            citizen_rate(ctx.session, ctx.cfg.case_policy, ctx.citizen, case, False, answer)
+            citizen_rate(ctx.session, ctx.citizen, case, ctx.cfg.case_policy, False, answer)
             key = (
                 "case.reopened"
                 if case.status == CaseStatus.in_progress
@@ -129,9 +129,9 @@ def _rate(ctx: Ctx, case: Case, satisfied: bool) -> Outcome:
     if case.status != CaseStatus.resolved:
         return Outcome(toast=ctx.tr("case.already_rated"))
     if satisfied:
-        citizen_rate(ctx.session, ctx.cfg.case_policy, ctx.citizen, case, True)
+        citizen_rate(ctx.session, ctx.citizen, case, ctx.cfg.case_policy, True)
         return edit(Screen(ctx.tr("case.thanks_satisfied", ref=case.reference)))
-    if not can_reopen(ctx.cfg.case_policy, case, utcnow()):
+    if not can_reopen(case, ctx.cfg.case_policy, now=utcnow()):
         _stash(ctx, "case_reason", case.reference)
         screen = Screen(ctx.tr("case.reason_final", ref=case.reference), _cancel_row(ctx))
         return Outcome(screens=[screen])

@@ -145,7 +145,6 @@ def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine:
                 continue
             svc.file_complaint(
                 s,
-                policy,
                 citizen,
                 svc.ComplaintDraft(
                     unit_id=unit.id or 0,
@@ -154,6 +153,7 @@ def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine:
                     privacy=privacy,
                     description="Petugas meminta uang tambahan di loket pelayanan.",
                 ),
+                policy,
             )
             citizen = get_or_create_citizen(s, citizen.telegram_user_id + 1)
         s.commit()
@@ -186,7 +186,6 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
         for n, privacy in enumerate(Privacy):
             case = svc.file_complaint(
                 s,
-                policy,
                 get_or_create_citizen(s, 900 + n),
                 svc.ComplaintDraft(
                     unit_id=unit.id or 0,
@@ -194,6 +193,7 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
                     privacy=privacy,
                     description="Petugas meminta uang tambahan di loket pelayanan.",
                 ),
+                policy,
             )
             ids[privacy] = case.id
         s.commit()
@@ -239,7 +239,6 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
         def complain(n: int) -> Case:
             return svc.file_complaint(
                 s,
-                policy,
                 get_or_create_citizen(s, 5000 + n),
                 svc.ComplaintDraft(
                     unit_id=unit.id or 0,
@@ -248,6 +247,7 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
                     privacy=Privacy.rahasia,
                     description="Kepala seksi meminta uang agar berkas diproses.",
                 ),
+                policy,
             )
 
         first = complain(1)

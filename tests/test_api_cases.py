@@ -79,11 +79,11 @@ def make_case(api: Api, unit: str, privacy: Privacy, status: CaseStatus) -> Case
             privacy=privacy,
         )
         case = svc.file_complaint(
-            s, svc.CasePolicy(sla=POLICY.sla, complaints_per_day=10_000), citizen, draft
+            s, citizen, draft, svc.CasePolicy(sla=POLICY.sla, complaints_per_day=10_000)
         )
         steps: list[Callable[[Case], object]] = []
         if status != CaseStatus.received:
-            steps.append(lambda c: svc.verify(s, POLICY, api.admin, c))
+            steps.append(lambda c: svc.verify(s, api.admin, c, POLICY))
         if status in (CaseStatus.in_progress, CaseStatus.resolved):
             steps.append(lambda c: svc.assign(s, api.admin, c, assignee_id=api.admin.user_id))
         if status == CaseStatus.resolved:
@@ -315,11 +315,11 @@ def test_attachment_download_for_authorised_users_only(
         citizen = get_or_create_citizen(s, REPORTER_ID)
         case = svc.file_complaint(
             s,
-            POLICY,
             citizen,
             svc.ComplaintDraft(
                 unit_id=a.id or 0, category="lainnya", description=DESC, photo_file_ids=("f1", "f2")
             ),
+            POLICY,
         )
         stored, pending = s.exec(select(Attachment).order_by(Attachment.id)).all()
         buf = io.BytesIO()

@@ -281,7 +281,6 @@ def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
         citizen = get_or_create_citizen(s, 60_000 + len(privacy.value))
         case = svc.file_complaint(
             s,
-            policy,
             citizen,
             svc.ComplaintDraft(
                 unit_id=api.units["a"].id or 0,
@@ -290,9 +289,10 @@ def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
                 privacy=privacy,
                 description="Petugas meminta uang tambahan di loket.",
             ),
-            at,
+            policy,
+            now=at,
         )
-        svc.verify(s, policy, api.admin, case, now=at)
+        svc.verify(s, api.admin, case, policy, now=at)
         svc.assign(s, api.admin, case, assignee_id=api.admin.user_id, now=at)
         svc.resolve(s, api.admin, case, outcome, "Diperiksa.", now=at)
         s.commit()

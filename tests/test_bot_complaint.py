@@ -292,7 +292,7 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
             action(s, case)
             s.commit()
 
-    staff(lambda s, k: svc.verify(s, policy, admin, k))
+    staff(lambda s, k: svc.verify(s, admin, k, policy))
     staff(lambda s, k: svc.assign(s, admin, k, assignee_id=admin.user_id))
     staff(lambda s, k: svc.add_note(s, admin, k, "Catatan internal: petugas sudah dipanggil."))
     staff(lambda s, k: svc.request_info(s, admin, k, "Jam berapa kejadiannya?"))

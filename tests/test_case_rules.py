@@ -195,9 +195,9 @@ def test_validate_draft_applies_the_same_rules(session: Session) -> None:
         fields.update(kw)
         return ComplaintDraft(**fields)  # type: ignore[arg-type]
 
-    validate_draft(session, POLICY, draft(description=f"  {text}  "))
-    validate_draft(session, POLICY, draft(latitude=90.0, longitude=-180.0))
-    validate_draft(session, POLICY, draft(photo_file_ids=("p",) * MAX_ATTACHMENTS))
+    validate_draft(session, draft(description=f"  {text}  "), POLICY)
+    validate_draft(session, draft(latitude=90.0, longitude=-180.0), POLICY)
+    validate_draft(session, draft(photo_file_ids=("p",) * MAX_ATTACHMENTS), POLICY)
     refused = {
         Rule.too_short: draft(description=f"   {text[1:]}   "),
         Rule.too_long: draft(description="b" * (POLICY.max_description + 1)),
@@ -207,7 +207,7 @@ def test_validate_draft_applies_the_same_rules(session: Session) -> None:
     }
     for rule, bad in refused.items():
         with pytest.raises(RuleBroken) as raised:
-            validate_draft(session, POLICY, bad)
+            validate_draft(session, bad, POLICY)
         assert raised.value.rule == rule
 
 

@@ -73,7 +73,7 @@ class World:
             description=str(kw.pop("description", DESC)),
             **kw,  # type: ignore[arg-type]
         )
-        return file_complaint(self.s, POLICY, self.citizen, draft, now)
+        return file_complaint(self.s, self.citizen, draft, POLICY, now=now)
 
     def events(self, case: Case) -> list[str]:
         rows = self.s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
@@ -141,7 +141,7 @@ def test_complaint_validation_and_daily_limit(w: World) -> None:
 
 def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> None:
     case = w.file()
-    verify(w.s, POLICY, w.spv, case, now=T0 + timedelta(hours=1))
+    verify(w.s, w.spv, case, POLICY, now=T0 + timedelta(hours=1))
     assert case.status == CaseStatus.verified
     assert case.followup_due_at == datetime(2026, 11, 20, 0, 0, tzinfo=WITA)
     assign(w.s, w.spv, case, assignee_id=w.head.user_id, now=T0 + timedelta(hours=2))
@@ -160,7 +160,7 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
         now=T0 + timedelta(days=5),
     )
     assert case.status == CaseStatus.resolved and case.outcome == "substantiated"
-    citizen_rate(w.s, POLICY, w.citizen, case, True, now=T0 + timedelta(days=6))
+    citizen_rate(w.s, w.citizen, case, POLICY, True, now=T0 + timedelta(days=6))
     assert case.status == CaseStatus.closed and case.satisfied is True
 
     assert w.events(case) == [
@@ -193,7 +193,7 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
 
 def test_the_pause_moves_the_deadlines(w: World) -> None:
     case = w.file()
-    verify(w.s, POLICY, w.spv, case, now=T0)
+    verify(w.s, w.spv, case, POLICY, now=T0)
     assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=T0)
     before = case.resolve_due_at
     request_info(w.s, w.spv, case, "Mohon kirim foto.", now=T0 + timedelta(days=1))
@@ -221,7 +221,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(w: World, action: st
         w.s.flush()
         events_before = w.events(case)
         calls = {
-            "verify": lambda c: verify(w.s, POLICY, w.admin, c),
+            "verify": lambda c: verify(w.s, w.admin, c, POLICY),
             "reject": lambda c: reject(w.s, w.admin, c, "spam"),
             "assign": lambda c: assign(w.s, w.admin, c, assignee_id=w.spv.user_id),
             "request_info": lambda c: request_info(w.s, w.admin, c, "?"),
@@ -242,7 +242,7 @@ def test_a_failure_after_the_change_rolls_back_status_event_and_outbox(
     case = w.file()
     session.commit()
     try:
-        verify(session, POLICY, w.spv, case)
+        verify(session, w.spv, case, POLICY)
         raise RuntimeError("the process dies before commit")
     except RuntimeError:
         session.rollback()
@@ -255,13 +255,13 @@ def test_a_failure_after_the_change_rolls_back_status_event_and_outbox(
 def test_rights_scope_and_secret_cases(w: World) -> None:
     case = w.file()
     with pytest.raises(Forbidden):
-        verify(w.s, POLICY, w.viewer, case)
+        verify(w.s, w.viewer, case, POLICY)
     with pytest.raises(NotFound):
-        verify(w.s, POLICY, w.outsider, case)
+        verify(w.s, w.outsider, case, POLICY)
     secret = w.file(privacy=Privacy.rahasia)
     with pytest.raises(NotFound):
-        verify(w.s, POLICY, w.head, secret)  # unit heads do not see rahasia cases
-    verify(w.s, POLICY, w.spv, secret)  # the unit's supervisor does
+        verify(w.s, w.head, secret, POLICY)  # unit heads do not see rahasia cases
+    verify(w.s, w.spv, secret, POLICY)  # the unit's supervisor does
     with pytest.raises(Forbidden):
         reopen(w.s, w.spv, case, "x")  # admin only (checked before the status)
 
@@ -280,7 +280,7 @@ def test_reject_as_duplicate(w: World) -> None:
 
 def _resolved(w: World, at: datetime) -> Case:
     case = w.file(at - timedelta(days=2))
-    verify(w.s, POLICY, w.spv, case, now=at - timedelta(days=2))
+    verify(w.s, w.spv, case, POLICY, now=at - timedelta(days=2))
     assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=at - timedelta(days=1))
     resolve(w.s, w.spv, case, CaseOutcome.unsubstantiated, "Tidak terbukti.", now=at)
     return case
@@ -289,21 +289,21 @@ def _resolved(w: World, at: datetime) -> Case:
 def test_not_satisfied_reopens_once_within_the_window(w: World) -> None:
     case = _resolved(w, T0)
     with pytest.raises(InvalidInput, match="reason"):
-        citizen_rate(w.s, POLICY, w.citizen, case, False, "", now=T0 + timedelta(days=1))
-    citizen_rate(w.s, POLICY, w.citizen, case, False, "Belum selesai", now=T0 + timedelta(days=1))
+        citizen_rate(w.s, w.citizen, case, POLICY, False, "", now=T0 + timedelta(days=1))
+    citizen_rate(w.s, w.citizen, case, POLICY, False, "Belum selesai", now=T0 + timedelta(days=1))
     assert case.status == "in_progress" and case.reopened_count == 1 and case.outcome is None
     resolve(w.s, w.spv, case, CaseOutcome.partly, "Sebagian.", now=T0 + timedelta(days=2))
-    citizen_rate(w.s, POLICY, w.citizen, case, False, "Masih belum", now=T0 + timedelta(days=3))
+    citizen_rate(w.s, w.citizen, case, POLICY, False, "Masih belum", now=T0 + timedelta(days=3))
     assert case.status == "closed" and case.satisfied is False  # only once
 
     late = _resolved(w, T0)
-    citizen_rate(w.s, POLICY, w.citizen, late, False, "Telat", now=T0 + timedelta(days=15))
+    citizen_rate(w.s, w.citizen, late, POLICY, False, "Telat", now=T0 + timedelta(days=15))
     assert late.status == "closed"
 
     stranger = get_or_create_citizen(w.s, 9002)
     other = _resolved(w, T0)
     with pytest.raises(NotFound):
-        citizen_rate(w.s, POLICY, stranger, other, True)
+        citizen_rate(w.s, stranger, other, POLICY, True)
 
 
 def test_autoclose_after_fourteen_days(w: World) -> None:
@@ -321,11 +321,11 @@ def test_overdue_flag_and_list_sorting(w: World) -> None:
     late = w.file(T0)
     fresh = w.file(T0 + timedelta(days=6))
     now = T0 + timedelta(days=7)  # Thursday 19 Nov: `late` was due on Tuesday night
-    overdue = list_cases(w.s, w.spv, WITA, CaseFilter(overdue=True), now=now)
+    overdue = list_cases(w.s, w.spv, CaseFilter(overdue=True), WITA, now=now)
     assert [c.reference for c in overdue.items] == [late.reference]
-    by_due = list_cases(w.s, w.spv, WITA, CaseFilter(), sort=CaseSort.due, now=now)
+    by_due = list_cases(w.s, w.spv, CaseFilter(), WITA, sort=CaseSort.due, now=now)
     assert [c.id for c in by_due.items] == [late.id, fresh.id]
-    newest = list_cases(w.s, w.spv, WITA, CaseFilter(), now=now)
+    newest = list_cases(w.s, w.spv, CaseFilter(), WITA, now=now)
     assert [c.id for c in newest.items] == [fresh.id, late.id]
 
 
@@ -348,14 +348,14 @@ def test_pagination_walks_every_case_once(w: World, session: Session) -> None:
     seen: list[int] = []
     cursor = None
     while True:
-        page = list_cases(w.s, w.admin, WITA, CaseFilter(), cursor=cursor, limit=50)
+        page = list_cases(w.s, w.admin, CaseFilter(), WITA, cursor=cursor, limit=50)
         seen.extend(c.id or 0 for c in page.items)
         cursor = page.next_cursor
         if cursor is None:
             break
     assert len(seen) == 120 and len(set(seen)) == 120
     with pytest.raises(InvalidInput, match="cursor"):
-        list_cases(w.s, w.admin, WITA, CaseFilter(), cursor="garbage")
+        list_cases(w.s, w.admin, CaseFilter(), WITA, cursor="garbage")
 
 
 def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World) -> None:

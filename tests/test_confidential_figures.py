@@ -129,7 +129,6 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
         citizen = get_or_create_citizen(s, next(citizen_ids))
         return svc.file_complaint(
             s,
-            POLICY,
             citizen,
             svc.ComplaintDraft(
                 unit_id=unit.id or 0,
@@ -138,11 +137,12 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
                 privacy=privacy,
                 description="Petugas meminta uang tambahan di loket pelayanan.",
             ),
-            wita(day),
+            POLICY,
+            now=wita(day),
         )
 
     def resolved(case: Case, outcome: CaseOutcome, day: int) -> None:
-        svc.verify(s, POLICY, admin, case, now=wita(day, 8))
+        svc.verify(s, admin, case, POLICY, now=wita(day, 8))
         svc.assign(s, admin, case, assignee_id=admin.user_id, now=wita(day, 9))
         svc.resolve(s, admin, case, outcome, "Sudah diperiksa.", now=wita(day, 11))
 
@@ -165,7 +165,7 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
     periods = {}
     for code in ("unit-a", "unit-b"):
         period = ev.create_period(s, admin, "quarterly", date(2026, 10, 1), [code])
-        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), WITA, COMPUTED_AT)
+        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), WITA, now=COMPUTED_AT)
         periods[code] = period.id or 0
     ids = {
         "units": {"unit-a": a.id or 0, "unit-b": b.id or 0},
@@ -423,7 +423,7 @@ def test_sent_digests_count_only_what_each_recipient_may_open(run: Run) -> None:
 def test_reminders_count_only_what_each_recipient_may_open(run: Run) -> None:
     """A guard: reminders were already built over `visible_cases_clause`."""
     monday = wita(16, 8)
-    assert send_reminders(run.engine, POLICY.sla, monday) > 0
+    assert send_reminders(run.engine, POLICY.sla, now=monday) > 0
     horizon = end_of_local_day(add_working_days(monday.astimezone(WITA).date(), 1), WITA)
     cases, chats = run.cases(), _chats(run.engine)
     reminded = 0

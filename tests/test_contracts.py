@@ -123,9 +123,9 @@ def test_every_case_notice_core_writes_reaches_the_citizen_in_their_language(
     policy = CasePolicy(sla=SlaPolicy(tz=ZoneInfo("Asia/Makassar")))
     description = "Petugas loket meminta uang tambahan untuk mempercepat KTP-el saya."
     draft = ComplaintDraft(unit_id=unit.id, category="pungli", description=description)
-    case = file_complaint(session, policy, citizen, draft, T0)
-    other = file_complaint(session, policy, citizen, draft, T0)
-    verify(session, policy, actor, case, now=T0)
+    case = file_complaint(session, citizen, draft, policy, now=T0)
+    other = file_complaint(session, citizen, draft, policy, now=T0)
+    verify(session, actor, case, policy, now=T0)
     assign(session, actor, case, assignee_id=admin.id, now=T0)
     request_info(session, actor, case, "Kapan kejadiannya?", now=T0)
     resolve(session, actor, case, CaseOutcome.partly, "Petugas ditegur.", now=T0)

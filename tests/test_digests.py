@@ -83,7 +83,6 @@ class World:
             def file(at: datetime, privacy: Privacy = Privacy.biasa) -> Case:
                 return svc.file_complaint(
                     s,
-                    POLICY,
                     citizen,
                     svc.ComplaintDraft(
                         unit_id=self.unit.id or 0,
@@ -92,11 +91,12 @@ class World:
                         description="Petugas meminta uang tambahan di loket.",
                         privacy=privacy,
                     ),
-                    at,
+                    POLICY,
+                    now=at,
                 )
 
             a = file(wita(9), Privacy.anonim)
-            svc.verify(s, POLICY, self.admin, a, now=wita(9, 11))
+            svc.verify(s, self.admin, a, POLICY, now=wita(9, 11))
             svc.assign(s, self.admin, a, assignee_id=self.admin.user_id, now=wita(9, 12))
             svc.resolve(s, self.admin, a, CaseOutcome.substantiated, "Ditegur.", now=wita(11))
             b = file(wita(10))
@@ -122,7 +122,7 @@ def test_digest_content_computed_by_hand(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, unit, W46, WITA, 1000, world.admin)
+        data = build_digest(s, world.admin, unit, W46, WITA, 1000)
     assert (data.new, data.open, data.overdue, data.resolved) == (2, 2, 2, 1)
     assert data.oldest_overdue == [refs["c"], refs["b"]]
     assert data.this_week is not None and str(data.this_week.ikm) == "84.72"
@@ -161,14 +161,14 @@ def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> N
             category="pungli",
             description="Petugas meminta uang tambahan di loket.",
         )
-        case = svc.file_complaint(s, POLICY, citizen, draft, wita(9))
+        case = svc.file_complaint(s, citizen, draft, POLICY, now=wita(9))
         s.commit()
         assert case.due_at is not None and wita(9) < case.due_at < wita(15)
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
 
         def figures(now: datetime | None) -> tuple[int, int, list[str]]:
-            data = build_digest(s, unit, W46, WITA, 1000, world.admin, now=now)
+            data = build_digest(s, world.admin, unit, W46, WITA, 1000, now=now)
             return data.open, data.overdue, data.oldest_overdue
 
         assert figures(wita(9, 11)) == (1, 0, [])
@@ -180,7 +180,7 @@ def test_nothing_to_report_is_one_line(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, unit, W46, WITA, 1000, world.admin)
+        data = build_digest(s, world.admin, unit, W46, WITA, 1000)
     assert data.nothing_new
     assert render_digest(data, "en") == (
         "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week."
@@ -203,7 +203,6 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
     with Session(world.engine, expire_on_commit=False) as s:
         secret = svc.file_complaint(
             s,
-            POLICY,
             get_or_create_citizen(s, REPORTER),
             svc.ComplaintDraft(
                 unit_id=world.unit.id or 0,
@@ -212,9 +211,10 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
                 privacy=Privacy.rahasia,
                 description="Laporan rahasia: petugas meminta uang tambahan.",
             ),
-            wita(11),
+            POLICY,
+            now=wita(11),
         )
-        svc.verify(s, POLICY, world.admin, secret, now=wita(11, 11))
+        svc.verify(s, world.admin, secret, POLICY, now=wita(11, 11))
         svc.assign(s, world.admin, secret, assignee_id=world.admin.user_id, now=wita(11, 12))
         svc.resolve(s, world.admin, secret, CaseOutcome.substantiated, "Ditegur.", now=wita(12))
         # The English-speaking head's account belongs to the officer every case names.
@@ -225,7 +225,7 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
         s.commit()
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        as_admin = render_digest(build_digest(s, unit, W46, WITA, 1000, world.admin), "id")
+        as_admin = render_digest(build_digest(s, world.admin, unit, W46, WITA, 1000), "id")
     assert "Pengaduan: 3 baru, 2 terbuka, 2 terlambat, 2 selesai" in as_admin
     assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (2)" in as_admin
 
@@ -296,7 +296,15 @@ def test_a_crash_after_half_the_heads_resumes_with_the_rest(world: World) -> Non
 
     with pytest.raises(RuntimeError):
         send_unit_digest(
-            world.engine, unit_id, W46, WITA, 1000, "w1", None, crash_on_second, clock=clock
+            world.engine,
+            unit_id,
+            W46,
+            WITA,
+            1000,
+            "w1",
+            now=None,
+            on_recipient=crash_on_second,
+            clock=clock,
         )
     assert _messages(world.engine) == {901: 2}
     # Another worker right away finds a live claim and leaves it alone...
@@ -325,7 +333,7 @@ def test_a_claim_of_a_process_gone_from_this_host_is_taken_over_at_once(world: W
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):  # a worker claims the run and dies before any head
-        send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", now, crash)
+        send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", now=now, on_recipient=crash)
     for holder, taken in (
         (f"{host}:{os.getppid()}", False),  # alive on this host: its claim stands
         (f"other-host:{gone.pid}", False),  # elsewhere: cannot tell, wait 5 minutes
@@ -335,7 +343,7 @@ def test_a_claim_of_a_process_gone_from_this_host_is_taken_over_at_once(world: W
         with Session(world.engine) as s:
             s.execute(update(DigestRun).values(claimed_by=holder))
             s.commit()
-        queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", now)
+        queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", now=now)
         assert queued == (4 if taken else None), holder
 
 
@@ -366,7 +374,9 @@ def _rival_before_902(world: World, minutes: Callable[[int], int]) -> tuple[int 
                 send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
             )
 
-    queued = send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w1", None, hook, clock=clock)
+    queued = send_unit_digest(
+        world.engine, unit_id, W46, WITA, 1000, "w1", now=None, on_recipient=hook, clock=clock
+    )
     [tried] = rival
     return queued, tried
 
@@ -422,7 +432,7 @@ def test_link_codes(world: World) -> None:
     with Session(world.engine) as s:
         head = s.exec(select(AppUser).where(AppUser.username == "head-id")).one()
         other = s.exec(select(AppUser).where(AppUser.username == "spv")).one()
-        code, expires = create_link_code(s, world.admin, head.id or 0, now)
+        code, expires = create_link_code(s, world.admin, head.id or 0, now=now)
         assert expires - now == timedelta(hours=24) and len(code) == 9
         with pytest.raises(LinkRefused) as unknown:
             redeem_link_code(s, "ZZZZ-ZZZZ", 555, now=now)
@@ -445,7 +455,6 @@ def test_reminders_once_a_day_for_what_is_due(world: World) -> None:
     with Session(world.engine, expire_on_commit=False) as s:
         secret = svc.file_complaint(
             s,
-            POLICY,
             get_or_create_citizen(s, 1),
             svc.ComplaintDraft(
                 unit_id=world.unit.id or 0,
@@ -453,13 +462,14 @@ def test_reminders_once_a_day_for_what_is_due(world: World) -> None:
                 privacy=Privacy.rahasia,
                 description="Laporan rahasia tentang penyalahgunaan wewenang.",
             ),
-            wita(12),
+            POLICY,
+            now=wita(12),
         )
         s.commit()
     sla = POLICY.sla
     monday = wita(16, 8)
-    assert send_reminders(world.engine, sla, monday) == 3  # two heads and the supervisor
-    assert send_reminders(world.engine, sla, monday + timedelta(hours=2)) == 0
+    assert send_reminders(world.engine, sla, now=monday) == 3  # two heads and the supervisor
+    assert send_reminders(world.engine, sla, now=monday + timedelta(hours=2)) == 0
     with Session(world.engine) as s:
         texts = {
             m.chat_id: json.loads(m.params)["text"]

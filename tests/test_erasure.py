@@ -150,7 +150,7 @@ async def test_erasing_with_an_open_report_explains_then_forgets_the_chat(
 
     dispatcher = Dispatcher(engine, app.bot)
     for r in (ref, budi_ref):
-        staff(r, lambda s, k: svc.verify(s, policy, admin, k))
+        staff(r, lambda s, k: svc.verify(s, admin, k, policy))
     assert await deliver_all(dispatcher) == 2
     for r in (ref, budi_ref):  # told to both, not sent yet
         staff(r, lambda s, k: svc.assign(s, admin, k, assignee_id=admin.user_id))
@@ -376,16 +376,16 @@ def test_a_case_waiting_for_an_erased_reporter_runs_again(
         citizen = get_or_create_citizen(s, 7_100_001)
         case = svc.file_complaint(
             s,
-            policy,
             citizen,
             svc.ComplaintDraft(
                 unit_id=unit.id or 0,
                 category="pungli",
                 description="Petugas meminta uang tambahan di loket pelayanan.",
             ),
+            policy,
             now=t0,
         )
-        svc.verify(s, policy, admin, case, now=t0 + timedelta(hours=1))
+        svc.verify(s, admin, case, policy, now=t0 + timedelta(hours=1))
         svc.assign(s, admin, case, assignee_id=admin_user.id, now=t0 + timedelta(hours=2))
         svc.request_info(s, admin, case, "Jam berapa kejadiannya?", now=t0 + timedelta(hours=3))
         assert case.status == CaseStatus.waiting_citizen and case.due_at is None

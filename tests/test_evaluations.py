@@ -187,7 +187,6 @@ def _file_case(
     when = datetime(2026, 11, 3, 2, tzinfo=UTC)
     case = file_complaint(
         w.s,
-        policy,
         citizen,
         ComplaintDraft(
             unit_id=w.unit.id or 0,
@@ -196,10 +195,11 @@ def _file_case(
             description="Petugas membentak warga di loket pelayanan.",
             privacy=privacy,
         ),
-        when,
+        policy,
+        now=when,
     )
     if outcome is not None:
-        verify(w.s, policy, admin, case, now=when)
+        verify(w.s, admin, case, policy, now=when)
         assign(w.s, admin, case, assignee_id=w.spv.user_id, now=when)
         resolve(w.s, admin, case, outcome, "Diperiksa.", now=when)
 
@@ -225,7 +225,7 @@ def test_period_lifecycle(w: World) -> None:
     with pytest.raises(Conflict, match="compute"):
         ev.finalize(w.s, w.spv, period)
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA, now) == 2
+    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=now) == 2
     rows = {r.officer_name: r for r in ev.evaluations(w.s, period)}
     yoh, maria = rows["Yohanes Ndun"], rows["Maria Bria"]
     assert yoh.survey_n == 12 and yoh.suggested_level == "above"
@@ -266,7 +266,7 @@ def test_period_lifecycle(w: World) -> None:
     add_response(
         w.s, w.unit, answers(1, 1), local(day), officer=w.yohanes, citizen_id=w.citizens[30]
     )
-    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now)
+    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=now)
     assert yoh.survey_n == 13 and yoh.behaviour_level == "above" and yoh.rating == "Sangat Baik"
     assert maria.behaviour_level == "meets" and maria.override_reason
 
@@ -373,7 +373,7 @@ def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w
     _file_case(w, maria, None, Privacy.rahasia)
     _file_case(w, maria, None, Privacy.biasa)
     period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
-    ev.compute_period(w.s, w.spv, period, POLICY, WITA, datetime(2026, 12, 1, tzinfo=UTC))
+    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=datetime(2026, 12, 1, tzinfo=UTC))
     row = next(r for r in ev.evaluations(w.s, period) if r.officer_id == maria)
     full = (row.complaints_received, row.complaints_substantiated, row.cases_overdue)
     nonconf = (

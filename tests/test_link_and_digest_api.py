@@ -115,7 +115,7 @@ def test_preview_of_the_week_under_way_counts_no_deadline_to_come(
         )
         now = utcnow()
         policy = CasePolicy(sla=SlaPolicy(tz=settings.tz))
-        file_complaint(s, policy, get_or_create_citizen(s, 4242), draft, now)
+        file_complaint(s, get_or_create_citizen(s, 4242), draft, policy, now=now)
         s.commit()
     week = IsoWeek.of(now.astimezone(settings.tz).date())
     r = client.get(f"/digests/dukcapil/{week}", headers=_h(client, "admin"))

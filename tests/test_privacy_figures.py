@@ -128,7 +128,6 @@ def world(settings: Settings, engine: Engine) -> World:
                 word = _marker(code, privacy, n)
                 case = svc.file_complaint(
                     s,
-                    policy,
                     citizen,
                     svc.ComplaintDraft(
                         unit_id=units[code].id or 0,
@@ -139,6 +138,7 @@ def world(settings: Settings, engine: Engine) -> World:
                         latitude=-10.17,
                         longitude=123.6,
                     ),
+                    policy,
                     now=now - timedelta(days=20),
                 )
                 cases.append(case)
@@ -150,7 +150,7 @@ def world(settings: Settings, engine: Engine) -> World:
         secret = next(
             c for c in cases if c.privacy == Privacy.rahasia and c.unit_id == units["unit-a"].id
         )
-        svc.verify(s, policy, admin, secret)
+        svc.verify(s, admin, secret, policy)
         svc.assign(s, admin, secret, assignee_id=users["supervisor-a"].id)
         svc.resolve(s, admin, secret, CaseOutcome.substantiated, "Petugas ditegur.")
         # A biasa case rejected as a duplicate of the secret one: its reason must not carry
@@ -158,13 +158,13 @@ def world(settings: Settings, engine: Engine) -> World:
         dup_citizen = get_or_create_citizen(s, 889_999)
         dup = svc.file_complaint(
             s,
-            policy,
             dup_citizen,
             svc.ComplaintDraft(
                 unit_id=units["unit-a"].id or 0,
                 category="pungli",
                 description="PENANDADUP: laporan yang sama tentang uang tambahan.",
             ),
+            policy,
             now=now - timedelta(days=19),
         )
         svc.reject(s, admin, dup, "Laporan ganda", duplicate_of=secret.reference)

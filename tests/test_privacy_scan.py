@@ -52,7 +52,6 @@ def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict
         citizen = get_or_create_citizen(s, REPORTER)
         case = svc.file_complaint(
             s,
-            policy,
             citizen,
             svc.ComplaintDraft(
                 unit_id=unit.id or 0,
@@ -62,8 +61,9 @@ def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict
                 description="Petugas meminta uang agar berkas cepat selesai.",
                 photo_file_ids=("f1",),
             ),
+            policy,
         )
-        svc.verify(s, policy, admin, case)
+        svc.verify(s, admin, case, policy)
         svc.assign(s, admin, case, assignee_id=users["supervisor"].id)
         svc.resolve(s, admin, case, CaseOutcome.substantiated, "Petugas ditegur.")
         add_response(

@@ -118,13 +118,13 @@ def test_api_bot_and_scheduler_as_separate_processes(
         citizen = get_or_create_citizen(s, 7100)
         case = svc.file_complaint(
             s,
-            svc.CasePolicy.from_settings(settings),
             citizen,
             svc.ComplaintDraft(
                 unit_id=unit.id or 0,
                 category="lainnya",
                 description="Surat keterangan tidak selesai dua minggu.",
             ),
+            svc.CasePolicy.from_settings(settings),
         )
         s.commit()
     engine.dispose()

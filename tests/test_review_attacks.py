@@ -65,7 +65,6 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         ):
             cases[n] = svc.file_complaint(
                 s,
-                policy,
                 get_or_create_citizen(s, 3000 + n),
                 svc.ComplaintDraft(
                     unit_id=a.id or 0,
@@ -74,8 +73,9 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
                     privacy=privacy,
                     description="Petugas meminta uang tambahan di loket pelayanan.",
                 ),
+                policy,
             )
-        svc.verify(s, policy, admin, cases[0])
+        svc.verify(s, admin, cases[0], policy)
         svc.assign(s, admin, cases[0], assignee_id=admin_user.id)
         svc.resolve(s, admin, cases[0], CaseOutcome.substantiated, "Petugas ditegur.")
         period = ev.create_period(s, admin, "annual", date(2026, 1, 1), ["unit-a"])

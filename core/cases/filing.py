@@ -48,7 +48,9 @@ from core.shared.i18n import ct
 log = logging.getLogger(__name__)
 
 
-def complaints_today(session: Session, citizen_id: int, policy: CasePolicy, now: datetime) -> int:
+def complaints_today(
+    session: Session, citizen_id: int, policy: CasePolicy, *, now: datetime
+) -> int:
     today = now.astimezone(policy.sla.tz).date()
     lo, hi = local_day_bounds_utc(today, today, policy.sla.tz)
     count = session.exec(
@@ -59,7 +61,7 @@ def complaints_today(session: Session, citizen_id: int, policy: CasePolicy, now:
     return int(count)
 
 
-def validate_draft(session: Session, policy: CasePolicy, draft: ComplaintDraft) -> None:
+def validate_draft(session: Session, draft: ComplaintDraft, policy: CasePolicy) -> None:
     require_active_unit(session, draft.unit_id)
     if draft.category not in CATEGORIES:
         raise InvalidInput(f"unknown category {draft.category!r}")
@@ -78,16 +80,17 @@ def validate_draft(session: Session, policy: CasePolicy, draft: ComplaintDraft) 
 
 def file_complaint(
     session: Session,
-    policy: CasePolicy,
     citizen: Citizen,
     draft: ComplaintDraft,
+    policy: CasePolicy,
+    *,
     now: datetime | None = None,
 ) -> Case:
     """Turn a confirmed complaint into a case with a readable, unique reference."""
     now = now or utcnow()
     assert citizen.id is not None
-    validate_draft(session, policy, draft)
-    if complaints_today(session, citizen.id, policy, now) >= policy.complaints_per_day:
+    validate_draft(session, draft, policy)
+    if complaints_today(session, citizen.id, policy, now=now) >= policy.complaints_per_day:
         raise TooManyComplaints(f"at most {policy.complaints_per_day} complaints a day")
     case = Case(
         reference="",

@@ -138,7 +138,7 @@ def _queue_notification(
 
 
 def verify(
-    session: Session, policy: CasePolicy, actor: Actor, case: Case, *, now: datetime | None = None
+    session: Session, actor: Actor, case: Case, policy: CasePolicy, *, now: datetime | None = None
 ) -> CaseEvent:
     """received -> verified: the complaint is complete and ours; the unit's clock starts."""
     now = now or utcnow()
@@ -387,7 +387,7 @@ def add_note(
     )
 
 
-def can_reopen(policy: CasePolicy, case: Case, now: datetime) -> bool:
+def can_reopen(case: Case, policy: CasePolicy, *, now: datetime) -> bool:
     return (
         case.status == CaseStatus.resolved
         and case.reopened_count == 0
@@ -398,9 +398,9 @@ def can_reopen(policy: CasePolicy, case: Case, now: datetime) -> bool:
 
 def citizen_rate(
     session: Session,
-    policy: CasePolicy,
     citizen: Citizen,
     case: Case,
+    policy: CasePolicy,
     satisfied: bool,
     reason: str | None = None,
     *,
@@ -421,7 +421,7 @@ def citizen_rate(
         )
     text = check_answer(reason or "", "the reason")
     case.satisfaction_reason = text
-    if can_reopen(policy, case, now):
+    if can_reopen(case, policy, now=now):
         case.reopened_count += 1
         _clear_resolution(case)
         return _apply(

@@ -142,8 +142,8 @@ def _check_filters(filters: CaseFilter) -> None:
 def list_cases(
     session: Session,
     actor: Actor,
-    tz: ZoneInfo,
     filters: CaseFilter,
+    tz: ZoneInfo,
     *,
     sort: CaseSort = CaseSort.newest,
     cursor: str | None = None,

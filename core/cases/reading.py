@@ -39,7 +39,7 @@ def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
 
 
 def record_case_read(
-    session: Session, actor: Actor, case: Case, now: datetime | None = None
+    session: Session, actor: Actor, case: Case, *, now: datetime | None = None
 ) -> int:
     """Record that `actor` opened `case` where the page is sensitive: a `rahasia` case, or
     one whose page shows the reporter's identity. Returns how many audit rows were written."""

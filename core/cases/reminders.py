@@ -24,7 +24,7 @@ SHOWN = 10
 RECIPIENT_ROLES = tuple(sorted(r.value for r in roles_with(Permission.RECEIVE_REMINDERS)))
 
 
-def send_reminders(engine: Engine, sla: SlaPolicy, now: datetime | None = None) -> int:
+def send_reminders(engine: Engine, sla: SlaPolicy, *, now: datetime | None = None) -> int:
     """Queue today's reminders; returns how many users were reminded."""
     now = now or utcnow()
     today = now.astimezone(sla.tz).date()

@@ -125,7 +125,7 @@ def forget_chat(session: Session, chat_id: int) -> int:
 
 
 def prune(
-    engine: Engine, older_than: timedelta = UPDATE_RETENTION, now: datetime | None = None
+    engine: Engine, older_than: timedelta = UPDATE_RETENTION, *, now: datetime | None = None
 ) -> int:
     """Delete stored updates that were handled or are older than `older_than`, and handled
     update ids older than that; returns rows removed."""

@@ -58,7 +58,7 @@ def digest_recipients(session: Session, unit_id: int) -> list[AppUser]:
 
 
 def claim_run(
-    session: Session, unit_id: int, week: IsoWeek, worker: str, now: datetime
+    session: Session, unit_id: int, week: IsoWeek, worker: str, *, now: datetime
 ) -> DigestRun | None:
     """The run for (unit, week) if this worker may work on it now, else None."""
     run = DigestRun(unit_id=unit_id, week=str(week), claimed_by=worker, claimed_at=now)
@@ -101,6 +101,7 @@ def send_unit_digest(
     tz: ZoneInfo,
     default_population: int,
     worker: str,
+    *,
     now: datetime | None = None,
     on_recipient: Callable[[AppUser], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
@@ -117,7 +118,7 @@ def send_unit_digest(
     """
     now = now or clock()
     with Session(writer(engine), expire_on_commit=False) as session:
-        run = claim_run(session, unit_id, week, worker, clock())
+        run = claim_run(session, unit_id, week, worker, now=clock())
         session.commit()
         if run is None:
             return None
@@ -141,7 +142,7 @@ def send_unit_digest(
             if actor is None or not actor.may(Permission.RECEIVE_DIGEST, unit_id):
                 session.commit()  # the heartbeat
                 continue
-            data = digest_for(session, base, actor, tz, now=now)
+            data = digest_for(session, actor, base, tz, now=now)
             count = _queue_digest(session, data, head, charts, now)
             session.add(DigestRecipient(run_id=run.id, user_id=head.id or 0, created_at=now))
             try:
@@ -202,6 +203,7 @@ def send_all_digests(
     default_population: int,
     worker: str,
     unit_ids: Sequence[int] | None = None,
+    *,
     now: datetime | None = None,
 ) -> RunReport:
     """Every active unit with a linked digest recipient (or the given units)."""
@@ -224,7 +226,9 @@ def send_all_digests(
             )
     for unit_id in sorted(unit_ids):
         try:
-            queued = send_unit_digest(engine, unit_id, week, tz, default_population, worker, now)
+            queued = send_unit_digest(
+                engine, unit_id, week, tz, default_population, worker, now=now
+            )
         except Exception:
             log.exception(
                 "digest for unit %s, week %s failed; a later run resumes it", unit_id, week

@@ -97,17 +97,17 @@ def _figure(score: Score, population: int) -> IkmFigure:
 
 def build_digest(
     session: Session,
+    actor: Actor,
     unit: Unit,
     week: IsoWeek,
     tz: ZoneInfo,
     default_population: int,
-    actor: Actor,
     *,
     now: datetime | None = None,
 ) -> DigestData:
     """The unit's digest for the week as `actor` may see it (`now`: see `digest_for`)."""
     base = survey_digest(session, unit, week, tz, default_population)
-    return digest_for(session, base, actor, tz, now=now)
+    return digest_for(session, actor, base, tz, now=now)
 
 
 def survey_digest(
@@ -138,8 +138,8 @@ def survey_digest(
 
 def digest_for(
     session: Session,
-    base: DigestData,
     actor: Actor,
+    base: DigestData,
     tz: ZoneInfo,
     *,
     now: datetime | None = None,

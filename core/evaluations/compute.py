@@ -93,6 +93,7 @@ def compute_period(
     period: EvaluationPeriod,
     policy: EvaluationPolicy,
     tz: ZoneInfo,
+    *,
     now: datetime | None = None,
 ) -> int:
     """Create or refresh each officer's draft; the supervisor's decisions are kept."""

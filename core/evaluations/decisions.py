@@ -46,6 +46,7 @@ def decide_behaviour(
     evaluation_id: int,
     level: Level | None,
     reason: str | None = None,
+    *,
     now: datetime | None = None,
 ) -> OfficerEvaluation:
     """Confirm the suggestion (level None or equal to it) or override it with a reason."""
@@ -55,7 +56,7 @@ def decide_behaviour(
     chosen = level or Level(row.suggested_level)
     if chosen.value == row.suggested_level:
         row.behaviour_level, row.override_reason = chosen.value, None
-        audit_event(session, actor, period, "confirmed", chosen.value, row, now)
+        audit_event(session, actor, period, "confirmed", chosen.value, row, now=now)
     else:
         text = (reason or "").strip()
         if not text:
@@ -70,7 +71,7 @@ def decide_behaviour(
             "overridden",
             f"{row.suggested_level} -> {chosen.value}: {text}",
             row,
-            now,
+            now=now,
         )
     row.decided_by, row.decided_at, row.updated_at = actor.user_id or None, now, now
     _refresh_rating(row)
@@ -85,8 +86,8 @@ def set_results_level(
     period: EvaluationPeriod,
     evaluation_id: int,
     level: Level,
-    now: datetime | None = None,
     *,
+    now: datetime | None = None,
     source: str = "entered",
 ) -> OfficerEvaluation:
     now = now or utcnow()
@@ -96,7 +97,7 @@ def set_results_level(
     row.updated_at = now
     _refresh_rating(row)
     session.add(row)
-    audit_event(session, actor, period, "results_set", f"{level.value} ({source})", row, now)
+    audit_event(session, actor, period, "results_set", f"{level.value} ({source})", row, now=now)
     session.flush()
     return row
 
@@ -151,7 +152,7 @@ def import_results(
 
 
 def finalize(
-    session: Session, actor: Actor, period: EvaluationPeriod, now: datetime | None = None
+    session: Session, actor: Actor, period: EvaluationPeriod, *, now: datetime | None = None
 ) -> EvaluationPeriod:
     """Freeze the period. Refused while any officer lacks a decision."""
     now = now or utcnow()

@@ -123,6 +123,7 @@ def audit_event(
     kind: str,
     detail: str | None = None,
     evaluation: OfficerEvaluation | None = None,
+    *,
     now: datetime | None = None,
 ) -> None:
     assert period.id is not None

@@ -77,7 +77,7 @@ def forget_citizen_messages(session: Session, chat_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def prune_outbox(engine: Engine, retention_days: int, now: datetime | None = None) -> int:
+def prune_outbox(engine: Engine, retention_days: int, *, now: datetime | None = None) -> int:
     """Delete messages sent (or failed for good) more than `retention_days` ago; pending ones
     stay until they are delivered. Returns how many were deleted."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)

@@ -43,7 +43,7 @@ def _throttle(session: Session, chat_id: int) -> LoginThrottle | None:
     return session.get(LoginThrottle, (f"tg-link:{chat_id}", THROTTLE_ADDRESS))
 
 
-def link_retry_after(session: Session, chat_id: int, now: datetime | None = None) -> int:
+def link_retry_after(session: Session, chat_id: int, *, now: datetime | None = None) -> int:
     """Seconds until the chat may send a code again, or 0 when it may now."""
     now = now or utcnow()
     row = _throttle(session, chat_id)
@@ -76,7 +76,7 @@ def _hash(code: str) -> str:
 
 
 def create_link_code(
-    session: Session, actor: Actor, user_id: int, now: datetime | None = None
+    session: Session, actor: Actor, user_id: int, *, now: datetime | None = None
 ) -> tuple[str, datetime]:
     """A new code for `user_id` (shown once; only its hash is stored)."""
     actor.require_admin()
@@ -100,12 +100,12 @@ def create_link_code(
 
 
 def redeem_link_code(
-    session: Session, code: str, chat_id: int, language: str = "id", now: datetime | None = None
+    session: Session, code: str, chat_id: int, language: str = "id", *, now: datetime | None = None
 ) -> AppUser:
     """Link the chat to the code's user, once. Raises LinkRefused with the reason; a refused
     code counts against the chat's attempts."""
     now = now or utcnow()
-    wait = link_retry_after(session, chat_id, now)
+    wait = link_retry_after(session, chat_id, now=now)
     if wait:
         raise LinkRefused("throttled", retry_after=wait)
     try:

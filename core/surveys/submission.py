@@ -53,6 +53,7 @@ def has_answered_today(
     unit_id: int,
     service_id: int | None,
     tz: ZoneInfo,
+    *,
     now: datetime | None = None,
 ) -> bool:
     day = local_date(now or utcnow(), tz)
