@@ -299,9 +299,11 @@ def get_case(
     actor: CurrentActor, session: SessionDep, engine: EngineDep, policy: PolicyDep, case_id: int
 ) -> CaseDetailOut:
     case = svc.get_case_for_staff(session, actor, case_id)
-    # Reading a confidential case, or a reporter's identity, is recorded before it is shown.
-    with session_scope(engine, write=True) as audit:
-        svc.record_case_read(audit, actor, case)
+    # Reading a confidential case, or a reporter's identity, is recorded before it is shown;
+    # other pages take no write lock.
+    if svc.case_read_audit_actions(actor, case):
+        with session_scope(engine, write=True) as audit:
+            svc.record_case_read(audit, actor, case)
     attachments = session.exec(
         select(Attachment).where(Attachment.case_id == case.id).order_by(col(Attachment.id))
     ).all()

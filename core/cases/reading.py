@@ -38,16 +38,23 @@ def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
     return case
 
 
-def record_case_read(
-    session: Session, actor: Actor, case: Case, *, now: datetime | None = None
-) -> int:
-    """Record that `actor` opened `case` where the page is sensitive: a `rahasia` case, or
-    one whose page shows the reporter's identity. Returns how many audit rows were written."""
+def case_read_audit_actions(actor: Actor, case: Case) -> list[AuditAction]:
+    """What opening `case` as `actor` must record: a `rahasia` case, and a page showing the
+    reporter's identity (nothing for other pages)."""
     actions = []
     if case.privacy == Privacy.rahasia:
         actions.append(AuditAction.case_read_confidential)
     if case.citizen_id is not None and can_see_reporter(actor, case):
         actions.append(AuditAction.case_read_reporter)
+    return actions
+
+
+def record_case_read(
+    session: Session, actor: Actor, case: Case, *, now: datetime | None = None
+) -> int:
+    """Record that `actor` opened `case` where the page is sensitive (see
+    `case_read_audit_actions`). Returns how many audit rows were written."""
+    actions = case_read_audit_actions(actor, case)
     for action in actions:
         session.add(
             AccessAudit(

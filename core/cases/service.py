@@ -31,6 +31,7 @@ from core.cases.policy import (
 )
 from core.cases.reading import (
     case_events,
+    case_read_audit_actions,
     citizen_cases,
     duplicate_hints,
     get_case_for_citizen,
@@ -54,6 +55,7 @@ __all__ = [
     "autoclose",
     "can_reopen",
     "case_events",
+    "case_read_audit_actions",
     "citizen_cases",
     "citizen_rate",
     "citizen_reply",
