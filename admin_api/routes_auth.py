@@ -45,6 +45,35 @@ def too_many_failed_logins(wait: int) -> HTTPException:
     )
 
 
+async def count_try(request: Request, policies: Policies, username: str, address: str) -> None:
+    """Count one password try for (username, address) before it is checked, or 429."""
+    reserve_try = partial(
+        reserve, username=username, address=address, policy=policies.logins, now=policies.now()
+    )
+    wait = await write_step(request, policies.engine, reserve_try)
+    if wait:
+        raise too_many_failed_logins(wait)
+
+
+async def count_failure(
+    request: Request, policies: Policies, username: str, user_id: int | None
+) -> None:
+    """A wrong password, after its try was counted (may alert the admins)."""
+    failure = partial(
+        record_failure,
+        username=username,
+        policy=policies.logins,
+        now=policies.now(),
+        user_id=user_id,
+    )
+    await write_step(request, policies.engine, failure)
+
+
+def token_out(settings: Settings, user_id: int, token_version: int) -> TokenOut:
+    token = issue_token(user_id, token_version, settings.jwt_secret, settings.jwt_expire_minutes)
+    return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
+
+
 def login_address(request: Request, settings: Settings) -> str:
     """The address failed logins are counted under (X-Forwarded-For only from a trusted
     proxy)."""
@@ -90,34 +119,15 @@ async def login(
     )
     if wait:
         raise too_many_failed_logins(wait)
-    wait = await write_step(
-        request,
-        engine,
-        partial(reserve, username=username, address=address, policy=policy, now=policies.now()),
-    )
-    if wait:
-        raise too_many_failed_logins(wait)
+    await count_try(request, policies, username, address)
     checks = passwords.checks(settings.password_checks_at_once)
     right = await checks.verify_async(password[:1024], account.password_hash)
     if right and account.active and account.user_id is not None:
         await write_step(
             request, engine, partial(record_success, username=username, address=address)
         )
-        token = issue_token(
-            account.user_id,
-            account.token_version,
-            settings.jwt_secret,
-            settings.jwt_expire_minutes,
-        )
-        return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
-    failure = partial(
-        record_failure,
-        username=username,
-        policy=policy,
-        now=policies.now(),
-        user_id=account.user_id,
-    )
-    await write_step(request, engine, failure)
+        return token_out(settings, account.user_id, account.token_version)
+    await count_failure(request, policies, username, account.user_id)
     raise HTTPException(
         status_code=401,
         detail="wrong username or password",

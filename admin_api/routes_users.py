@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
-from admin_api.routes_auth import login_address, too_many_failed_logins
+from admin_api.routes_auth import count_failure, count_try, login_address, token_out
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -23,11 +23,10 @@ from admin_api.schemas import (
     UserOut,
     UserUpdateIn,
 )
-from admin_api.security import issue_token
 from admin_api.steps import read_step, write_step
 from core.access import Actor
 from core.people import users as users
-from core.people.login_limits import record_failure, record_success, reserve
+from core.people.login_limits import record_success
 from core.people.models import AppUser, AuditAction, Role
 from core.policies import Policies
 
@@ -88,41 +87,23 @@ async def change_own_password(
     users.check_new_own_password(actor, body.current_password, body.new_password)
     # A wrong current password is a failed login of this account from this address.
     address = login_address(request, settings)
-    policy = policies.logins
-    username = actor.username
-    wait = await write_step(
-        request,
-        engine,
-        partial(reserve, username=username, address=address, policy=policy, now=policies.now()),
-    )
-    if wait:
-        raise too_many_failed_logins(wait)
+    await count_try(request, policies, actor.username, address)
     try:
         new_hash = await anyio.to_thread.run_sync(
             partial(users.new_own_password_hash, actor, stored, body.current_password),
             body.new_password,
         )
     except users.WrongCurrentPassword:
-        failure = partial(
-            record_failure,
-            username=username,
-            policy=policy,
-            now=policies.now(),
-            user_id=actor.user_id,
-        )
-        await write_step(request, engine, failure)
+        await count_failure(request, policies, actor.username, actor.user_id)
         raise
 
     def store(session: Session) -> AppUser:
         user = users.store_own_password(session, actor, new_hash, stored)
-        record_success(session, username, address)
+        record_success(session, actor.username, address)
         return user
 
     user = await write_step(request, engine, store)
-    token = issue_token(
-        actor.user_id, user.token_version, settings.jwt_secret, settings.jwt_expire_minutes
-    )
-    return TokenOut(access_token=token, expires_in=settings.jwt_expire_minutes * 60)
+    return token_out(settings, actor.user_id, user.token_version)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, tags=["users"])

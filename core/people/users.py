@@ -455,10 +455,10 @@ def check_new_own_password(actor: Actor, current_password: str, new_password: st
 def new_own_password_hash(
     actor: Actor, stored_hash: str, current_password: str, new_password: str
 ) -> str:
-    """Check a change of one's own password and hash the new one. Slow (argon2) and touches
-    no database: callers run it outside any transaction, between `own_password_hash` and
-    `store_own_password`. A wrong current password raises `WrongCurrentPassword`."""
-    check_new_own_password(actor, current_password, new_password)
+    """Check the current password and hash the new one, after `check_new_own_password`. Slow
+    (argon2) and touches no database: callers run it outside any transaction, between
+    `own_password_hash` and `store_own_password`. A wrong current password raises
+    `WrongCurrentPassword`."""
     if not passwords.verify(current_password[:1024], stored_hash):
         raise WrongCurrentPassword(
             "the current password is wrong; enter the password you log in with"
@@ -486,21 +486,6 @@ def store_own_password(
     session.add(user)
     session.flush()
     return user
-
-
-def change_own_password(
-    session: Session,
-    actor: Actor,
-    current_password: str,
-    new_password: str,
-    *,
-    now: datetime | None = None,
-) -> AppUser:
-    """Any user changes their own password, proving they know the current one (all in one
-    transaction: for the CLI and tests; the API splits it so argon2 holds no transaction)."""
-    stored = own_password_hash(session, actor)
-    new_hash = new_own_password_hash(actor, stored, current_password, new_password)
-    return store_own_password(session, actor, new_hash, stored, now=now)
 
 
 def unlock_user(
