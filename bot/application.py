@@ -13,11 +13,11 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.attachments import fetch_attachments
-from bot.conversation import FlowConfig, Outcome
-from bot.flow import handle
-from bot.i18n import t
 from bot.ordering import ChatOrderedProcessor, WriteGate
 from bot.telegram_io import deliver, to_inbound
+from conversations.engine import FlowConfig, Outcome
+from conversations.flow import handle
+from conversations.i18n import t
 from core.chat.inbox import forget_update
 from core.chat.state import claim_update
 from core.policies import Policies, build

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.notifications import render
+from conversations.notices import render
 from core.outbox.models import OutboundMessage, OutboxStatus
 from core.shared.clock import utcnow
 from core.shared.db import writer

@@ -9,7 +9,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest
 
-from bot.conversation import Inbound, Outcome, Screen
+from conversations.engine import Inbound, Outcome, Screen
 
 log = logging.getLogger(__name__)
 

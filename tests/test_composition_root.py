@@ -16,7 +16,7 @@ from admin_api import create_app
 from app.scheduler import run_autoclose
 from bot import build_application
 from bot.application import FLOW_KEY
-from bot.conversation import FlowConfig
+from conversations.engine import FlowConfig
 from core.cases.models import Case
 from core.cases.policy import CasePolicy
 from core.evaluations.rules import EvaluationPolicy

@@ -12,8 +12,8 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlmodel import Session, select
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, t
-from bot.notifications import render
+from conversations.i18n import LANGUAGES, LOCALES_DIR, t
+from conversations.notices import render
 from core.access import Actor
 from core.cases.models import (
     AttachmentStatus,
@@ -52,7 +52,7 @@ PLAIN_TEXT = "Ringkasan mingguan Dinas Dukcapil"
 
 
 def _catalog(lang: str) -> dict[str, str]:
-    with (LOCALES_DIR / lang / "LC_MESSAGES" / "bot.po").open("rb") as fh:
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "conversations.po").open("rb") as fh:
         return {str(m.id): str(m.string) for m in read_po(fh) if m.id}
 
 

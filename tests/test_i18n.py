@@ -7,13 +7,14 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.complaint import EDITABLE
-from bot.i18n import LANGUAGES, LOCALES_DIR, t
-from bot.notifications import OUTCOMES, TEMPLATES
+from conversations.complaint import EDITABLE
+from conversations.i18n import LANGUAGES, LOCALES_DIR, t
+from conversations.notices import OUTCOMES, TEMPLATES
 from core.cases.models import CaseStatus, Privacy
 from core.surveys.submission import PROFILE_CHOICES
 
-BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL_DIRS = (ROOT / "conversations", ROOT / "bot")
 
 
 # Every kind of public case event the citizen's timeline can show.
@@ -25,7 +26,7 @@ PUBLIC_EVENT_KINDS = (
 
 
 def _catalog(lang: str) -> dict[str, str]:
-    with (LOCALES_DIR / lang / "LC_MESSAGES" / "bot.po").open("rb") as fh:
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "conversations.po").open("rb") as fh:
         return {str(m.id): str(m.string) for m in read_po(fh) if m.id}
 
 
@@ -36,7 +37,7 @@ def _keys_used_in_code() -> set[str]:
         "|notify|outcome|cmp|case|link"
     )
     pattern = re.compile(rf"""["']((?:{prefixes})\.[a-z0-9_.]+)["']""")
-    for path in BOT_DIR.glob("*.py"):
+    for path in (p for d in CHANNEL_DIRS for p in d.glob("*.py")):
         keys |= set(pattern.findall(path.read_text()))
     keys |= {f"element.{i}" for i in range(1, 10)}
     keys |= {f"svy.q{i}" for i in range(1, 10)}

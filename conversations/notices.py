@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from bot.i18n import t
+from conversations.i18n import t
 from core.cases.models import CaseOutcome
 from core.outbox.models import MessageTemplate, OutboundMessage
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import t
+from conversations.i18n import t
 from core.cases.service import CasePolicy
 from core.chat.state import ChatState
 from core.masterdata import service as masterdata

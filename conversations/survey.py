@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.conversation import (
+from conversations.engine import (
     Ctx,
     Outcome,
     Screen,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.conversation import (
+from conversations.engine import (
     Ctx,
     Outcome,
     Screen,

@@ -15,8 +15,8 @@ import re
 
 from sqlmodel import Session
 
-from bot import complaint, mycases, survey
-from bot.conversation import (
+from conversations import complaint, mycases, survey
+from conversations.engine import (
     ONBOARDING_STEPS,
     Ctx,
     FlowConfig,
@@ -32,7 +32,7 @@ from bot.conversation import (
     to_menu,
     with_hint,
 )
-from bot.i18n import LANGUAGES, t
+from conversations.i18n import LANGUAGES, t
 from core.chat.inbox import UPDATE_RETENTION
 from core.chat.state import claim_update, load_state, save_state
 from core.masterdata.deeplinks import Preselection, resolve_payload

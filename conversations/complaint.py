@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlmodel import select
 
-from bot.conversation import (
+from conversations.engine import (
     Ctx,
     Outcome,
     Screen,

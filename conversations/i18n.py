@@ -12,4 +12,4 @@ __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "LOCALES_DIR", "normalise_language",
 
 
 def t(lang: str, key: str, **params: object) -> str:
-    return translate(LOCALES_DIR, "bot", lang, key, **params)
+    return translate(LOCALES_DIR, "conversations", lang, key, **params)
