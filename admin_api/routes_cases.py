@@ -20,6 +20,7 @@ from core.cases.models import Attachment, AttachmentStatus, Case, CaseEvent, Cas
 from core.cases.queries import CaseFilter, CaseSort, CaseSummary, list_cases
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_unit
+from core.outbox.addresses import citizen_addresses
 from core.people.models import AppUser, Citizen
 from core.shared.clock import utcnow
 from core.shared.db import session_scope
@@ -88,8 +89,13 @@ class CasePageOut(BaseModel):
     next_cursor: str | None
 
 
+class ContactOut(BaseModel):
+    channel: str  # telegram, whatsapp, email
+    address: str  # the channel's address: a Telegram chat id, a phone number, an e-mail
+
+
 class ReporterOut(BaseModel):
-    telegram_user_id: int
+    contacts: list[ContactOut]
     language: str
 
 
@@ -112,6 +118,7 @@ class AttachmentOut(BaseModel):
 
 
 class CaseOut(CaseSummaryOut):
+    channel: str  # where it came in: telegram, web, whatsapp, counter, phone, letter, paper
     description: str
     service_id: int | None
     officer_id: int | None
@@ -204,13 +211,16 @@ def _case_out(session: Session, actor: Actor, case: Case) -> CaseOut:
     if case.citizen_id is not None and can_see_reporter(actor, case):
         citizen = session.get(Citizen, case.citizen_id)
         if citizen is not None:
-            reporter = ReporterOut(
-                telegram_user_id=citizen.telegram_user_id, language=citizen.language
-            )
+            contacts = [
+                ContactOut(channel=a.channel.value, address=a.address)
+                for a in citizen_addresses(session, case.citizen_id)
+            ]
+            reporter = ReporterOut(contacts=contacts, language=citizen.language)
     assignee = session.get(AppUser, case.assignee_id) if case.assignee_id else None
     located = can_see_location(actor, case)
     return CaseOut(
         **_summary(case, units, officers, utcnow()),
+        channel=case.channel,
         description=case.description,
         service_id=case.service_id,
         officer_id=case.officer_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +24,10 @@ from app.asgi import KEEP_ALIVE_SECONDS
 from app.scheduler import start_scheduler
 from bot import build_application
 from bot.attachments import sweep_forever
-from bot.dispatcher import Dispatcher, DispatchLimits
+from bot.dispatcher import TelegramSender
 from bot.runtime import BotRuntime, webhook_route
+from core.outbox.dispatch import Dispatcher, DispatchLimits, Sender
+from core.people.models import Channel
 from core.policies import Policies
 from core.shared.config import Settings
 
@@ -42,32 +44,46 @@ def dispatch_limits(settings: Settings) -> DispatchLimits:
 
 
 @contextlib.asynccontextmanager
-async def bot_services(policies: Policies, outbox_idle: float = 1.0) -> AsyncIterator[BotRuntime]:
-    """The bot runtime, the outbox dispatcher and the photo sweep, started and stopped."""
+async def bot_services(policies: Policies) -> AsyncIterator[BotRuntime]:
+    """The bot runtime and its photo sweep, started and stopped."""
     settings, engine = policies.settings, policies.engine
     runtime = BotRuntime(build_application(policies), engine, settings)
     await runtime.start()
     stop = asyncio.Event()
-    dispatcher = Dispatcher(
-        engine, runtime.app.bot, dispatch_limits(settings), clock=policies.clock
-    )
-    workers = asyncio.gather(
-        dispatcher.run(stop, idle_seconds=outbox_idle),
+    sweep = asyncio.ensure_future(
         sweep_forever(
             runtime.app.bot,
             engine,
             Path(settings.attachments_dir),
             settings.attachment_max_bytes,
             stop,
-        ),
+        )
     )
     try:
         yield runtime
     finally:
         stop.set()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(workers, 10)
+            await asyncio.wait_for(sweep, 10)
         await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def dispatching(
+    policies: Policies, senders: Mapping[Channel, Sender], outbox_idle: float = 1.0
+) -> AsyncIterator[Dispatcher]:
+    """The outbox dispatcher over the configured channels (none configured: it still runs,
+    and messages wait until their channel is)."""
+    limits = dispatch_limits(policies.settings)
+    dispatcher = Dispatcher(policies.engine, senders, limits, clock=policies.clock)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(dispatcher.run(stop, idle_seconds=outbox_idle))
+    try:
+        yield dispatcher
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 10)
 
 
 async def serve(
@@ -96,14 +112,17 @@ async def serve(
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
     scheduler = await start_scheduler(policies) if run_scheduler else None
     async with contextlib.AsyncExitStack() as stack:
+        senders: dict[Channel, Sender] = {}
         if settings.telegram_bot_token:
-            runtime = await stack.enter_async_context(bot_services(policies, outbox_idle))
+            runtime = await stack.enter_async_context(bot_services(policies))
+            senders[Channel.telegram] = TelegramSender(runtime.app.bot)
             if runtime.webhook:
                 api.router.routes.append(webhook_route(runtime))
         else:
             log.info(
                 "the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on"
             )
+        await stack.enter_async_context(dispatching(policies, senders, outbox_idle))
         try:
             await server.serve()
         finally:
@@ -116,7 +135,10 @@ async def serve(
 async def run_bot(policies: Policies, stop: asyncio.Event) -> None:
     """`asn-feedback bot`: polling, or a small webhook server on BOT_HOST:BOT_PORT."""
     settings = policies.settings
-    async with bot_services(policies) as runtime:
+    async with contextlib.AsyncExitStack() as stack:
+        runtime = await stack.enter_async_context(bot_services(policies))
+        senders: dict[Channel, Sender] = {Channel.telegram: TelegramSender(runtime.app.bot)}
+        await stack.enter_async_context(dispatching(policies, senders))
         if not runtime.webhook:
             await stop.wait()
             return

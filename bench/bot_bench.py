@@ -59,8 +59,9 @@ import bot.telegram_io as telegram_io
 from bot import build_application
 from bot.local_transport import LocalBotApi
 from bot.ordering import ChatOrderedProcessor
-from core.chat.state import claim_update
+from core.chat.state import claim_message
 from core.masterdata.models import Unit
+from core.people.models import Channel
 from core.shared.config import load_settings
 from core.shared.db import make_engine, session_scope
 from core.shared.migrate import upgrade
@@ -182,7 +183,7 @@ _CLAIMS = itertools.count(2_000_000_000)
 def claim_in_db(engine: Engine) -> None:
     """One committed row, a new one every time (the same updates go through several runs)."""
     with session_scope(engine) as session:
-        assert claim_update(session, next(_CLAIMS))
+        assert claim_message(session, Channel.telegram, str(next(_CLAIMS)))
 
 
 async def echo_floor(

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import telegram_dispatcher
 from core.digests.service import IsoWeek, send_all_digests
 from core.outbox.models import OutboundMessage
 from core.shared.db import make_engine
@@ -68,12 +68,14 @@ def load(engine: Engine, cases: int, responses: int) -> float:
             ],
         )
         cur.executemany(
-            "INSERT INTO app_user (id, username, password_hash, role, active, telegram_chat_id, "
-            "language, created_at) VALUES (?, ?, '$argon2id$x', 'unit_head', 1, ?, ?, ?)",
-            [
-                (i, f"head{i}", 500_000 + i, "id" if i % 2 else "en", now)
-                for i in range(1, UNITS + 1)
-            ],
+            "INSERT INTO app_user (id, username, password_hash, role, active, "
+            "language, created_at) VALUES (?, ?, '$argon2id$x', 'unit_head', 1, ?, ?)",
+            [(i, f"head{i}", "id" if i % 2 else "en", now) for i in range(1, UNITS + 1)],
+        )
+        cur.executemany(
+            "INSERT INTO contact (channel, address, user_id, created_at)"
+            " VALUES ('telegram', ?, ?, ?)",
+            [(str(500_000 + i), i, now) for i in range(1, UNITS + 1)],
         )
         cur.executemany(
             "INSERT INTO user_unit (user_id, unit_id) VALUES (?, ?)",
@@ -204,7 +206,8 @@ async def send_through_dispatcher(engine: Engine, count: int) -> None:
         for i in range(count):
             s.add(
                 OutboundMessage(
-                    chat_id=900_000 + i,
+                    channel="telegram",
+                    address=str(900_000 + i),
                     template="plain",
                     params=json.dumps({"text": f"Pesan {i}"}),
                     next_attempt_at=now,
@@ -215,7 +218,7 @@ async def send_through_dispatcher(engine: Engine, count: int) -> None:
     api = FloodLimitedBotApi()
     bot = Bot(TOKEN, base_url=f"{api.url}/bot", base_file_url=f"{api.url}/file/bot")
     await bot.initialize()
-    dispatcher = Dispatcher(engine, bot)
+    dispatcher = telegram_dispatcher(engine, bot)
     t0 = time.perf_counter()
     sent = 0
     while sent < count:

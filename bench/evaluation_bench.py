@@ -92,8 +92,14 @@ def load(url: str, responses: int) -> float:
     _bulk(
         engine,
         "citizen",
-        "id, telegram_user_id, language, created_at",
-        [(i, 10_000_000 + i, "id", now) for i in range(1, CITIZENS + 1)],
+        "id, language, created_at",
+        [(i, "id", now) for i in range(1, CITIZENS + 1)],
+    )
+    _bulk(
+        engine,
+        "contact",
+        "channel, address, citizen_id, created_at",
+        [("telegram", str(10_000_000 + i), i, now) for i in range(1, CITIZENS + 1)],
     )
     _bulk(
         engine,

@@ -18,8 +18,8 @@ from bot.telegram_io import deliver, to_inbound
 from conversations.engine import FlowConfig, Outcome
 from conversations.flow import handle
 from conversations.i18n import t
-from core.chat.inbox import forget_update
-from core.chat.state import claim_update
+from core.chat.state import claim_message
+from core.people.models import Channel
 from core.policies import Policies, build
 from core.shared.config import Settings
 from core.shared.db import make_engine, session_scope
@@ -116,9 +116,7 @@ async def set_bot_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> No
 
 def _handle_in_db(engine: Engine, gate: WriteGate, cfg: FlowConfig, inbound: Any) -> Outcome:
     with gate, session_scope(engine, write=True) as session:
-        outcome = handle(session, cfg, inbound)
-        forget_update(session, inbound.update_id)  # handled: the stored copy has done its job
-        return outcome
+        return handle(session, cfg, inbound)  # its claim deletes the stored copy
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,8 +138,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _mark_seen(engine: Engine, gate: WriteGate, update_id: int) -> None:
     with gate, session_scope(engine, write=True) as session:
-        claim_update(session, update_id)
-        forget_update(session, update_id)
+        claim_message(session, Channel.telegram, str(update_id))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 
 from core.cases.attachments import BadImage, pending_attachments, store_photo
 from core.cases.models import Attachment, AttachmentStatus
+from core.people.models import Channel
 from core.shared.db import writer
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ async def fetch_attachments(
     def load() -> list[Attachment]:
         with Session(engine, expire_on_commit=False) as session:
             if ids is None:
-                return pending_attachments(session)
+                return pending_attachments(session, Channel.telegram)
             wanted = list(ids)
             return list(
                 session.exec(
                     select(Attachment).where(
                         col(Attachment.id).in_(wanted),
+                        Attachment.source == Channel.telegram.value,
                         Attachment.status == AttachmentStatus.pending,
                     )
                 ).all()
@@ -42,7 +44,7 @@ async def fetch_attachments(
     stored = 0
     for attachment in await asyncio.to_thread(load):
         try:
-            file = await bot.get_file(attachment.telegram_file_id)
+            file = await bot.get_file(attachment.reference)
             if file.file_size is not None and file.file_size > max_bytes:
                 raise BadImage("the photo is too large")
             data = bytes(await file.download_as_bytearray())

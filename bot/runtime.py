@@ -3,9 +3,9 @@
 Polling: our own loop calls getUpdates and stores the batch before the next call moves the
 offset (which is how Telegram learns they arrived). Webhook: the route stores the update,
 then answers 200. Either way the update goes on the Application's queue; handling claims its
-id (`processed_update`) in the same transaction as its effects, so stored-but-unhandled
+id (`processed_message`) in the same transaction as its effects, so stored-but-unhandled
 updates are replayed at the next start and nothing acknowledged is lost or done twice.
-Updates are stored without names (`core.chat.inbox.strip_personal`) and the bot handles that
+Updates are stored without names (`bot.inbox.strip_personal`) and the bot handles that
 stored copy, so live handling and a replay see the same thing; handling deletes the copy.
 """
 
@@ -29,8 +29,8 @@ from telegram.ext import Application
 
 from bot.application import set_bot_commands
 from bot.dispatcher import retry_after_seconds
+from bot.inbox import store_updates, unprocessed_updates
 from bot.ordering import ChatOrderedProcessor
-from core.chat.inbox import store_updates, unprocessed_updates
 from core.shared.config import Settings
 
 log = logging.getLogger(__name__)

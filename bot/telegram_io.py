@@ -10,6 +10,7 @@ from telegram.constants import ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest
 
 from conversations.engine import Inbound, Outcome, Screen
+from core.people.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def to_inbound(update: Update, bot_username: str | None) -> Inbound | None:
     user = update.effective_user
     if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
         return None
-    ids = (update.update_id, chat.id, user.id)
+    ids = (Channel.telegram, str(update.update_id), str(chat.id))
     if update.callback_query is not None:
         return Inbound(*ids, kind="callback", data=update.callback_query.data or "")
     message = update.message

@@ -207,7 +207,7 @@ def _submit(ctx: Ctx) -> Outcome:
         privacy=Privacy(data.get("privacy", "biasa")),
         latitude=data.get("lat"),
         longitude=data.get("lon"),
-        photo_file_ids=tuple(data.get("photos") or ()),
+        photos=tuple(data.get("photos") or ()),
     )
     policy = ctx.cfg.case_policy
     try:

@@ -18,7 +18,7 @@ from core.cases.service import CasePolicy
 from core.chat.state import ChatState
 from core.masterdata import service as masterdata
 from core.masterdata.models import Officer, Unit
-from core.people.models import Citizen
+from core.people.models import Channel, Citizen
 
 PAGE_SIZE = 8
 ONBOARDING_STEPS = frozenset({"lang", "consent"})
@@ -30,14 +30,16 @@ Button = tuple[str, str]  # label, callback data
 
 @dataclass(frozen=True)
 class Inbound:
-    update_id: int
-    chat_id: int
-    user_id: int
+    """One message or button press from a citizen, as every channel hands it over."""
+
+    channel: Channel
+    message_id: str  # the channel's own id for it: a redelivered one is handled once
+    address: str  # the conversation's address on the channel (a Telegram private chat id)
     kind: Literal["command", "text", "callback", "photo", "location", "other"]
     command: str = ""
     args: str = ""
     text: str = ""
-    data: str = ""  # callback data, or a photo's file id
+    data: str = ""  # a button's data, or the channel's reference to a photo
     latitude: float | None = None
     longitude: float | None = None
 
@@ -54,7 +56,7 @@ class Outcome:
     edit_first: bool = False  # the first screen replaces the message whose button was pressed
     toast: str | None = None
     duplicate: bool = False
-    attachments: list[int] = field(default_factory=list)  # photos to fetch from Telegram
+    attachments: list[int] = field(default_factory=list)  # photos to fetch from the channel
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""The bot's conversation as a state machine over the database.
+"""A citizen's conversation, in any channel, as a state machine over the database.
 
 One inbound event (a command, text, photo, location, button press or anything else) is
-handled inside one database transaction: the update id is claimed (Telegram may deliver
-twice), the citizen and their saved step are loaded, the step advances, the new step is
-saved, and the screens to show are returned. The Telegram adapter only translates updates
-in and screens out, so a process killed between two steps loses nothing: the next message
-resumes at the saved step.
+handled inside one database transaction: the message id is claimed (a channel may deliver
+twice), the citizen and their saved step are loaded together, the step advances, the new
+step is saved, and the screens to show are returned. A channel only translates its
+messages in and screens out, so a process killed between two steps loses nothing: the next
+message resumes at the saved step.
 """
 
 from __future__ import annotations
@@ -33,19 +33,20 @@ from conversations.engine import (
     with_hint,
 )
 from conversations.i18n import LANGUAGES, t
-from core.chat.inbox import UPDATE_RETENTION
-from core.chat.state import claim_update, load_state, save_state
+from core.chat.inbox import INBOUND_RETENTION
+from core.chat.state import claim_message, save_state
 from core.masterdata.deeplinks import Preselection, resolve_payload
 from core.people.citizens import (
     erase_citizen,
     get_citizen,
     get_or_create_citizen,
     give_consent,
+    load_conversation,
     set_language,
     unfinished_reports,
 )
 from core.people.links import LinkRefused, redeem_link_code
-from core.people.models import Language
+from core.people.models import Address, Language
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 CALLBACK_RE = re.compile(r"^[a-z]{1,8}(:[A-Za-z0-9_-]{1,20}){1,3}$")
@@ -55,12 +56,13 @@ __all__ = ["FlowConfig", "Inbound", "Outcome", "Screen", "handle"]
 
 
 def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
-    if not claim_update(session, ev.update_id):
+    if not claim_message(session, ev.channel, ev.message_id):
         return Outcome(duplicate=True)
     if ev.kind == "command" and ev.command == "link":
         return _link(session, ev)
-    citizen = get_or_create_citizen(session, ev.user_id)
-    ctx = Ctx(session=session, cfg=cfg, citizen=citizen, st=load_state(session, ev.chat_id))
+    known, state = load_conversation(session, ev.channel, ev.address)
+    citizen = get_or_create_citizen(session, ev.channel, ev.address, known)
+    ctx = Ctx(session=session, cfg=cfg, citizen=citizen, st=state)
     if ctx.citizen.consent_at is None and ctx.st.step not in ONBOARDING_STEPS:
         ctx.st.step = "lang"
     out = _dispatch(ctx, ev)
@@ -71,13 +73,14 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
 
 def _link(session: Session, ev: Inbound) -> Outcome:
     """`/link CODE`: a unit head connects this chat to their staff account (for digests)."""
-    known = get_citizen(session, ev.user_id)
+    known = get_citizen(session, ev.channel, ev.address)
     lang = known.language if known else "id"
     code = ev.args.strip()
     if not code:
         return Outcome(screens=[Screen(t(lang, "link.usage"))])
     try:
-        user = redeem_link_code(session, code[:40], ev.chat_id, language=lang)
+        to = Address(ev.channel, ev.address)
+        user = redeem_link_code(session, code[:40], to, language=lang)
     except LinkRefused as exc:
         if exc.reason == "throttled":
             minutes = max(1, math.ceil(exc.retry_after / 60))
@@ -295,7 +298,7 @@ def _privacy_screen(ctx: Ctx) -> Screen:
     text = ctx.tr(
         "privacy.text",
         consent=consent,
-        raw_days=UPDATE_RETENTION.days,
+        raw_days=INBOUND_RETENTION.days,
         outbox_days=ctx.cfg.outbox_retention_days,
     )
     return Screen(text)

@@ -29,10 +29,10 @@ from core.cases import service as svc
 from core.cases.models import Case, Privacy
 from core.cases.sla import SlaPolicy
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import AccessAudit, AuditAction, Role
 from core.shared.config import Settings
 from core.shared.errors import Forbidden
+from tests.contacts import link_telegram, telegram_citizen
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 OWN, OTHER = 1, 2
@@ -139,7 +139,8 @@ def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine:
     with Session(engine, expire_on_commit=False) as s:
         units = [make_unit(s, "unit-a"), make_unit(s, "unit-b")]
         officers = [make_officer(s, u, f"Petugas {u.code}") for u in units]
-        citizen = get_or_create_citizen(s, 4242)
+        reporters = itertools.count(4242)
+        citizen = telegram_citizen(s, next(reporters))
         for unit, officer, privacy in itertools.product(units, [*officers, None], Privacy):
             if officer is not None and officer.unit_id != unit.id:
                 continue
@@ -155,7 +156,7 @@ def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine:
                 ),
                 policy,
             )
-            citizen = get_or_create_citizen(s, citizen.telegram_user_id + 1)
+            citizen = telegram_citizen(s, next(reporters))
         s.commit()
         cases = s.exec(select(Case)).all()
         assert len(cases) == 12
@@ -186,7 +187,7 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
         for n, privacy in enumerate(Privacy):
             case = svc.file_complaint(
                 s,
-                get_or_create_citizen(s, 900 + n),
+                telegram_citizen(s, 900 + n),
                 svc.ComplaintDraft(
                     unit_id=unit.id or 0,
                     category="pungli",
@@ -218,7 +219,7 @@ def test_opening_a_sensitive_case_is_recorded(settings: Settings, engine: Engine
 
 
 def _admin_alerts(s: Session, chat_id: int) -> list[str]:
-    rows = s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == chat_id)).all()
+    rows = s.exec(select(OutboundMessage).where(OutboundMessage.address == str(chat_id))).all()
     return [json.loads(r.params)["text"] for r in rows]
 
 
@@ -230,7 +231,7 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
         unit = make_unit(s, "unit-a", "Dinas A")
         boss = make_officer(s, unit, "Kepala Seksi")
         admin = make_user(s, "admin", Role.admin)
-        admin.telegram_chat_id = 4001
+        link_telegram(s, admin, 4001)
         spv = make_user(s, "spv", Role.supervisor, [unit])
         spv.officer_id = boss.id
         s.add_all([admin, spv])
@@ -239,7 +240,7 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
         def complain(n: int) -> Case:
             return svc.file_complaint(
                 s,
-                get_or_create_citizen(s, 5000 + n),
+                telegram_citizen(s, 5000 + n),
                 svc.ComplaintDraft(
                     unit_id=unit.id or 0,
                     officer_id=boss.id,

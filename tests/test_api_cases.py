@@ -24,16 +24,17 @@ from core.cases import service as svc
 from core.cases.models import Case, CaseEvent, CaseOutcome, CaseStatus, Privacy
 from core.cases.sla import SlaPolicy
 from core.masterdata.models import Unit
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Role
 from core.shared import db as db
 from core.shared.config import Settings
+from tests.contacts import telegram_citizen
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
 POLICY = svc.CasePolicy(sla=SlaPolicy(tz=WITA))
 ROLES = ("admin", "supervisor", "unit_head", "viewer")
 REPORTER_ID = 777_000_111
+REPORTER_CONTACTS = [{"channel": "telegram", "address": str(REPORTER_ID)}]
 DESC = "Petugas tidak ada di loket selama dua jam pada jam kerja."
 
 
@@ -57,7 +58,7 @@ def api(settings: Settings, engine: Engine) -> Iterator[Api]:
         admin = make_user(s, "admin", Role.admin)
         for role in ("supervisor", "unit_head", "viewer"):
             make_user(s, role, Role(role), [a])
-        get_or_create_citizen(s, REPORTER_ID)
+        telegram_citizen(s, REPORTER_ID)
         s.commit()
     with TestClient(create_app(settings, engine)) as client:
         tokens = {}
@@ -71,7 +72,7 @@ def api(settings: Settings, engine: Engine) -> Iterator[Api]:
 def make_case(api: Api, unit: str, privacy: Privacy, status: CaseStatus) -> Case:
     """A case brought to `status` through the real transitions."""
     with Session(api.engine, expire_on_commit=False) as s:
-        citizen = get_or_create_citizen(s, REPORTER_ID)
+        citizen = telegram_citizen(s, REPORTER_ID)
         draft = svc.ComplaintDraft(
             unit_id=api.units[unit].id or 0,
             category="tidak_patut",
@@ -173,13 +174,13 @@ def test_anonymous_reporter_never_reaches_a_non_admin(api: Api) -> None:
         ]
         assert all(needle not in body for body in bodies), role
         detail = api.client.get(f"/cases/{plain.id}", headers=api.h(role)).json()
-        assert detail["case"]["reporter"]["telegram_user_id"] == REPORTER_ID  # biasa: staff see
+        assert detail["case"]["reporter"]["contacts"] == REPORTER_CONTACTS  # biasa: staff see
     note = api.client.post(
         f"/cases/{anon.id}/notes", headers=api.h("supervisor"), json={"body": "cek"}
     )
     assert needle not in note.text
     admin_view = api.client.get(f"/cases/{anon.id}", headers=api.h("admin")).json()
-    assert admin_view["case"]["reporter"]["telegram_user_id"] == REPORTER_ID
+    assert admin_view["case"]["reporter"]["contacts"] == REPORTER_CONTACTS
 
 
 def test_detail_has_the_audit_trail_with_internal_notes_for_staff(api: Api) -> None:
@@ -312,12 +313,12 @@ def test_attachment_download_for_authorised_users_only(
         b = make_unit(s, "unit-b", "Unit B")
         make_user(s, "spv-a", Role.supervisor, [a])
         make_user(s, "spv-b", Role.supervisor, [b])
-        citizen = get_or_create_citizen(s, REPORTER_ID)
+        citizen = telegram_citizen(s, REPORTER_ID)
         case = svc.file_complaint(
             s,
             citizen,
             svc.ComplaintDraft(
-                unit_id=a.id or 0, category="lainnya", description=DESC, photo_file_ids=("f1", "f2")
+                unit_id=a.id or 0, category="lainnya", description=DESC, photos=("f1", "f2")
             ),
             POLICY,
         )

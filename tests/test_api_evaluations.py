@@ -25,9 +25,9 @@ from core.cases.sla import SlaPolicy
 from core.evaluations import service as ev
 from core.evaluations.models import EvaluationPeriod, Level
 from core.masterdata.models import Unit
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Role
 from core.shared.config import Settings
+from tests.contacts import telegram_citizen
 from tests.factories import PASSWORD, add_response, local, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -77,7 +77,7 @@ def api(settings: Settings, engine: Engine) -> Iterator[Api]:
         for role in ("supervisor", "unit_head", "viewer"):
             make_user(s, role, Role(role), [a])
         for i in range(8):
-            cid = get_or_create_citizen(s, 50_000 + i).id
+            cid = telegram_citizen(s, 50_000 + i).id
             add_response(
                 s,
                 a,
@@ -278,7 +278,7 @@ def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
     policy = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
     at = local(date(2026, 11, 4))
     with Session(api.engine) as s:
-        citizen = get_or_create_citizen(s, 60_000 + len(privacy.value))
+        citizen = telegram_citizen(s, 60_000 + len(privacy.value))
         case = svc.file_complaint(
             s,
             citizen,

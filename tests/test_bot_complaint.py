@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import build_application
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import telegram_dispatcher
 from core.access import Actor
 from core.cases import service as svc
 from core.cases.models import Attachment, Case, CaseOutcome
-from core.people.models import Citizen, Role
+from core.people.models import Role
 from core.shared.config import Settings, load_settings
 from tests.botkit import (
     STORY,
@@ -28,6 +28,7 @@ from tests.botkit import (
     jpeg_with_gps,
     onboard,
 )
+from tests.contacts import citizen_of
 from tests.factories import make_officer, make_unit, make_user
 
 App = Any
@@ -126,7 +127,7 @@ async def test_full_report_with_photo_and_location(
     assert case.latitude == pytest.approx(-10.1772) and case.status == "received"
     with Session(engine) as s:
         [att] = s.exec(select(Attachment)).all()
-    assert att.status == "stored" and att.telegram_file_id == "AgACphoto1"
+    assert att.status == "stored" and (att.source, att.reference) == ("telegram", "AgACphoto1")
     stored = (Path(cfg.attachments_dir) / str(att.path)).read_bytes()
     assert b"SecretCameraMaker" not in stored
     assert len(Image.open(io.BytesIO(stored)).getexif()) == 0  # no EXIF, no GPS
@@ -284,7 +285,7 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
     ref = await file_quick(c)
     policy = svc.CasePolicy.from_settings(cfg)
     admin = Actor(units["admin"], "admin", Role.admin)
-    dispatcher = Dispatcher(engine, app.bot)
+    dispatcher = telegram_dispatcher(engine, app.bot)
 
     def staff(action: Callable[[Session, Case], object]) -> None:
         with Session(engine) as s:
@@ -326,4 +327,4 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
     await c.press_data(f"case:rate:{ref}:n")  # a second press on an old button
     assert any("sudah dinilai" in (a.get("text") or "") for a in tg.callback_answers)
     with Session(engine) as s:
-        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 6008)).one()
+        assert citizen_of(s, 6008)

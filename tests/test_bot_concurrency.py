@@ -17,7 +17,7 @@ import bot.runtime as runtime_module
 from bot import build_application
 from bot.local_transport import LocalBotApi
 from bot.runtime import BotRuntime
-from core.chat.models import ProcessedUpdate
+from core.chat.models import ProcessedMessage
 from core.shared.config import Settings
 from core.surveys.models import SurveyResponse
 from tests.bot_api_server import TOKEN, BotApiServer
@@ -109,7 +109,7 @@ async def test_a_backlog_is_taken_a_bounded_slice_at_a_time(
             nonlocal most
             most = max(most, runtime.backlog)  # looked at while the backlog drains
             with Session(engine) as s:
-                return int(s.exec(select(func.count()).select_from(ProcessedUpdate)).one())
+                return int(s.exec(select(func.count()).select_from(ProcessedMessage)).one())
 
         await until(lambda: handled() >= 1200, lambda: f"1200 updates handled; {handled()}")
         await runtime.stop()
@@ -161,8 +161,8 @@ async def test_stop_waits_for_the_update_in_hand(settings: Settings, engine: Eng
     await asyncio.wait_for(stopping, TIMEOUT)
     assert [m.chat_id for m in tg.messages.values()] == [650_001]  # the answer went out
     with Session(engine) as s:
-        handled = s.exec(select(ProcessedUpdate.update_id)).all()
-    assert handled == [77_001]
+        handled = s.exec(select(ProcessedMessage.message_id)).all()
+    assert handled == ["77001"]
     assert runtime.backlog == 0
 
 

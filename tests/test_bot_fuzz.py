@@ -176,7 +176,7 @@ async def run_sequence(settings_: Settings, engine: Engine, events: list[tuple[s
         await app.shutdown()
     assert errors == []
     with Session(engine) as s:
-        state = s.get(ConversationState, user_id)
+        state = s.get(ConversationState, ("telegram", str(user_id)))
         assert state is None or state.step  # a known step, never an empty or broken one
 
 

@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from bot import build_application
 from core.chat.models import ConversationState
-from core.people.models import Citizen
 from core.shared.config import Settings
 from core.surveys.models import SurveyResponse
 from tests.botkit import FakeTelegram, ScriptedCitizen, onboard
+from tests.contacts import citizen_of
 from tests.factories import make_officer, make_service, make_unit
 
 App = Any
@@ -99,7 +99,7 @@ async def test_whole_survey_in_indonesian(
     assert len(tg.sent_to(5001, "editMessageText")) >= 15
     assert len(sent) <= 4, [p["text"][:40] for p in sent]
     with Session(engine) as s:
-        person = s.exec(select(Citizen).where(Citizen.telegram_user_id == 5001)).one()
+        person = citizen_of(s, 5001)
         assert person.consent_at is not None and person.language == "id"
 
 
@@ -266,7 +266,7 @@ async def test_bad_input_at_every_step_gets_a_hint_and_the_step_again(
 
 def _state(engine: Engine, chat_id: int) -> tuple[str, str]:
     with Session(engine) as s:
-        row = s.get(ConversationState, chat_id)
+        row = s.get(ConversationState, ("telegram", str(chat_id)))
         return (row.step, row.data) if row else ("", "")
 
 
@@ -367,8 +367,8 @@ async def test_privacy_screen_and_erasing_my_data(
     assert "telah dihapus" in c.screen().text
     assert c.buttons() == []
     with Session(engine) as s:
-        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 5008)).first() is None
-        assert s.get(ConversationState, 5008) is None
+        assert citizen_of(s, 5008) is None
+        assert s.get(ConversationState, ("telegram", "5008")) is None
         [r] = s.exec(select(SurveyResponse)).all()
         assert r.citizen_id is None and r.q1 == 4  # the answer still counts, without a name
     await c.say("/start")  # a new beginning: language and consent again

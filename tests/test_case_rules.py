@@ -197,11 +197,11 @@ def test_validate_draft_applies_the_same_rules(session: Session) -> None:
 
     validate_draft(session, draft(description=f"  {text}  "), POLICY)
     validate_draft(session, draft(latitude=90.0, longitude=-180.0), POLICY)
-    validate_draft(session, draft(photo_file_ids=("p",) * MAX_ATTACHMENTS), POLICY)
+    validate_draft(session, draft(photos=("p",) * MAX_ATTACHMENTS), POLICY)
     refused = {
         Rule.too_short: draft(description=f"   {text[1:]}   "),
         Rule.too_long: draft(description="b" * (POLICY.max_description + 1)),
-        Rule.too_many_attachments: draft(photo_file_ids=("p",) * (MAX_ATTACHMENTS + 1)),
+        Rule.too_many_attachments: draft(photos=("p",) * (MAX_ATTACHMENTS + 1)),
         Rule.location_incomplete: draft(latitude=-10.17),
         Rule.location_off_earth: draft(latitude=-10.17, longitude=181.0),
     }

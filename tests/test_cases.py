@@ -35,9 +35,9 @@ from core.cases.service import (
 from core.cases.sla import SlaPolicy
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Citizen, Role
 from core.shared.errors import Forbidden, InvalidInput, NotFound
+from tests.contacts import telegram_citizen
 from tests.factories import make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -52,7 +52,7 @@ class World:
         self.unit = make_unit(session, "dukcapil", "Dinas Dukcapil")
         self.other = make_unit(session, "dinkes", "Dinas Kesehatan")
         self.officer = make_officer(session, self.unit, "Yohanes Ndun")
-        self.citizen = get_or_create_citizen(session, 9001)
+        self.citizen = telegram_citizen(session, 9001)
         self.admin = self._actor("admin", Role.admin, [])
         self.spv = self._actor("spv", Role.supervisor, [self.unit])
         self.head = self._actor("head", Role.unit_head, [self.unit])
@@ -90,7 +90,7 @@ def w(session: Session) -> World:
 
 
 def test_filing_gives_readable_unique_references_and_due_dates(w: World) -> None:
-    a = w.file(photo_file_ids=("AgAC1", "AgAC2"), latitude=-10.17, longitude=123.6)
+    a = w.file(photos=("AgAC1", "AgAC2"), latitude=-10.17, longitude=123.6)
     b = w.file(T0 + timedelta(minutes=5))
     assert a.reference == "KPG-2611-0001"
     assert b.reference == "KPG-2611-0002"
@@ -100,7 +100,7 @@ def test_filing_gives_readable_unique_references_and_due_dates(w: World) -> None
     assert a.due_at == a.verify_due_at
     assert w.events(a) == ["created"]
     atts = w.s.exec(select(Attachment).where(Attachment.case_id == a.id)).all()
-    assert [x.telegram_file_id for x in atts] == ["AgAC1", "AgAC2"]
+    assert [(x.source, x.reference) for x in atts] == [("telegram", "AgAC1"), ("telegram", "AgAC2")]
     assert w.outbox() == []  # the bot answers the reporter directly with the reference
     december = w.file(datetime(2026, 12, 1, 1, tzinfo=UTC))
     assert december.reference == "KPG-2612-0001"
@@ -188,7 +188,11 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
     }
     assert templates["case_resolved"]["outcome"] == "substantiated"
     msg = w.s.exec(select(OutboundMessage)).first()
-    assert msg is not None and msg.chat_id == 9001 and msg.status == "pending"
+    assert (
+        msg is not None
+        and (msg.channel, msg.address) == ("telegram", "9001")
+        and msg.status == "pending"
+    )
 
 
 def test_the_pause_moves_the_deadlines(w: World) -> None:
@@ -300,7 +304,7 @@ def test_not_satisfied_reopens_once_within_the_window(w: World) -> None:
     citizen_rate(w.s, w.citizen, late, POLICY, False, "Telat", now=T0 + timedelta(days=15))
     assert late.status == "closed"
 
-    stranger = get_or_create_citizen(w.s, 9002)
+    stranger = telegram_citizen(w.s, 9002)
     other = _resolved(w, T0)
     with pytest.raises(NotFound):
         citizen_rate(w.s, stranger, other, POLICY, True)
@@ -340,7 +344,7 @@ def test_duplicate_hints(w: World) -> None:
 
 def test_pagination_walks_every_case_once(w: World, session: Session) -> None:
     for i in range(5):
-        get_or_create_citizen(session, 9100 + i)
+        telegram_citizen(session, 9100 + i)
     citizens = session.exec(select(Citizen)).all()
     for i in range(120):
         w.citizen = citizens[i % len(citizens)]

@@ -9,8 +9,8 @@ import pexpect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core.people.models import Citizen
 from core.surveys.models import SurveyResponse
+from tests.contacts import citizen_of
 from tests.factories import make_unit
 from tests.waiting import TIMEOUT
 
@@ -53,6 +53,6 @@ def test_a_survey_in_the_terminal(engine: Engine, db_url: str, tmp_path: object)
         child.close(force=True)
     with Session(engine) as s:
         [response] = s.exec(select(SurveyResponse)).all()
-        citizen = s.exec(select(Citizen).where(Citizen.telegram_user_id == 31337)).one()
+        citizen = citizen_of(s, 31337)
     assert response.citizen_id == citizen.id
     assert [response.q1, response.q9] == [4, 4] and response.comment == "Pelayanan cepat dan ramah."

@@ -39,10 +39,10 @@ from core.evaluations import service as ev
 from core.evaluations.models import Level
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
 from core.shared.clock import local_day_bounds_utc
 from core.shared.config import Settings
+from tests.contacts import chat_of, link_telegram, telegram_chat_of, telegram_citizen
 from tests.factories import add_response, bearer, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -119,14 +119,14 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
     users["linkedhead-a"] = make_user(s, "linkedhead-a", Role.unit_head, [a])
     users["linkedhead-a"].officer_id = maria.id
     for n, user in enumerate(users.values()):
-        user.telegram_chat_id = 70_000 + n  # every account linked: digests and reminders
         s.add(user)
-    s.flush()
+        s.flush()
+        link_telegram(s, user, 70_000 + n)  # every account linked: digests and reminders
     admin = Actor(users["admin"].id or 0, "admin", Role.admin)
     citizen_ids = iter(range(880_001, 881_000))
 
     def complaint(unit: Unit, officer_id: int | None, privacy: Privacy, day: int) -> Case:
-        citizen = get_or_create_citizen(s, next(citizen_ids))
+        citizen = telegram_citizen(s, next(citizen_ids))
         return svc.file_complaint(
             s,
             citizen,
@@ -393,13 +393,13 @@ def _outbox(engine: Engine) -> dict[int, list[str]]:
         ).all()
         by_chat: dict[int, list[str]] = {}
         for m in rows:
-            by_chat.setdefault(m.chat_id, []).append(json.loads(m.params)["text"])
+            by_chat.setdefault(chat_of(m), []).append(json.loads(m.params)["text"])
         return by_chat
 
 
 def _chats(engine: Engine) -> dict[int, AppUser]:
     with Session(engine) as s:
-        return {u.telegram_chat_id or 0: u for u in s.exec(select(AppUser)).all()}
+        return {telegram_chat_of(s, u) or 0: u for u in s.exec(select(AppUser)).all()}
 
 
 def test_sent_digests_count_only_what_each_recipient_may_open(run: Run) -> None:

@@ -37,8 +37,8 @@ from core.digests.models import DigestRunStatus
 from core.evaluations.models import PeriodStatus
 from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
 from core.outbox.service import enqueue
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Language, Role
+from tests.contacts import chat, telegram_citizen
 from tests.factories import make_unit, make_user
 
 T0 = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)  # Thursday 10:00 WITA
@@ -58,7 +58,11 @@ def _catalog(lang: str) -> dict[str, str]:
 
 def _message(template: str, lang: str, params: dict[str, str]) -> OutboundMessage:
     return OutboundMessage(
-        chat_id=9001, language=lang, template=template, params=json.dumps(params)
+        channel="telegram",
+        address="9001",
+        language=lang,
+        template=template,
+        params=json.dumps(params),
     )
 
 
@@ -118,7 +122,7 @@ def test_every_case_notice_core_writes_reaches_the_citizen_in_their_language(
     admin = make_user(session, "admin", Role.admin, [])
     assert unit.id is not None and admin.id is not None
     actor = Actor(admin.id, "admin", Role.admin, frozenset())
-    citizen = get_or_create_citizen(session, 9001)
+    citizen = telegram_citizen(session, 9001)
     citizen.language = Language.en.value
     policy = CasePolicy(sla=SlaPolicy(tz=ZoneInfo("Asia/Makassar")))
     description = "Petugas loket meminta uang tambahan untuk mempercepat KTP-el saya."
@@ -146,7 +150,7 @@ def test_every_case_notice_core_writes_reaches_the_citizen_in_their_language(
 
 
 def test_enqueue_keeps_staff_texts_and_citizen_notices_apart(session: Session) -> None:
-    base = {"chat_id": 42, "language": "id", "now": T0}
+    base = {"to": chat(42), "language": "id", "now": T0}
     with pytest.raises(ValueError, match="needs the case event"):
         enqueue(session, template=MessageTemplate.case_verified, params=NOTICE_PARAMS, **base)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not a case notice"):
@@ -163,7 +167,7 @@ def test_enqueue_keeps_staff_texts_and_citizen_notices_apart(session: Session) -
 
     enqueue(
         session,
-        chat_id=42,
+        to=chat(42),
         language="en",
         template=MessageTemplate.plain,
         params={"text": "Ringkasan — 5 laporan"},
@@ -172,7 +176,13 @@ def test_enqueue_keeps_staff_texts_and_citizen_notices_apart(session: Session) -
     )
     session.commit()
     row = session.exec(select(OutboundMessage)).one()
-    assert (row.chat_id, row.language, row.template, row.status) == (42, "en", "plain", "pending")
+    assert (row.channel, row.address, row.language, row.template, row.status) == (
+        "telegram",
+        "42",
+        "en",
+        "plain",
+        "pending",
+    )
     assert json.loads(row.params) == {"text": "Ringkasan — 5 laporan"}
     assert "—" in row.params  # stored readable, as before (ensure_ascii=False)
     assert row.photo == b"\x89PNG" and row.case_event_id is None

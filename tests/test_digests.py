@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from telegram import Bot
 
 from app.scheduler import build_scheduler, catch_up, due_digest_week, run_digests
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import telegram_dispatcher
 from core.access import Actor
 from core.cases import service as svc
 from core.cases.models import Case, CaseOutcome, Privacy
@@ -40,17 +40,18 @@ from core.digests.service import (
 )
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.links import LinkRefused, create_link_code, redeem_link_code
 from core.people.models import AppUser, Role
 from core.policies import build
 from core.shared.config import Settings
 from core.shared.workers import worker_gone, worker_name
 from tests.botkit import FakeTelegram
+from tests.contacts import chat, chat_of, link_telegram, telegram_chat_of, telegram_citizen
 from tests.factories import add_response, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
 W46 = IsoWeek(2026, 46)  # Monday 9 - Sunday 15 November 2026
+HEAD_CHATS = {"head-id": 901, "head-en": 902}  # the unit heads' Telegram chats
 POLICY = svc.CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
 REPORTER = 424_242
 
@@ -70,15 +71,16 @@ class World:
             self.heads = []
             for name, chat, lang in (("head-id", 901, "id"), ("head-en", 902, "en")):
                 head = make_user(s, name, Role.unit_head, [self.unit])
-                head.telegram_chat_id, head.language = chat, lang
+                head.language = lang
+                link_telegram(s, head, chat)
                 self.heads.append(head)
             spv = make_user(s, "spv", Role.supervisor, [self.unit])
-            spv.telegram_chat_id = 903
+            link_telegram(s, spv, 903)
             s.commit()
 
     def fixture_week(self) -> dict[str, str]:
         with Session(self.engine, expire_on_commit=False) as s:
-            citizen = get_or_create_citizen(s, REPORTER)
+            citizen = telegram_citizen(s, REPORTER)
 
             def file(at: datetime, privacy: Privacy = Privacy.biasa) -> Case:
                 return svc.file_complaint(
@@ -155,7 +157,7 @@ def test_digest_content_computed_by_hand(world: World) -> None:
 def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> None:
     """Previewing the current week: a report filed this morning is open, not overdue."""
     with Session(world.engine) as s:
-        citizen = get_or_create_citizen(s, REPORTER)
+        citizen = telegram_citizen(s, REPORTER)
         draft = svc.ComplaintDraft(
             unit_id=world.unit.id or 0,
             category="pungli",
@@ -192,10 +194,10 @@ def _digest_texts(engine: Engine) -> dict[int, str]:
     with Session(engine) as s:
         rows = s.exec(
             select(OutboundMessage).where(
-                OutboundMessage.chat_id != REPORTER, col(OutboundMessage.photo).is_(None)
+                OutboundMessage.address != str(REPORTER), col(OutboundMessage.photo).is_(None)
             )
         ).all()
-        return {m.chat_id: json.loads(m.params)["text"] for m in rows}
+        return {chat_of(m): json.loads(m.params)["text"] for m in rows}
 
 
 def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: World) -> None:
@@ -203,7 +205,7 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
     with Session(world.engine, expire_on_commit=False) as s:
         secret = svc.file_complaint(
             s,
-            get_or_create_citizen(s, REPORTER),
+            telegram_citizen(s, REPORTER),
             svc.ComplaintDraft(
                 unit_id=world.unit.id or 0,
                 officer_id=world.officer.id,
@@ -246,9 +248,9 @@ def _messages(engine: Engine) -> dict[int, int]:
     """Outbox messages per staff chat (the reporter's case notifications left out)."""
     with Session(engine) as s:
         rows = s.exec(
-            select(OutboundMessage.chat_id, func.count())
-            .where(OutboundMessage.chat_id != REPORTER)
-            .group_by(OutboundMessage.chat_id)
+            select(OutboundMessage.address, func.count())
+            .where(OutboundMessage.address != str(REPORTER))
+            .group_by(OutboundMessage.address)
         ).all()
         return {int(chat): int(n) for chat, n in rows}
 
@@ -368,8 +370,9 @@ def _rival_before_902(world: World, minutes: Callable[[int], int]) -> tuple[int 
     rival: list[int | None] = []
 
     def hook(head: AppUser) -> None:
-        clock.at += timedelta(minutes=minutes(head.telegram_chat_id or 0))
-        if head.telegram_chat_id == 902:
+        chat_id = HEAD_CHATS[head.username]
+        clock.at += timedelta(minutes=minutes(chat_id))
+        if chat_id == 902:
             rival.append(
                 send_unit_digest(world.engine, unit_id, W46, WITA, 1000, "w2", clock=clock)
             )
@@ -435,18 +438,19 @@ def test_link_codes(world: World) -> None:
         code, expires = create_link_code(s, world.admin, head.id or 0, now=now)
         assert expires - now == timedelta(hours=24) and len(code) == 9
         with pytest.raises(LinkRefused) as unknown:
-            redeem_link_code(s, "ZZZZ-ZZZZ", 555, now=now)
+            redeem_link_code(s, "ZZZZ-ZZZZ", chat(555), now=now)
         assert unknown.value.reason == "unknown"
         with pytest.raises(LinkRefused) as expired:
-            redeem_link_code(s, code, 555, now=now + timedelta(hours=25))
+            redeem_link_code(s, code, chat(555), now=now + timedelta(hours=25))
         assert expired.value.reason == "expired"
         with pytest.raises(LinkRefused) as taken:  # this chat belongs to another account
-            redeem_link_code(s, code, int(other.telegram_chat_id or 0), now=now)
+            redeem_link_code(s, code, chat(telegram_chat_of(s, other) or 0), now=now)
         assert taken.value.reason == "taken"
-        user = redeem_link_code(s, code.lower().replace("-", " "), 555, "en", now=now)
-        assert (user.username, user.telegram_chat_id, user.language) == ("head-id", 555, "en")
+        user = redeem_link_code(s, code.lower().replace("-", " "), chat(555), "en", now=now)
+        linked = (user.username, telegram_chat_of(s, user), user.language)
+        assert linked == ("head-id", 555, "en")
         with pytest.raises(LinkRefused) as used:
-            redeem_link_code(s, code, 556, now=now)
+            redeem_link_code(s, code, chat(556), now=now)
         assert used.value.reason == "used"
 
 
@@ -455,7 +459,7 @@ def test_reminders_once_a_day_for_what_is_due(world: World) -> None:
     with Session(world.engine, expire_on_commit=False) as s:
         secret = svc.file_complaint(
             s,
-            get_or_create_citizen(s, 1),
+            telegram_citizen(s, 1),
             svc.ComplaintDraft(
                 unit_id=world.unit.id or 0,
                 category="lainnya",
@@ -472,7 +476,7 @@ def test_reminders_once_a_day_for_what_is_due(world: World) -> None:
     assert send_reminders(world.engine, sla, now=monday + timedelta(hours=2)) == 0
     with Session(world.engine) as s:
         texts = {
-            m.chat_id: json.loads(m.params)["text"]
+            chat_of(m): json.loads(m.params)["text"]
             for m in s.exec(select(OutboundMessage).where(OutboundMessage.template == "plain"))
         }
     assert refs["b"] in texts[901] and refs["c"] in texts[901] and refs["a"] not in texts[901]
@@ -496,7 +500,7 @@ async def test_the_dispatcher_delivers_the_digest_with_its_chart(
     fake, b = bot
     world.fixture_week()
     send_all_digests(world.engine, W46, WITA, 1000, "w", now=wita(16, 7))
-    dispatcher = Dispatcher(world.engine, b)
+    dispatcher = telegram_dispatcher(world.engine, b)
     while await dispatcher.run_once():
         pass
     photos = [p for m, p in fake.calls if m == "sendPhoto"]

@@ -11,8 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import TelegramSender, telegram_dispatcher
+from core.outbox.dispatch import ChannelLimits, Dispatcher, SlowDown
 from core.outbox.models import OutboundMessage
+from core.people.models import Channel
 from tests.botkit import FakeTelegram
 
 
@@ -60,7 +62,8 @@ def queue(
     with Session(engine) as s:
         rows = [
             OutboundMessage(
-                chat_id=chat,
+                channel="telegram",
+                address=str(chat),
                 language=lang,
                 template=template,
                 params=json.dumps(
@@ -97,7 +100,7 @@ async def test_renders_in_the_recipients_language_with_buttons(
     fake, bot = tg
     queue(engine, clock, [11], "case_resolved", "en")
     queue(engine, clock, [12], "case_verified", "id")
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     assert await d.run_once() == 2
     [resolved] = fake.sent_to(11, "sendMessage")
     assert "Report KPG-2611-0000 has been resolved" in resolved["text"]
@@ -107,7 +110,7 @@ async def test_renders_in_the_recipients_language_with_buttons(
     assert "telah diverifikasi" in texts_to(fake, 12)[0]
     with Session(engine) as s:
         msgs = s.exec(select(OutboundMessage)).all()
-        assert all(m.status == "sent" and m.telegram_message_id for m in msgs)
+        assert all(m.status == "sent" and m.external_id for m in msgs)
     assert await d.run_once() == 0  # nothing is sent twice
 
 
@@ -116,7 +119,7 @@ async def test_pacing_under_thirty_per_second(
 ) -> None:
     fake, bot = tg
     queue(engine, clock, list(range(100, 190)))  # 90 messages to 90 chats
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     await drain(d, clock)
     times = fake.send_times
     assert len(times) == 90
@@ -130,7 +133,7 @@ async def test_at_most_twenty_a_minute_to_one_chat_in_order(
 ) -> None:
     fake, bot = tg
     queue(engine, clock, [42] * 25)
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     await drain(d, clock, rounds=40, step=1.0)
     assert len(texts_to(fake, 42)) == 20  # the first minute is full
     await drain(d, clock, rounds=80, step=1.0)
@@ -148,7 +151,7 @@ async def test_429_waits_retry_after_then_delivers(
     fake, bot = tg
     ids = queue(engine, clock, [1, 2, 3])
     fake.failures = [("429", 7)]
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     assert await d.run_once() == 0
     assert statuses(engine)[ids[0]] == "pending"
     start = clock.mono()
@@ -164,7 +167,7 @@ async def test_blocked_user_fails_for_good_and_others_go_on(
     fake, bot = tg
     ids = queue(engine, clock, [5, 6])
     fake.failures = [("403", "")]
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     await drain(d, clock, rounds=5)
     assert statuses(engine) == {ids[0]: "failed", ids[1]: "sent"}
     with Session(engine) as s:
@@ -178,7 +181,7 @@ async def test_network_errors_back_off_and_keep_order_per_chat(
     fake, bot = tg
     ids = queue(engine, clock, [9, 9, 9])
     fake.failures = [("net", ""), ("net", ""), ("net", "")]
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     await drain(d, clock, rounds=60)
     assert statuses(engine) == dict.fromkeys(ids, "sent")
     refs = [t.split()[2] for t in texts_to(fake, 9)]
@@ -193,10 +196,14 @@ async def test_nothing_is_lost_when_a_dispatcher_dies_after_claiming(
 ) -> None:
     fake, bot = tg
     ids = queue(engine, clock, [21, 22, 23])
-    dead = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    dead = telegram_dispatcher(
+        engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep
+    )
     claimed = dead._claim_batch()  # claimed, then the process is killed before sending
     assert len(claimed) == 3
-    fresh = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    fresh = telegram_dispatcher(
+        engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep
+    )
     assert await fresh.run_once() == 0  # leased to the dead one for now
     clock.advance(61)
     assert await fresh.run_once() == 3
@@ -218,7 +225,7 @@ async def test_a_ten_minute_outage_loses_nothing_and_keeps_order(
     fake, bot = tg
     chats = [70, 71, 72] * 10
     ids = queue(engine, clock, chats)
-    d = Dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    d = telegram_dispatcher(engine, bot, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
     outage_ends = clock.mono() + 600
     while clock.mono() < outage_ends:
         fake.failures = [("502", "") if int(clock.mono()) % 2 else ("net", "")]
@@ -232,3 +239,76 @@ async def test_a_ten_minute_outage_loses_nothing_and_keeps_order(
     for chat in (70, 71, 72):
         refs = [t.split()[2] for t in texts_to(fake, chat)]
         assert refs == sorted(refs) and len(refs) == 10
+
+
+class RecordingSender:
+    """A second channel: records what it is given, or asks to slow down while `busy`."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str, str]] = []
+        self.busy = False
+
+    @property
+    def limits(self) -> ChannelLimits:
+        return ChannelLimits(per_second=10, per_address_per_minute=5)
+
+    async def send(self, message: OutboundMessage) -> str | None:
+        if self.busy:
+            raise SlowDown(30)
+        self.got.append((message.address, message.template))
+        return f"wamid.{len(self.got)}"
+
+
+def queue_to(engine: Engine, clock: FakeTime, channel: str, address: str) -> int:
+    with Session(engine) as s:
+        row = OutboundMessage(
+            channel=channel,
+            address=address,
+            template="plain",
+            params=json.dumps({"text": f"untuk {address}"}),
+            next_attempt_at=clock.now(),
+            created_at=clock.now(),
+        )
+        s.add(row)
+        s.commit()
+        return row.id or 0
+
+
+async def test_each_message_goes_through_its_own_channel_and_waits_for_a_missing_one(
+    engine: Engine, clock: FakeTime, tg: tuple[FakeTelegram, Bot]
+) -> None:
+    fake, bot = tg
+    to_chat = queue_to(engine, clock, "telegram", "11")
+    to_phone = queue_to(engine, clock, "whatsapp", "+6281234567890")
+    to_mail = queue_to(engine, clock, "email", "warga@example.id")  # no e-mail sender yet
+    timing = {"clock": clock.now, "monotonic": clock.mono, "sleep": clock.sleep}
+    assert await Dispatcher(engine, {}, **timing).run_once() == 0  # runs with no channel at all
+    whatsapp = RecordingSender()
+    senders = {Channel.telegram: TelegramSender(bot), Channel.whatsapp: whatsapp}
+    d = Dispatcher(engine, senders, **timing)
+    assert await d.run_once() == 2
+    assert texts_to(fake, 11) == ["untuk 11"]
+    assert whatsapp.got == [("+6281234567890", "plain")]
+    assert statuses(engine) == {to_chat: "sent", to_phone: "sent", to_mail: "pending"}
+    with Session(engine) as s:
+        sent = s.get(OutboundMessage, to_phone)
+        assert sent is not None and sent.external_id == "wamid.1"
+
+
+async def test_a_channel_that_asks_to_slow_down_does_not_hold_up_the_others(
+    engine: Engine, clock: FakeTime, tg: tuple[FakeTelegram, Bot]
+) -> None:
+    fake, bot = tg
+    whatsapp = RecordingSender()
+    whatsapp.busy = True
+    first = queue_to(engine, clock, "whatsapp", "+6281111111111")
+    later = [queue_to(engine, clock, "telegram", str(chat)) for chat in (21, 22)]
+    senders = {Channel.telegram: TelegramSender(bot), Channel.whatsapp: whatsapp}
+    d = Dispatcher(engine, senders, clock=clock.now, monotonic=clock.mono, sleep=clock.sleep)
+    assert await d.run_once() == 2  # Telegram's two go out behind WhatsApp's pause
+    assert statuses(engine) == {first: "pending", later[0]: "sent", later[1]: "sent"}
+    assert texts_to(fake, 21) == ["untuk 21"] and texts_to(fake, 22) == ["untuk 22"]
+    whatsapp.busy = False
+    clock.advance(31)
+    assert await d.run_once() == 1
+    assert whatsapp.got == [("+6281111111111", "plain")]

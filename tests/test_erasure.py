@@ -18,18 +18,18 @@ from telegram import Update
 
 from app.scheduler import run_prune, run_prune_outbox
 from bot import build_application
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import telegram_dispatcher
+from bot.inbox import store_updates, strip_personal
 from bot.runtime import BotRuntime
 from bot.telegram_io import to_inbound
 from core.access import Actor
 from core.cases import service as svc
 from core.cases.models import Case, CaseEvent, CaseStatus, Visibility
 from core.cases.sla import SlaPolicy
-from core.chat.inbox import store_updates, strip_personal
-from core.chat.models import ConversationState, InboundUpdate, ProcessedUpdate
+from core.chat.models import ConversationState, InboundMessage, ProcessedMessage
 from core.outbox.models import OutboundMessage
-from core.people.citizens import erase_citizen, get_or_create_citizen
-from core.people.models import AppUser, Citizen, Role
+from core.people.citizens import erase_citizen
+from core.people.models import AppUser, Role
 from core.policies import build
 from core.shared.config import ConfigError, Settings, load_settings
 from tests.botkit import (
@@ -42,6 +42,7 @@ from tests.botkit import (
     onboard,
     start_update,
 )
+from tests.contacts import chat_of, citizen_of, link_telegram, outbound, telegram_citizen
 from tests.factories import make_unit, make_user
 from tests.waiting import until
 
@@ -72,7 +73,9 @@ class StoringCitizen(ScriptedCitizen):
         self.last_update = update
         [fresh] = store_updates(self.engine, [update])
         with Session(self.engine) as s:
-            row = s.get(InboundUpdate, update["update_id"])
+            row = s.exec(
+                select(InboundMessage).where(InboundMessage.message_id == str(update["update_id"]))
+            ).one_or_none()
             assert row is not None
             self.stored.append(row.payload)
         await self.app.process_update(Update.de_json(fresh, self.app.bot))
@@ -116,13 +119,13 @@ def citizen(bot: tuple[App, FakeTelegram], engine: Engine) -> Callable[..., Stor
 
 def outbox_to(engine: Engine, chat_id: int) -> list[str]:
     with Session(engine) as s:
-        rows = s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == chat_id)).all()
+        rows = s.exec(select(OutboundMessage).where(OutboundMessage.address == str(chat_id))).all()
         return sorted(row.status for row in rows)
 
 
 def stored_chats(engine: Engine) -> list[int]:
     with Session(engine) as s:
-        payloads = s.exec(select(InboundUpdate.payload)).all()
+        payloads = s.exec(select(InboundMessage.payload)).all()
     raws = [json.loads(p) for p in payloads]
     return sorted((r.get("message") or r["callback_query"]["message"])["chat"]["id"] for r in raws)
 
@@ -148,7 +151,7 @@ async def test_erasing_with_an_open_report_explains_then_forgets_the_chat(
             action(s, s.exec(select(Case).where(Case.reference == reference)).one())
             s.commit()
 
-    dispatcher = Dispatcher(engine, app.bot)
+    dispatcher = telegram_dispatcher(engine, app.bot)
     for r in (ref, budi_ref):
         staff(r, lambda s, k: svc.verify(s, admin, k, policy))
     assert await deliver_all(dispatcher) == 2
@@ -175,7 +178,7 @@ async def test_erasing_with_an_open_report_explains_then_forgets_the_chat(
         case = s.exec(select(Case).where(Case.reference == ref)).one()
         assert case.citizen_id is None  # the report goes on, without its reporter
         assert case.status == "in_progress" and case.description == STORY
-        assert s.exec(select(Citizen).where(Citizen.telegram_user_id == 6101)).first() is None
+        assert citizen_of(s, 6101) is None
     assert outbox_to(engine, 6101) == []
     assert outbox_to(engine, 6102) == ["pending", "sent"]  # another citizen's stay
     assert stored_chats(engine) == [6102]
@@ -231,8 +234,8 @@ async def test_stored_updates_carry_no_names_and_go_once_handled(
         assert not any(name in payload for name in NAMES), payload
     assert any(STORY in p for p in ani.stored)  # what replay needs stays
     with Session(engine) as s:
-        assert s.exec(select(func.count()).select_from(InboundUpdate)).one() == 0
-        assert s.exec(select(func.count()).select_from(ProcessedUpdate)).one() == len(ani.stored)
+        assert s.exec(select(func.count()).select_from(InboundMessage)).one() == 0
+        assert s.exec(select(func.count()).select_from(ProcessedMessage)).one() == len(ani.stored)
 
 
 def test_names_are_stripped_from_every_user_and_chat_in_an_update() -> None:
@@ -297,8 +300,8 @@ async def test_a_restart_replays_stored_updates_without_names(
         [answer] = await until(lambda: tg.sent_to(6105, "sendMessage"), "the replayed answer")
         assert "Pilih bahasa" in answer["text"]
         with Session(engine) as s:
-            assert s.get(ConversationState, 6105) is not None
-            assert s.exec(select(func.count()).select_from(InboundUpdate)).one() == 0
+            assert s.get(ConversationState, ("telegram", "6105")) is not None
+            assert s.exec(select(func.count()).select_from(InboundMessage)).one() == 0
     finally:
         await runtime.stop()
 
@@ -306,9 +309,9 @@ async def test_a_restart_replays_stored_updates_without_names(
 def test_erasure_keeps_digests_to_a_staff_chat_of_the_same_person(engine: Engine) -> None:
     with Session(engine) as s:
         head = make_user(s, "head", Role.unit_head, [make_unit(s, "kec-oebobo")])
-        head.telegram_chat_id = 6106
-        citizen = get_or_create_citizen(s, 6106)
-        s.add(OutboundMessage(chat_id=6106, template="plain", params="{}"))
+        link_telegram(s, head, 6106)
+        citizen = telegram_citizen(s, 6106)
+        s.add(outbound(6106, template="plain", params="{}"))
         s.commit()
         erase_citizen(s, citizen)
         s.commit()
@@ -320,16 +323,16 @@ def test_prune_removes_handled_and_week_old_updates(engine: Engine, settings: Se
     now = datetime.now(UTC)
     store_updates(engine, [start_update(1, 1), start_update(2, 2)])
     with Session(engine) as s:
-        s.add(ProcessedUpdate(update_id=1, processed_at=now))
+        s.add(ProcessedMessage(channel="telegram", message_id="1", processed_at=now))
         s.commit()
     policies = build(settings, engine)
     assert run_prune(policies, now=now) == 1  # handled: gone at once
     with Session(engine) as s:
-        assert s.exec(select(InboundUpdate.update_id)).all() == [2]
+        assert s.exec(select(InboundMessage.message_id)).all() == ["2"]
     assert run_prune(policies, now=now + timedelta(days=6)) == 0
     assert run_prune(policies, now=now + timedelta(days=7, minutes=1)) == 2
     with Session(engine) as s:
-        assert s.exec(select(func.count()).select_from(InboundUpdate)).one() == 0
+        assert s.exec(select(func.count()).select_from(InboundMessage)).one() == 0
 
 
 def test_outbox_rows_are_pruned_after_the_configured_days(
@@ -340,9 +343,7 @@ def test_outbox_rows_are_pruned_after_the_configured_days(
     def row(status: str, days_ago: int) -> OutboundMessage:
         at = now - timedelta(days=days_ago)
         sent_at = at if status == "sent" else None
-        return OutboundMessage(
-            chat_id=days_ago, template=status, status=status, created_at=at, sent_at=sent_at
-        )
+        return outbound(days_ago, template=status, status=status, created_at=at, sent_at=sent_at)
 
     with Session(engine) as s:
         s.add_all([row("sent", 91), row("sent", 89), row("failed", 95), row("pending", 120)])
@@ -350,7 +351,7 @@ def test_outbox_rows_are_pruned_after_the_configured_days(
     assert settings.outbox_retention_days == 90
     assert run_prune_outbox(build(settings, engine), now=now) == 2
     with Session(engine) as s:
-        left = sorted((m.status, m.chat_id) for m in s.exec(select(OutboundMessage)).all())
+        left = sorted((m.status, chat_of(m)) for m in s.exec(select(OutboundMessage)).all())
     assert left == [("pending", 120), ("sent", 89)]  # pending ones wait to be delivered
     shorter = load_settings(
         database_url=settings.database_url, outbox_retention_days=30, _env_file=None
@@ -373,7 +374,7 @@ def test_a_case_waiting_for_an_erased_reporter_runs_again(
         unit = make_unit(s, "unit-a")
         admin_user = make_user(s, "admin", Role.admin)
         admin = Actor(admin_user.id or 0, "admin", Role.admin)
-        citizen = get_or_create_citizen(s, 7_100_001)
+        citizen = telegram_citizen(s, 7_100_001)
         case = svc.file_complaint(
             s,
             citizen,

@@ -19,10 +19,10 @@ from core.cases.sla import SlaPolicy
 from core.evaluations import service as ev
 from core.evaluations.models import EvaluationEvent, Level, OfficerEvaluation
 from core.evaluations.rules import suggestion_reason_text
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Role
 from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.surveys.officer_scores import OfficerScore, ScorePolicy, UnitPrior, officer_scores, shrink
+from tests.contacts import telegram_citizen
 from tests.factories import add_response, local, make_officer, make_unit, make_user
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -134,7 +134,7 @@ class World:
         viewer = make_user(s, "viewer", Role.viewer, [self.unit])
         self.spv = Actor(spv.id or 0, "spv", Role.supervisor, frozenset({self.unit.id or 0}))
         self.viewer = Actor(viewer.id or 0, "viewer", Role.viewer, frozenset({self.unit.id or 0}))
-        self.citizens = [get_or_create_citizen(s, 80_000 + i).id or 0 for i in range(40)]
+        self.citizens = [telegram_citizen(s, 80_000 + i).id or 0 for i in range(40)]
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def _file_case(
 ) -> None:
     policy = CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
     admin = Actor(w.spv.user_id, "spv", Role.admin)
-    citizen = get_or_create_citizen(w.s, 99_999)
+    citizen = telegram_citizen(w.s, 99_999)
     when = datetime(2026, 11, 3, 2, tzinfo=UTC)
     case = file_complaint(
         w.s,

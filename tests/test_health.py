@@ -29,13 +29,18 @@ def test_readyz_reports_schema_and_outbox(fresh_db_url: str) -> None:
         with Session(engine) as s:
             s.add(
                 OutboundMessage(
-                    chat_id=1,
+                    channel="telegram",
+                    address="1",
                     template="plain",
                     params="{}",
                     created_at=datetime.now(UTC) - timedelta(minutes=5),
                 )
             )
-            s.add(OutboundMessage(chat_id=2, template="plain", params="{}", status="sent"))
+            s.add(
+                OutboundMessage(
+                    channel="telegram", address="2", template="plain", params="{}", status="sent"
+                )
+            )
             s.commit()
         ready = client.get("/readyz").json()
         assert ready["ready"] is True and ready["database"] is True

@@ -20,12 +20,12 @@ from core.digests.models import DigestRun
 from core.digests.service import IsoWeek
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
 from core.shared.clock import utcnow
 from core.shared.config import Settings
 from core.shared.workers import worker_name
 from tests.botkit import BotUnderTest
+from tests.contacts import link_telegram, telegram_chat_of, telegram_citizen
 from tests.factories import add_response, bearer, local, make_unit, make_user
 
 
@@ -74,7 +74,7 @@ async def test_unit_head_links_telegram_with_a_one_time_code(
     assert "sudah dipakai" in chat.screen().text
     with Session(engine) as s:
         kadis = s.exec(select(AppUser).where(AppUser.username == "kadis")).one()
-        assert kadis.telegram_chat_id == 7777
+        assert telegram_chat_of(s, kadis) == 7777
     assert client.get("/users", headers=admin).json()[1]["telegram_linked"] is True
 
 
@@ -82,8 +82,7 @@ def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -
     admin = _h(client, "admin")
     with Session(engine) as s:
         kadis = s.exec(select(AppUser).where(AppUser.username == "kadis")).one()
-        kadis.telegram_chat_id = 4242
-        s.add(kadis)
+        link_telegram(s, kadis, 4242)
         s.commit()
     preview = client.get("/digests/dukcapil/2026-W46?lang=en", headers=admin)
     assert preview.status_code == 200
@@ -100,7 +99,8 @@ def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -
         assert s.exec(select(DigestRun.claimed_by)).one() == worker_name()
     with Session(engine) as s:
         assert (
-            len(s.exec(select(OutboundMessage).where(OutboundMessage.chat_id == 4242)).all()) == 2
+            len(s.exec(select(OutboundMessage).where(OutboundMessage.address == str(4242))).all())
+            == 2
         )
 
 
@@ -115,7 +115,7 @@ def test_preview_of_the_week_under_way_counts_no_deadline_to_come(
         )
         now = utcnow()
         policy = CasePolicy(sla=SlaPolicy(tz=settings.tz))
-        file_complaint(s, get_or_create_citizen(s, 4242), draft, policy, now=now)
+        file_complaint(s, telegram_citizen(s, 4242), draft, policy, now=now)
         s.commit()
     week = IsoWeek.of(now.astimezone(settings.tz).date())
     r = client.get(f"/digests/dukcapil/{week}", headers=_h(client, "admin"))

@@ -35,10 +35,16 @@ from core.digests.service import IsoWeek, send_unit_digest
 from core.evaluations import service as ev
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Citizen, Role
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.config import Settings
+from tests.contacts import (
+    chat_of,
+    link_telegram,
+    telegram_chat_of,
+    telegram_citizen,
+    telegram_user_of,
+)
 from tests.factories import PASSWORD, add_response, make_officer, make_service, make_unit, make_user
 
 UNITS = ("unit-a", "unit-b")
@@ -114,9 +120,9 @@ def world(settings: Settings, engine: Engine) -> World:
         linked.officer_id = officers["unit-a"].id
         users["linked-a"] = linked
         for n, user in enumerate(users.values()):
-            user.telegram_chat_id = 70_000 + n
             s.add(user)
-        s.flush()
+            s.flush()
+            link_telegram(s, user, 70_000 + n)
         admin = Actor(admin_user.id or 0, "admin", Role.admin)
         cases: list[Case] = []
         markers: dict[int, str] = {}
@@ -124,7 +130,7 @@ def world(settings: Settings, engine: Engine) -> World:
         for code in UNITS:
             for n, privacy in enumerate(Privacy):
                 reporter += 1
-                citizen = get_or_create_citizen(s, reporter)
+                citizen = telegram_citizen(s, reporter)
                 word = _marker(code, privacy, n)
                 case = svc.file_complaint(
                     s,
@@ -155,7 +161,7 @@ def world(settings: Settings, engine: Engine) -> World:
         svc.resolve(s, admin, secret, CaseOutcome.substantiated, "Petugas ditegur.")
         # A biasa case rejected as a duplicate of the secret one: its reason must not carry
         # the secret case's reference to anyone who may not open that case.
-        dup_citizen = get_or_create_citizen(s, 889_999)
+        dup_citizen = telegram_citizen(s, 889_999)
         dup = svc.file_complaint(
             s,
             dup_citizen,
@@ -389,16 +395,16 @@ def test_digests_and_reminders_count_only_what_the_recipient_may_open(
         send_unit_digest(engine, unit_id or 0, week, settings.tz, 100, "test:1:1", now=now)
     send_reminders(engine, SlaPolicy(tz=settings.tz), now=now + timedelta(days=90))
     with Session(engine) as s:
-        users = {u.telegram_chat_id: u for u in s.exec(select(AppUser)).all()}
+        users = {telegram_chat_of(s, u): u for u in s.exec(select(AppUser)).all()}
         messages = s.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
-        citizens = {c.telegram_user_id: c.id for c in s.exec(select(Citizen)).all()}
+        citizens = {telegram_user_of(s, c): c.id for c in s.exec(select(Citizen)).all()}
     assert messages, "no digest or reminder was queued"
     readers = set()
     for message in messages:
         text = json.dumps(json.loads(message.params), ensure_ascii=False)
-        user = users.get(message.chat_id)
+        user = users.get(chat_of(message))
         if user is None:  # a citizen: told only of their own reports
-            own = citizens[message.chat_id]
+            own = citizens[chat_of(message)]
             for case in world.cases:
                 if case.citizen_id != own:
                     assert case.reference not in text, f"citizen is told of {case.reference}"

@@ -21,10 +21,10 @@ from core.digests.service import IsoWeek, send_unit_digest
 from core.evaluations import service as ev
 from core.masterdata.models import Unit
 from core.outbox.models import OutboundMessage
-from core.people.citizens import get_or_create_citizen
 from core.people.models import AppUser, Role
 from core.shared.clock import utcnow
 from core.shared.config import Settings
+from tests.contacts import chat_of, link_telegram, telegram_chat_of, telegram_citizen
 from tests.factories import (
     PASSWORD,
     add_response,
@@ -49,7 +49,7 @@ def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict
         admin_user = make_user(s, "admin", Role.admin)
         users = {r: make_user(s, r, Role(r), [unit]) for r in ROLES}
         admin = Actor(admin_user.id or 0, "admin", Role.admin)
-        citizen = get_or_create_citizen(s, REPORTER)
+        citizen = telegram_citizen(s, REPORTER)
         case = svc.file_complaint(
             s,
             citizen,
@@ -59,7 +59,7 @@ def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict
                 category="pungli",
                 privacy=Privacy.anonim,
                 description="Petugas meminta uang agar berkas cepat selesai.",
-                photo_file_ids=("f1",),
+                photos=("f1",),
             ),
             policy,
         )
@@ -124,8 +124,7 @@ def test_no_anonymous_reporter_in_any_staff_message(
     """Every text queued for staff (digests, reminders, alerts) is scanned the same way."""
     with Session(engine) as s:
         for n, user in enumerate(s.exec(select(AppUser)).all()):
-            user.telegram_chat_id = 60_000 + n
-            s.add(user)
+            link_telegram(s, user, 60_000 + n)
         s.commit()
         unit_id = s.exec(select(Unit.id).where(Unit.code == "unit-a")).one()
     now = utcnow()
@@ -133,8 +132,8 @@ def test_no_anonymous_reporter_in_any_staff_message(
     send_unit_digest(engine, unit_id or 0, week, settings.tz, 100, "scan:1:1", now=now)
     send_reminders(engine, SlaPolicy(tz=settings.tz), now=now + timedelta(days=90))
     with Session(engine) as s:
-        staff = set(s.exec(select(AppUser.telegram_chat_id)).all())
-        texts = [m.params for m in s.exec(select(OutboundMessage)).all() if m.chat_id in staff]
+        staff = {telegram_chat_of(s, u) for u in s.exec(select(AppUser)).all()}
+        texts = [m.params for m in s.exec(select(OutboundMessage)).all() if chat_of(m) in staff]
     assert texts, "no message was queued for staff"
     leaks = [t for t in texts if str(REPORTER) in t]
     assert leaks == []

@@ -12,14 +12,14 @@ import httpx
 from sqlmodel import Session, func, select
 
 from core.cases import service as svc
-from core.chat.models import ConversationState, ProcessedUpdate
-from core.people.citizens import get_or_create_citizen
+from core.chat.models import ConversationState, ProcessedMessage
 from core.people.models import Role
 from core.shared.config import load_settings
 from core.shared.db import make_engine
 from core.shared.migrate import upgrade
 from tests.bot_api_server import BotApiServer
 from tests.botkit import start_update
+from tests.contacts import telegram_citizen
 from tests.factories import PASSWORD, make_unit, make_user
 from tests.processes import free_port, process_env, spawn, wait_http
 from tests.waiting import TIMEOUT, eventually
@@ -91,7 +91,7 @@ def test_sigterm_during_a_burst_loses_no_acknowledged_update(
 
         def lost() -> list[int]:
             with Session(engine) as s:
-                handled = set(s.exec(select(ProcessedUpdate.update_id)).all())
+                handled = {int(i) for i in s.exec(select(ProcessedMessage.message_id)).all()}
             return sorted(set(acknowledged) - handled)
 
         eventually(
@@ -115,7 +115,7 @@ def test_api_bot_and_scheduler_as_separate_processes(
     with Session(engine, expire_on_commit=False) as s:
         unit = make_unit(s, "kec-oebobo", "Kecamatan Oebobo")
         spv = make_user(s, "spv", Role.supervisor, [unit])
-        citizen = get_or_create_citizen(s, 7100)
+        citizen = telegram_citizen(s, 7100)
         case = svc.file_complaint(
             s,
             citizen,

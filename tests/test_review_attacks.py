@@ -21,9 +21,9 @@ from core.cases import service as svc
 from core.cases.models import CaseOutcome, Privacy
 from core.cases.sla import SlaPolicy
 from core.evaluations import service as ev
-from core.people.citizens import get_or_create_citizen
 from core.people.models import Role
 from core.shared.config import Settings
+from tests.contacts import telegram_citizen
 from tests.factories import PASSWORD, make_officer, make_unit, make_user
 
 SECOND_PASSWORD = "ombak pantai lasiana"
@@ -65,7 +65,7 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
         ):
             cases[n] = svc.file_complaint(
                 s,
-                get_or_create_citizen(s, 3000 + n),
+                telegram_citizen(s, 3000 + n),
                 svc.ComplaintDraft(
                     unit_id=a.id or 0,
                     officer_id=officer.id,

@@ -536,4 +536,4 @@ async def test_wrong_link_codes_are_throttled_per_chat(bot: BotUnderTest, engine
     await guesser.say(f"/link {code}")
     assert "Akun kadis terhubung" in guesser.screen().text
     with Session(engine) as s:  # a success forgets the chat's streak
-        assert [r.username for r in s.exec(select(LoginThrottle)).all()] == ["tg-link:6160"]
+        assert [r.username for r in s.exec(select(LoginThrottle)).all()] == ["link:telegram:6160"]

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from bot import build_application
 from bot.runtime import SECRET_HEADER, BotRuntime, webhook_route
-from core.chat.models import ConversationState, InboundUpdate, ProcessedUpdate
+from core.chat.models import ConversationState, InboundMessage, ProcessedMessage
 from core.shared.config import Settings, load_settings
 from tests.botkit import FakeTelegram, start_update
 from tests.waiting import until
@@ -81,7 +81,7 @@ async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
     assert (await client.post(path, json=start_update(1, 11))).status_code == 403
     wrong = {SECRET_HEADER: SECRET[:-1] + "x"}
     assert (await client.post(path, json=start_update(1, 11), headers=wrong)).status_code == 403
-    assert _count(engine, InboundUpdate) == 0 and _count(engine, ProcessedUpdate) == 0
+    assert _count(engine, InboundMessage) == 0 and _count(engine, ProcessedMessage) == 0
     ok = await client.post(path, json=start_update(2, 12), headers={SECRET_HEADER: SECRET})
     assert ok.status_code == 200
     await _wait(engine, ConversationState, 1)
@@ -89,9 +89,9 @@ async def test_wrong_or_missing_secret_is_403_and_nothing_is_stored(
     [answer] = await until(lambda: tg.sent_to(12, "sendMessage"), "the answer to chat 12")
     assert "Pilih bahasa" in answer["text"]
     # Handled after the refused update, the accepted one is the only one the bot knows.
-    assert _count(engine, InboundUpdate) == 0
+    assert _count(engine, InboundMessage) == 0
     with Session(engine) as s:
-        assert s.exec(select(ProcessedUpdate.update_id)).all() == [2]
+        assert s.exec(select(ProcessedMessage.message_id)).all() == ["2"]
     assert tg.sent_to(11) == []
     bad = await client.post(path, content=b"{not json", headers={SECRET_HEADER: SECRET})
     assert bad.status_code == 400
@@ -107,7 +107,7 @@ async def test_a_burst_of_500_is_handled_once_each(
         *(client.post("/telegram/webhook", json=u, headers=headers) for u in updates)
     )
     assert {r.status_code for r in answers} == {200}
-    await _wait(engine, ProcessedUpdate, 500)
+    await _wait(engine, ProcessedMessage, 500)
     await _wait(engine, ConversationState, 500)
     # The answer goes out just after the commit that marks it handled.
     await until(lambda: _sent(tg) >= 500, lambda: f"500 answers; {_sent(tg)} sent")
@@ -118,7 +118,7 @@ async def test_a_burst_of_500_is_handled_once_each(
     assert {r.status_code for r in again} == {200}
     # Each stored copy was deleted with its handling; a redelivery of a handled update is
     # not stored again, so nothing is queued for it.
-    assert _count(engine, InboundUpdate) == 0
+    assert _count(engine, InboundMessage) == 0
     # A new update sent after the redeliveries is answered: had they been queued, the bot
     # would have taken them first.
     later = await client.post("/telegram/webhook", json=start_update(1500, 29_999), headers=headers)
@@ -126,17 +126,24 @@ async def test_a_burst_of_500_is_handled_once_each(
     await until(lambda: tg.sent_to(29_999, "sendMessage"), "the answer to the new update")
     assert _sent(tg) == 501
     assert all(len(tg.sent_to(20_000 + i, "sendMessage")) == 1 for i in range(100))
-    assert _count(engine, ProcessedUpdate) == 501 and _count(engine, InboundUpdate) == 0
+    assert _count(engine, ProcessedMessage) == 501 and _count(engine, InboundMessage) == 0
 
 
 def test_old_update_ids_are_pruned(engine: Engine) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from core.chat.inbox import prune, store_updates
+    from bot.inbox import store_updates
+    from core.chat.inbox import prune
 
     store_updates(engine, [start_update(1, 1), start_update(2, 2)])
     with Session(engine) as s:
-        s.add(ProcessedUpdate(update_id=1, processed_at=datetime.now(UTC) - timedelta(days=8)))
+        s.add(
+            ProcessedMessage(
+                channel="telegram",
+                message_id="1",
+                processed_at=datetime.now(UTC) - timedelta(days=8),
+            )
+        )
         s.commit()
     assert prune(engine, now=datetime.now(UTC) + timedelta(days=8)) == 3
-    assert _count(engine, InboundUpdate) == 0 and _count(engine, ProcessedUpdate) == 0
+    assert _count(engine, InboundMessage) == 0 and _count(engine, ProcessedMessage) == 0

@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
 from core.cases.models import Attachment, AttachmentStatus
+from core.people.models import Channel
 from core.shared.files import make_private_dirs, write_private_file
 
 MAX_PIXELS = 40_000_000
@@ -64,11 +65,13 @@ def store_photo(
     session.add(attachment)
 
 
-def pending_attachments(session: Session, limit: int = 50) -> list[Attachment]:
+def pending_attachments(session: Session, source: Channel, limit: int = 50) -> list[Attachment]:
+    """Photos still to fetch from `source`, the channel they came through, oldest first."""
     return list(
         session.exec(
             select(Attachment)
             .where(
+                Attachment.source == source.value,
                 Attachment.status == AttachmentStatus.pending,
                 Attachment.attempts < MAX_ATTEMPTS,
             )

@@ -35,6 +35,7 @@ from core.cases.policy import (
 )
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import require_active_unit
+from core.outbox.addresses import has_staff_contact, staff_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen, Role, UserUnit
@@ -74,7 +75,7 @@ def validate_draft(session: Session, draft: ComplaintDraft, policy: CasePolicy) 
         service = session.get(Service, draft.service_id)
         if service is None or service.unit_id != draft.unit_id:
             raise InvalidInput("this service does not belong to the chosen unit")
-    check_attachments(len(draft.photo_file_ids))
+    check_attachments(len(draft.photos))
     check_location(draft.latitude, draft.longitude)
 
 
@@ -94,6 +95,7 @@ def file_complaint(
         raise TooManyComplaints(f"at most {policy.complaints_per_day} complaints a day")
     case = Case(
         reference="",
+        channel=draft.channel.value,
         citizen_id=citizen.id,
         privacy=draft.privacy.value,
         unit_id=draft.unit_id,
@@ -121,8 +123,12 @@ def file_complaint(
             created_at=now,
         )
     )
-    for file_id in draft.photo_file_ids:
-        session.add(Attachment(case_id=case.id, telegram_file_id=file_id, created_at=now))
+    for reference in draft.photos:
+        session.add(
+            Attachment(
+                case_id=case.id, source=draft.channel.value, reference=reference, created_at=now
+            )
+        )
     session.flush()
     _tell_admins_if_nobody_else_sees(session, case, now)
     return case
@@ -150,12 +156,15 @@ def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime
         select(AppUser).where(
             AppUser.role == Role.admin.value,
             AppUser.active == True,  # noqa: E712
-            col(AppUser.telegram_chat_id).is_not(None),
+            has_staff_contact(),
         )
     ).all()
     log.warning("case %s: nobody in its unit but the named officer's account may see it", case.id)
     for admin in admins:
-        assert admin.telegram_chat_id is not None
+        assert admin.id is not None
+        to = staff_address(session, admin.id)
+        if to is None:
+            continue
         text = ct(
             admin.language,
             "case.no_audience",
@@ -164,7 +173,7 @@ def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime
         )
         enqueue(
             session,
-            chat_id=admin.telegram_chat_id,
+            to=to,
             language=admin.language,
             template=MessageTemplate.plain,
             params={"text": text},

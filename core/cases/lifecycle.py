@@ -36,6 +36,7 @@ from core.cases.policy import (
 )
 from core.cases.reading import get_case_for_staff_by_reference
 from core.masterdata.models import Unit
+from core.outbox.addresses import citizen_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen
@@ -120,14 +121,15 @@ def _queue_notification(
     if case.citizen_id is None:  # the reporter erased their data
         return
     citizen = session.get(Citizen, case.citizen_id)
-    if citizen is None:
+    to = citizen_address(session, case.citizen_id)
+    if citizen is None or to is None:
         return
     params = {"ref": case.reference, "body": event.body or ""}
     if case.outcome:
         params["outcome"] = case.outcome
     enqueue(
         session,
-        chat_id=citizen.telegram_user_id,
+        to=to,
         language=citizen.language,
         template=template,
         params=params,

@@ -93,6 +93,7 @@ class Case(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=24, unique=True)
+    channel: str = Field(default="telegram", max_length=20)  # an Intake: where it came in
     citizen_id: int | None = Field(default=None, foreign_key="citizen.id", ondelete="SET NULL")
     privacy: str = Field(default=Privacy.biasa.value, max_length=10)
     unit_id: int = Field(foreign_key="unit.id")
@@ -149,7 +150,8 @@ class Attachment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
-    telegram_file_id: str = Field(max_length=255)
+    source: str = Field(max_length=20)  # the Channel it came through: how to fetch it
+    reference: str = Field(max_length=255)  # the channel's id for it (a Telegram file id)
     status: str = Field(default=AttachmentStatus.pending.value, max_length=10, index=True)
     path: str | None = Field(default=None, max_length=255)
     content_type: str | None = Field(default=None, max_length=50)

@@ -14,6 +14,7 @@ from core.cases.models import (
     Privacy,
 )
 from core.cases.sla import SlaPolicy
+from core.people.models import Intake
 from core.shared.config import Settings
 from core.shared.errors import Conflict, InvalidInput
 
@@ -78,7 +79,9 @@ class ComplaintDraft:
     service_id: int | None = None
     latitude: float | None = None
     longitude: float | None = None
-    photo_file_ids: tuple[str, ...] = ()
+    # The channel's references to photos sent with it (Telegram file ids), fetched later.
+    photos: tuple[str, ...] = ()
+    channel: Intake = Intake.telegram
 
 
 def refresh_due(case: Case) -> None:

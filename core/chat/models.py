@@ -1,47 +1,58 @@
-"""Tables and enums of chat. Times are naive UTC."""
+"""Tables of conversations: adapter state kept by core for every channel. Times are naive
+UTC. A conversation is keyed by its channel and the channel's address for it (a Telegram
+private chat id, a WhatsApp phone number), and an inbound message by its channel and the
+channel's own id for it (a Telegram update id, a WhatsApp `wamid....`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Text,
-)
+from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from core.shared.clock import utcnow
 
 
 class ConversationState(SQLModel, table=True):
-    """The bot's per-chat step and half-filled answers, written at every step."""
+    """A conversation's step and half-filled answers, written at every step."""
 
     __tablename__ = "conversation_state"
 
-    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    channel: str = Field(sa_column=Column(String(20), primary_key=True))
+    address: str = Field(sa_column=Column(String(320), primary_key=True))
     step: str = Field(default="", max_length=40)
     data: str = Field(default="{}", sa_type=Text)
-    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The channel's id of the last screen shown (Telegram edits it in place).
+    screen_message_id: str | None = Field(default=None, max_length=100)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """Telegram update ids already handled, so a redelivered update is ignored."""
+class ProcessedMessage(SQLModel, table=True):
+    """Inbound message ids already handled, so a redelivered message is ignored."""
 
-    __tablename__ = "processed_update"
+    __tablename__ = "processed_message"
 
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    channel: str = Field(sa_column=Column(String(20), primary_key=True))
+    message_id: str = Field(sa_column=Column(String(100), primary_key=True))
     processed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class InboundUpdate(SQLModel, table=True):
-    """A Telegram update stored before it is acknowledged (webhook 200 / next poll offset),
-    so an update Telegram considers delivered survives a crash; processed ones are those in
-    `processed_update`."""
+class InboundMessage(SQLModel, table=True):
+    """An inbound message stored before it is acknowledged (Telegram's webhook 200 or next
+    poll offset, WhatsApp's webhook 200), so a message the channel considers delivered
+    survives a crash; handled ones are those in `processed_message`. Replayed in `id`
+    order, which is arrival order."""
 
-    __tablename__ = "inbound_update"
+    __tablename__ = "inbound_message"
+    __table_args__ = (
+        Index("ix_inbound_message_channel_message_id", "channel", "message_id", unique=True),
+        Index("ix_inbound_message_channel_address", "channel", "address"),
+    )
 
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    message_id: str = Field(max_length=100)
+    # The conversation it belongs to (erasing a citizen deletes what is still stored).
+    address: str | None = Field(default=None, max_length=320)
     payload: str = Field(sa_type=Text)
     received_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,4 +1,10 @@
-"""The bot's conversation state, persisted at every step, and processed update ids."""
+"""A conversation's state, persisted at every step, and the claim of each inbound message.
+
+These run for every inbound message, so they are plain SQL that SQLite and PostgreSQL both
+speak (ON CONFLICT, RETURNING), built once. A handled message costs few round trips: one
+claim (which on PostgreSQL also deletes the stored copy), one read of the citizen and the
+state together, the step's own statements, and one upsert of the state.
+"""
 
 from __future__ import annotations
 
@@ -9,64 +15,97 @@ from typing import Any
 from sqlalchemy import DateTime, bindparam, text
 from sqlmodel import Session
 
+from core.people.models import Channel
 from core.shared.clock import utcnow
 
-# These run for every update the bot receives, so they are plain SQL that SQLite and
-# PostgreSQL both speak (ON CONFLICT, RETURNING): no statement is rebuilt per call.
 _NOW = bindparam("now", type_=DateTime())
-_LOAD = text("SELECT step, data, message_id FROM conversation_state WHERE chat_id = :chat_id")
 _SAVE = text(
-    "INSERT INTO conversation_state (chat_id, step, data, message_id, updated_at)"
-    " VALUES (:chat_id, :step, :data, :message_id, :now)"
-    " ON CONFLICT (chat_id) DO UPDATE SET step = excluded.step, data = excluded.data,"
-    " message_id = excluded.message_id, updated_at = excluded.updated_at"
+    "INSERT INTO conversation_state (channel, address, step, data, screen_message_id,"
+    " updated_at) VALUES (:channel, :address, :step, :data, :screen, :now)"
+    " ON CONFLICT (channel, address) DO UPDATE SET step = excluded.step,"
+    " data = excluded.data, screen_message_id = excluded.screen_message_id,"
+    " updated_at = excluded.updated_at"
 ).bindparams(_NOW)
 _CLAIM = text(
-    "INSERT INTO processed_update (update_id, processed_at) VALUES (:update_id, :now)"
-    " ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+    "INSERT INTO processed_message (channel, message_id, processed_at)"
+    " VALUES (:channel, :message_id, :now)"
+    " ON CONFLICT (channel, message_id) DO NOTHING RETURNING message_id"
 ).bindparams(_NOW)
+# PostgreSQL deletes the stored copy in the same statement (a data-modifying CTE).
+_CLAIM_AND_FORGET = text(
+    "WITH gone AS (DELETE FROM inbound_message"
+    " WHERE channel = :channel AND message_id = :message_id)"
+    " INSERT INTO processed_message (channel, message_id, processed_at)"
+    " VALUES (:channel, :message_id, :now)"
+    " ON CONFLICT (channel, message_id) DO NOTHING RETURNING message_id"
+).bindparams(_NOW)
+_FORGET = text("DELETE FROM inbound_message WHERE channel = :channel AND message_id = :message_id")
 
 
 @dataclass
 class ChatState:
-    chat_id: int
+    channel: Channel
+    address: str
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-    message_id: int | None = None
+    screen_message_id: str | None = None
 
 
-def load_state(session: Session, chat_id: int) -> ChatState:
-    """One indexed read of the chat's saved step (a plain row, no ORM bookkeeping)."""
-    row = session.connection().execute(_LOAD, {"chat_id": chat_id}).first()
-    if row is None:
-        return ChatState(chat_id=chat_id)
+def state_from_row(
+    channel: Channel, address: str, step: str | None, data: str | None, screen: str | None
+) -> ChatState:
+    """The state as read (no row yet: an empty state)."""
+    if step is None:
+        return ChatState(channel=channel, address=address)
     try:
-        data = json.loads(row.data)
+        decoded = json.loads(data or "{}")
     except ValueError:
-        data = {}
+        decoded = {}
     return ChatState(
-        chat_id=chat_id,
-        step=row.step,
-        data=data if isinstance(data, dict) else {},
-        message_id=row.message_id,
+        channel=channel,
+        address=address,
+        step=step,
+        data=decoded if isinstance(decoded, dict) else {},
+        screen_message_id=screen,
     )
 
 
+_LOAD = text(
+    "SELECT step, data, screen_message_id FROM conversation_state"
+    " WHERE channel = :channel AND address = :address"
+)
+
+
+def load_state(session: Session, channel: Channel, address: str) -> ChatState:
+    """One indexed read of the conversation's saved step."""
+    params = {"channel": channel.value, "address": address}
+    row = session.connection().execute(_LOAD, params).first()
+    if row is None:
+        return ChatState(channel=channel, address=address)
+    return state_from_row(channel, address, row.step, row.data, row.screen_message_id)
+
+
 def save_state(session: Session, state: ChatState) -> None:
-    """Write the chat's step in one upsert (no read first)."""
+    """Write the conversation's step in one upsert (no read first)."""
     params = {
-        "chat_id": state.chat_id,
+        "channel": state.channel.value,
+        "address": state.address,
         "step": state.step,
         "data": json.dumps(state.data, separators=(",", ":")),
-        "message_id": state.message_id,
+        "screen": state.screen_message_id,
         "now": utcnow(),
     }
     session.connection().execute(_SAVE, params)
 
 
-def claim_update(session: Session, update_id: int) -> bool:
-    """Record an update id; False when it was already handled (Telegram redelivered it).
-
-    One INSERT ... ON CONFLICT DO NOTHING: no read first, no savepoint."""
-    params = {"update_id": update_id, "now": utcnow()}
-    return session.connection().execute(_CLAIM, params).first() is not None
+def claim_message(session: Session, channel: Channel, message_id: str) -> bool:
+    """Record an inbound message as handled and delete its stored copy; False when it was
+    already handled (the channel delivered it again). No read first, no savepoint."""
+    params = {"channel": channel.value, "message_id": message_id, "now": utcnow()}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_CLAIM_AND_FORGET, params).first() is not None
+    claimed = connection.execute(_CLAIM, params).first() is not None
+    if claimed:
+        connection.execute(_FORGET, params)
+    return claimed

@@ -27,6 +27,7 @@ from core.digests.figures import (
 from core.digests.models import DigestRecipient, DigestRun, DigestRunStatus
 from core.digests.render import digest_title, render_digest
 from core.masterdata.models import Unit
+from core.outbox.addresses import has_staff_contact, staff_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
 from core.people.models import AppUser, UserUnit
@@ -50,7 +51,7 @@ def digest_recipients(session: Session, unit_id: int) -> list[AppUser]:
                 UserUnit.unit_id == unit_id,
                 col(AppUser.role).in_(RECIPIENT_ROLES),
                 AppUser.active == True,  # noqa: E712
-                col(AppUser.telegram_chat_id).is_not(None),
+                has_staff_contact(),
             )
             .order_by(col(AppUser.id))
         ).all()
@@ -170,7 +171,10 @@ def _still_ours(session: Session, run_id: int, worker: str, at: datetime) -> boo
 def _queue_digest(
     session: Session, data: DigestData, head: AppUser, charts: dict[str, bytes], now: datetime
 ) -> int:
-    assert head.telegram_chat_id is not None
+    assert head.id is not None
+    to = staff_address(session, head.id)
+    if to is None:  # unlinked since the recipients were read
+        return 0
     lang = head.language
     messages: list[tuple[str, bytes | None]] = []
     if not data.nothing_new:
@@ -181,7 +185,7 @@ def _queue_digest(
     for text, photo in messages:
         enqueue(
             session,
-            chat_id=head.telegram_chat_id,
+            to=to,
             language=lang,
             template=MessageTemplate.plain,
             params={"text": text},
@@ -218,7 +222,7 @@ def send_all_digests(
                     .where(
                         col(AppUser.role).in_(RECIPIENT_ROLES),
                         AppUser.active == True,  # noqa: E712
-                        col(AppUser.telegram_chat_id).is_not(None),
+                        has_staff_contact(),
                         Unit.active == True,  # noqa: E712
                     )
                     .distinct()

@@ -6,15 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Index,
     LargeBinary,
     Text,
 )
 from sqlmodel import Field, SQLModel
 
-from core.people.models import Language
+from core.people.models import Channel, Language
 from core.shared.clock import utcnow
 
 
@@ -46,17 +44,21 @@ class MessageTemplate(StrEnum):
         return self is not MessageTemplate.plain
 
 
+__all__ = ["Channel", "MessageTemplate", "OutboundMessage", "OutboxStatus"]
+
+
 class OutboundMessage(SQLModel, table=True):
     """The outbox: a message to a person, written in the transaction that caused it."""
 
     __tablename__ = "outbound_message"
     __table_args__ = (
         Index("ix_outbound_message_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_outbound_message_chat_id_status_id", "chat_id", "status", "id"),
+        Index("ix_outbound_message_address_status_id", "channel", "address", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    channel: str = Field(max_length=20)  # a Channel: whose sender sends it
+    address: str = Field(max_length=320)  # the channel's address (a Telegram chat id, ...)
     language: str = Field(default=Language.id.value, max_length=5)
     template: str = Field(max_length=40)  # a MessageTemplate
     params: str = Field(default="{}", sa_type=Text)
@@ -66,7 +68,8 @@ class OutboundMessage(SQLModel, table=True):
     locked_until: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
     case_event_id: int | None = Field(default=None, foreign_key="case_event.id")
-    telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The channel's id of the sent message (Telegram's message id, WhatsApp's wamid).
+    external_id: str | None = Field(default=None, max_length=100)
     photo: bytes | None = Field(default=None, sa_type=LargeBinary)  # a PNG sent with the text
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None

@@ -5,9 +5,9 @@ queued as `MessageTemplate.plain`; a case notice to a citizen is queued as its t
 parameters and the case event that caused it, and rendered by the channel.
 
 A message that went out (or failed for good) is kept `OUTBOX_RETENTION_DAYS` for
-diagnosis, then deleted: its chat id and text are personal data. A citizen who erases
+diagnosis, then deleted: its address and text are personal data. A citizen who erases
 their data takes their case notifications with them, sent or not: an unsent one must not
-reach them any more, and a sent one would still tie their Telegram id to their reports.
+reach them any more, and a sent one would still tie their address to their reports.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
-from core.people.models import AppUser
+from core.people.models import Address, Contact
 from core.shared.clock import utcnow
 from core.shared.db import writer
 
@@ -29,7 +29,7 @@ from core.shared.db import writer
 def enqueue(
     session: Session,
     *,
-    chat_id: int,
+    to: Address,
     language: str,
     template: MessageTemplate,
     params: Mapping[str, str],
@@ -51,7 +51,8 @@ def enqueue(
         if case_event_id is not None:
             raise ValueError("a plain message is a text for staff, not a case notice")
     message = OutboundMessage(
-        chat_id=chat_id,
+        channel=to.channel.value,
+        address=to.address,
         language=language,
         template=template.value,
         params=json.dumps(dict(params), ensure_ascii=False),
@@ -64,16 +65,24 @@ def enqueue(
     return message
 
 
-def forget_citizen_messages(session: Session, chat_id: int) -> int:
-    """Delete the messages to a citizen's chat, whatever their status; returns how many.
+def forget_messages_to(session: Session, to: Address) -> int:
+    """Delete the messages to a citizen's address, whatever their status; returns how many.
 
-    A chat that is also a staff account's linked chat keeps that account's digests and
+    An address that is also a staff account's contact keeps that account's digests and
     reminders (messages not caused by a case event)."""
-    to_chat = col(OutboundMessage.chat_id) == chat_id
-    staff = session.exec(select(AppUser.id).where(AppUser.telegram_chat_id == chat_id)).first()
+    to_address = and_(
+        col(OutboundMessage.channel) == to.channel.value, col(OutboundMessage.address) == to.address
+    )
+    staff = session.exec(
+        select(Contact.id).where(
+            Contact.channel == to.channel.value,
+            Contact.address == to.address,
+            col(Contact.user_id).is_not(None),
+        )
+    ).first()
     if staff is not None:
-        to_chat = and_(to_chat, col(OutboundMessage.case_event_id).is_not(None))
-    result = session.execute(delete(OutboundMessage).where(to_chat))
+        to_address = and_(to_address, col(OutboundMessage.case_event_id).is_not(None))
+    result = session.execute(delete(OutboundMessage).where(to_address))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -1,38 +1,89 @@
-"""Citizens as the bot knows them: Telegram id, language, privacy consent."""
+"""Citizens: known by their contacts (channel and address), language and privacy consent."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, update
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, literal, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from core.cases.models import Case, CaseStatus
 from core.cases.service import reporter_erased
-from core.chat.inbox import forget_chat
+from core.chat.inbox import forget_conversation
 from core.chat.models import ConversationState
-from core.outbox.service import forget_citizen_messages
-from core.people.models import Citizen, Language
+from core.chat.state import ChatState, state_from_row
+from core.outbox.service import forget_messages_to
+from core.people.models import Address, Channel, Citizen, Contact, Language
 from core.shared.clock import utcnow
 from core.surveys.models import SurveyResponse
 
-# Built once: every update the bot handles looks its citizen up.
-_BY_TELEGRAM_ID = select(Citizen).where(Citizen.telegram_user_id == bindparam("telegram_user_id"))
+_CHANNEL: BindParameter[str] = bindparam("channel")
+_ADDRESS: BindParameter[str] = bindparam("address")
+_OF_CITIZEN = and_(
+    col(Contact.channel) == _CHANNEL,
+    col(Contact.address) == _ADDRESS,
+    col(Contact.citizen_id).is_not(None),
+)
+# Built once: every inbound message looks its citizen up.
+_BY_CONTACT = (
+    select(Citizen).join(Contact, col(Contact.citizen_id) == col(Citizen.id)).where(_OF_CITIZEN)
+)
+# The citizen (if any) and the conversation's state in one round trip.
+_ANCHOR = select(literal(1).label("one")).subquery()
+_CONVERSATION = (
+    select(
+        Citizen,
+        col(ConversationState.step),
+        col(ConversationState.data),
+        col(ConversationState.screen_message_id),
+    )
+    .select_from(_ANCHOR)
+    .outerjoin(Contact, _OF_CITIZEN)
+    .outerjoin(Citizen, col(Citizen.id) == col(Contact.citizen_id))
+    .outerjoin(
+        ConversationState,
+        and_(
+            col(ConversationState.channel) == _CHANNEL,
+            col(ConversationState.address) == _ADDRESS,
+        ),
+    )
+)
 
 
-def get_citizen(session: Session, telegram_user_id: int) -> Citizen | None:
-    return session.exec(_BY_TELEGRAM_ID, params={"telegram_user_id": telegram_user_id}).first()
+def _params(channel: Channel, address: str) -> dict[str, Any]:
+    return {"channel": channel.value, "address": address}
 
 
-def get_or_create_citizen(session: Session, telegram_user_id: int) -> Citizen:
-    citizen = get_citizen(session, telegram_user_id)
+def get_citizen(session: Session, channel: Channel, address: str) -> Citizen | None:
+    return session.exec(_BY_CONTACT, params=_params(channel, address)).first()
+
+
+def load_conversation(
+    session: Session, channel: Channel, address: str
+) -> tuple[Citizen | None, ChatState]:
+    """The citizen behind a conversation (None before their first message) and its state."""
+    row = session.exec(_CONVERSATION, params=_params(channel, address)).one()
+    citizen, step, data, screen = row
+    return citizen, state_from_row(channel, address, step, data, screen)
+
+
+def get_or_create_citizen(
+    session: Session, channel: Channel, address: str, known: Citizen | None = None
+) -> Citizen:
+    """The citizen of this contact, created with the contact on their first message."""
+    citizen = known or get_citizen(session, channel, address)
     if citizen is not None:
         return citizen
-    citizen = Citizen(telegram_user_id=telegram_user_id)
+    citizen = Citizen()
     try:
         with session.begin_nested():
             session.add(citizen)
-    except IntegrityError:  # created by a concurrent update of the same user
-        found = get_citizen(session, telegram_user_id)
+            session.flush()
+            session.add(Contact(channel=channel.value, address=address, citizen_id=citizen.id))
+    except IntegrityError:  # created by a concurrent message of the same person
+        found = get_citizen(session, channel, address)
         assert found is not None
         return found
     return citizen
@@ -83,9 +134,17 @@ def erase_citizen(session: Session, citizen: Citizen) -> None:
     for case in waiting:
         reporter_erased(session, case)
     session.execute(update(Case).where(col(Case.citizen_id) == citizen.id).values(citizen_id=None))
-    chat_id = citizen.telegram_user_id  # a private chat's id is its user's id
-    session.execute(delete(ConversationState).where(col(ConversationState.chat_id) == chat_id))
-    forget_citizen_messages(session, chat_id)
-    forget_chat(session, chat_id)
+    contacts = session.exec(select(Contact).where(Contact.citizen_id == citizen.id)).all()
+    for contact in contacts:
+        channel = Channel(contact.channel)
+        session.execute(
+            delete(ConversationState).where(
+                col(ConversationState.channel) == channel.value,
+                col(ConversationState.address) == contact.address,
+            )
+        )
+        forget_messages_to(session, Address(channel, contact.address))
+        forget_conversation(session, channel, contact.address)
+        session.delete(contact)
     session.delete(citizen)
     session.flush()

@@ -14,10 +14,10 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.access import Actor
-from core.people.models import AppUser, LinkCode, LoginThrottle
+from core.people.models import Address, AppUser, Contact, LinkCode, LoginThrottle
 from core.shared.clock import utcnow
 from core.shared.errors import DomainError, NotFound
 
@@ -39,22 +39,26 @@ class LinkRefused(DomainError):
         self.retry_after = retry_after
 
 
-def _throttle(session: Session, chat_id: int) -> LoginThrottle | None:
-    return session.get(LoginThrottle, (f"tg-link:{chat_id}", THROTTLE_ADDRESS))
+def _throttle_key(to: Address) -> str:
+    return f"link:{to.channel.value}:{to.address}"
 
 
-def link_retry_after(session: Session, chat_id: int, *, now: datetime | None = None) -> int:
+def _throttle(session: Session, to: Address) -> LoginThrottle | None:
+    return session.get(LoginThrottle, (_throttle_key(to), THROTTLE_ADDRESS))
+
+
+def link_retry_after(session: Session, to: Address, *, now: datetime | None = None) -> int:
     """Seconds until the chat may send a code again, or 0 when it may now."""
     now = now or utcnow()
-    row = _throttle(session, chat_id)
+    row = _throttle(session, to)
     if row is None or row.locked_until is None or row.locked_until <= now:
         return 0
     return max(1, math.ceil((row.locked_until - now).total_seconds()))
 
 
-def _count_refusal(session: Session, chat_id: int, now: datetime) -> None:
-    row = _throttle(session, chat_id) or LoginThrottle(
-        username=f"tg-link:{chat_id}", address=THROTTLE_ADDRESS, updated_at=now
+def _count_refusal(session: Session, to: Address, now: datetime) -> None:
+    row = _throttle(session, to) or LoginThrottle(
+        username=_throttle_key(to), address=THROTTLE_ADDRESS, updated_at=now
     )
     if row.updated_at < now - LINK_WINDOW:  # a quiet hour forgets the streak
         row.failures = 0
@@ -100,27 +104,27 @@ def create_link_code(
 
 
 def redeem_link_code(
-    session: Session, code: str, chat_id: int, language: str = "id", *, now: datetime | None = None
+    session: Session, code: str, to: Address, language: str = "id", *, now: datetime | None = None
 ) -> AppUser:
-    """Link the chat to the code's user, once. Raises LinkRefused with the reason; a refused
-    code counts against the chat's attempts."""
+    """Make `to` (a Telegram chat) the contact of the code's user, once. Raises LinkRefused
+    with the reason; a refused code counts against the address's attempts."""
     now = now or utcnow()
-    wait = link_retry_after(session, chat_id, now=now)
+    wait = link_retry_after(session, to, now=now)
     if wait:
         raise LinkRefused("throttled", retry_after=wait)
     try:
-        user = _redeem(session, code, chat_id, language, now)
+        user = _redeem(session, code, to, language, now)
     except LinkRefused:
-        _count_refusal(session, chat_id, now)
+        _count_refusal(session, to, now)
         raise
-    row = _throttle(session, chat_id)
+    row = _throttle(session, to)
     if row is not None:
         session.delete(row)
         session.flush()
     return user
 
 
-def _redeem(session: Session, code: str, chat_id: int, language: str, now: datetime) -> AppUser:
+def _redeem(session: Session, code: str, to: Address, language: str, now: datetime) -> AppUser:
     if len(_normalise(code)) != CODE_LENGTH:
         raise LinkRefused("unknown")
     link = session.exec(select(LinkCode).where(LinkCode.code_hash == _hash(code))).first()
@@ -133,13 +137,22 @@ def _redeem(session: Session, code: str, chat_id: int, language: str, now: datet
     user = session.get(AppUser, link.user_id)
     if user is None or not user.active:
         raise LinkRefused("inactive")
-    other = session.exec(
-        select(AppUser).where(AppUser.telegram_chat_id == chat_id, AppUser.id != user.id)
-    ).first()
-    if other is not None:
+    holders = session.exec(
+        select(Contact).where(
+            Contact.channel == to.channel.value,
+            Contact.address == to.address,
+            col(Contact.user_id).is_not(None),
+        )
+    ).all()
+    if any(holder.user_id != user.id for holder in holders):
         raise LinkRefused("taken")
     link.used_at = now
-    user.telegram_chat_id = chat_id
+    for old in session.exec(
+        select(Contact).where(Contact.user_id == user.id, Contact.channel == to.channel.value)
+    ).all():
+        session.delete(old)  # one chat per account and channel: the newest link wins
+    session.flush()
+    session.add(Contact(channel=to.channel.value, address=to.address, user_id=user.id))
     user.language = language if language in ("id", "en") else "id"
     session.add(link)
     session.add(user)

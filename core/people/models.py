@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
     Text,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -29,9 +31,39 @@ class Language(StrEnum):
     en = "en"
 
 
+class Channel(StrEnum):
+    """How a person is reached: the channel of a contact, an outbox message, a conversation."""
+
+    telegram = "telegram"  # address: the private chat id (a citizen's is their user id)
+    whatsapp = "whatsapp"  # address: the phone number in international form
+    email = "email"  # address: the e-mail address
+
+
+class Intake(StrEnum):
+    """Where a case or a survey response came in: a citizen's channel, or entered by staff
+    from the counter, a phone call, a letter or a paper questionnaire."""
+
+    telegram = "telegram"
+    web = "web"
+    whatsapp = "whatsapp"
+    counter = "counter"
+    phone = "phone"
+    letter = "letter"
+    paper = "paper"
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a message goes: a channel and that channel's address."""
+
+    channel: Channel
+    address: str
+
+
 class Citizen(SQLModel, table=True):
+    """A citizen, known only by their contacts (`contact`), language and consent."""
+
     id: int | None = Field(default=None, primary_key=True)
-    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     language: str = Field(default=Language.id.value, max_length=5)
     consent_at: datetime | None = None
     phone: str | None = Field(default=None, max_length=32)
@@ -48,13 +80,54 @@ class AppUser(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)
     active: bool = True
-    telegram_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     language: str = Field(default=Language.id.value, max_length=5)  # of digests and reminders
     display_name: str = Field(default="", max_length=200)
     # The officer (ASN) this account belongs to: cases naming that officer are hidden from it.
     officer_id: int | None = Field(default=None, foreign_key="officer.id", unique=True)
     # Raised on deactivation, password change and role or unit change: older tokens die.
     token_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """A channel and address through which a citizen or a staff account is reached.
+
+    An address on a channel belongs to at most one citizen (the conversation there is
+    theirs) and at most one staff account (a unit head's Telegram chat for digests, linked
+    with `/link`); the two may be the same person."""
+
+    __tablename__ = "contact"
+    __table_args__ = (
+        CheckConstraint("(citizen_id IS NULL) <> (user_id IS NULL)", name="contact_one_owner"),
+        Index(
+            "ix_contact_citizen_address",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text("citizen_id IS NOT NULL"),
+            postgresql_where=text("citizen_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_contact_user_address",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index("ix_contact_user_id_channel", "user_id", "channel"),
+        Index("ix_contact_citizen_id", "citizen_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)  # a Channel
+    address: str = Field(max_length=320)
+    citizen_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    )
+    user_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -72,7 +145,8 @@ class UserUnit(SQLModel, table=True):
 
 
 class LinkCode(SQLModel, table=True):
-    """A one-time code that links a staff account to a Telegram chat (`/link CODE`)."""
+    """A one-time code that links a staff account to a Telegram chat (`/link CODE`): the
+    chat becomes the account's Telegram contact."""
 
     __tablename__ = "link_code"
 

@@ -27,6 +27,7 @@ from core.cases.models import Case
 from core.masterdata.models import Officer, Unit
 from core.masterdata.nip import InvalidNip, validate_nip
 from core.masterdata.service import clean_text
+from core.outbox.addresses import has_staff_contact, staff_address
 from core.people import login_limits as login_limits
 from core.people import passwords as passwords
 from core.people.models import AccessAudit, AppUser, AuditAction, Role, UserUnit
@@ -277,7 +278,7 @@ def list_users(
     """Accounts ordered by username, with their units and linked officer."""
     actor.require(Permission.MANAGE_USERS)
     query = (
-        select(AppUser, Officer)
+        select(AppUser, Officer, has_staff_contact().label("linked"))
         .outerjoin(Officer, col(Officer.id) == col(AppUser.officer_id))
         .order_by(col(AppUser.username))
     )
@@ -299,10 +300,15 @@ def list_users(
         select(UserUnit.user_id, Unit.code).join(Unit, col(Unit.id) == col(UserUnit.unit_id))
     ).all():
         codes.setdefault(user_id, []).append(code)
-    return [_view(user, officer, sorted(codes.get(user.id or 0, []))) for user, officer in rows]
+    return [
+        _view(user, officer, sorted(codes.get(user.id or 0, [])), linked=bool(linked))
+        for user, officer, linked in rows
+    ]
 
 
-def _view(user: AppUser, officer: Officer | None, unit_codes: list[str]) -> UserView:
+def _view(
+    user: AppUser, officer: Officer | None, unit_codes: list[str], *, linked: bool
+) -> UserView:
     assert user.id is not None
     return UserView(
         id=user.id,
@@ -311,7 +317,7 @@ def _view(user: AppUser, officer: Officer | None, unit_codes: list[str]) -> User
         role=user.role,
         active=user.active,
         unit_codes=unit_codes,
-        telegram_linked=user.telegram_chat_id is not None,
+        telegram_linked=linked,
         officer_id=officer.id if officer else None,
         officer_nip=officer.nip if officer else None,
         officer_name=officer.name if officer else None,
@@ -325,7 +331,8 @@ def describe_user(session: Session, user_id: int) -> UserView:
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     officer = session.get(Officer, user.officer_id) if user.officer_id is not None else None
-    return _view(user, officer, _unit_codes_of(session, user_id))
+    linked = staff_address(session, user_id) is not None
+    return _view(user, officer, _unit_codes_of(session, user_id), linked=linked)
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> UserView:

@@ -55,7 +55,7 @@ class SurveyResponse(SQLModel, table=True):
     age_band: str | None = Field(default=None, max_length=20)
     education: str | None = Field(default=None, max_length=20)
     occupation: str | None = Field(default=None, max_length=30)
-    channel: str = Field(default="telegram", max_length=20)
+    channel: str = Field(default="telegram", max_length=20)  # an Intake: where it came in
     local_date: date
     # citizen:unit:service:local date; unique, so a second response the same day is refused
     # by the database even when two requests race.

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from core.masterdata.models import Officer, Service
 from core.masterdata.service import require_active_unit
+from core.people.models import Intake
 from core.shared.clock import local_date, utcnow
 from core.shared.errors import Conflict, InvalidInput
 from core.surveys.models import SurveyResponse, answer_columns
@@ -40,7 +41,7 @@ class SurveyDraft:
     age_band: str | None = None
     education: str | None = None
     occupation: str | None = None
-    channel: str = "telegram"
+    channel: Intake = Intake.telegram
 
 
 def daily_key(citizen_id: int, unit_id: int, service_id: int | None, day: date) -> str:
@@ -108,7 +109,7 @@ def submit_survey(
         age_band=draft.age_band,
         education=draft.education,
         occupation=draft.occupation,
-        channel=draft.channel,
+        channel=draft.channel.value,
         local_date=day,
         daily_key=key,
         created_at=moment,

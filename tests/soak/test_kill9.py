@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from core.chat.models import ProcessedUpdate
+from core.chat.models import ProcessedMessage
 from core.masterdata.models import Unit
 from core.shared.db import make_engine
 from core.shared.migrate import upgrade
@@ -73,7 +73,7 @@ def test_kill_9_at_random_moments(tmp_path: Path) -> None:
         state = "running" if bot.poll() is None else f"ended with {bot.returncode}"
         tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
         return (
-            f"{count(SurveyResponse)} of {CITIZENS} surveys stored, {count(ProcessedUpdate)} "
+            f"{count(SurveyResponse)} of {CITIZENS} surveys stored, {count(ProcessedMessage)} "
             f"of {pushed} updates handled, {calls()} Bot API calls, {kills} kill -9 in "
             f"{time.monotonic() - began:.0f} s; the bot is {state}; its log ends:\n{tail}"
         )
@@ -84,7 +84,7 @@ def test_kill_9_at_random_moments(tmp_path: Path) -> None:
     def worked(calls_wanted: int) -> bool:
         """The bot made that many Bot API calls, or handled all that was pushed."""
         alive()
-        return calls() >= calls_wanted or count(ProcessedUpdate) >= pushed
+        return calls() >= calls_wanted or count(ProcessedMessage) >= pushed
 
     try:
         next_id = iter(range(7_000_000, 8_000_000))
