@@ -19,8 +19,8 @@ run: $(STAMP)
 	$(BIN)/asn-feedback serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check core conversations bot admin_api app tests bench migrations
-	$(BIN)/ruff format --check core conversations bot admin_api app tests bench migrations
+	$(BIN)/ruff check core conversations httpkit bot admin_api console app tests bench migrations
+	$(BIN)/ruff format --check core conversations httpkit bot admin_api console app tests bench migrations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -22,7 +22,6 @@ from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_unit
 from core.outbox.addresses import citizen_addresses
 from core.people.models import AppUser, Citizen
-from core.shared.clock import utcnow
 from core.shared.db import session_scope
 from core.shared.errors import InvalidInput, NotFound
 
@@ -184,8 +183,7 @@ def _summary(case: Case, units: dict[int, str], officers: dict[int, str], now: d
     }
 
 
-def _summary_out(items: list[CaseSummary]) -> list[CaseSummaryOut]:
-    now = utcnow()
+def _summary_out(items: list[CaseSummary], now: datetime) -> list[CaseSummaryOut]:
     return [
         CaseSummaryOut(
             id=c.id,
@@ -205,10 +203,10 @@ def _summary_out(items: list[CaseSummary]) -> list[CaseSummaryOut]:
     ]
 
 
-def _case_out(session: Session, actor: Actor, case: Case) -> CaseOut:
+def _case_out(session: Session, actor: Actor, case: Case, now: datetime) -> CaseOut:
     units, officers = _names(session, [case])
     reporter = None
-    if case.citizen_id is not None and can_see_reporter(actor, case):
+    if case.citizen_id is not None and can_see_reporter(case, actor=actor):
         citizen = session.get(Citizen, case.citizen_id)
         if citizen is not None:
             contacts = [
@@ -217,9 +215,9 @@ def _case_out(session: Session, actor: Actor, case: Case) -> CaseOut:
             ]
             reporter = ReporterOut(contacts=contacts, language=citizen.language)
     assignee = session.get(AppUser, case.assignee_id) if case.assignee_id else None
-    located = can_see_location(actor, case)
+    located = can_see_location(case, actor=actor)
     return CaseOut(
-        **_summary(case, units, officers, utcnow()),
+        **_summary(case, units, officers, now),
         channel=case.channel,
         description=case.description,
         service_id=case.service_id,
@@ -270,6 +268,7 @@ def list_cases_route(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     status: Annotated[list[CaseStatus] | None, Query()] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
     officer_id: int | None = None,
@@ -287,7 +286,7 @@ def list_cases_route(
     """Cases of your units, newest first (`sort=due`: most overdue first)."""
     unit_id = None
     if unit:
-        unit_id = visible_unit(session, actor, unit).id
+        unit_id = visible_unit(session, unit, actor=actor).id
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(f"unknown category {category!r}; use one of {', '.join(CATEGORIES)}")
     filters = CaseFilter(
@@ -300,31 +299,40 @@ def list_cases_route(
         received_from=received_from,
         received_to=received_to,
     )
-    page = list_cases(session, actor, filters, settings.tz, sort=sort, cursor=cursor, limit=limit)
-    return CasePageOut(items=_summary_out(page.items), next_cursor=page.next_cursor)
+    now = policies.now()
+    page = list_cases(
+        session, filters, settings.tz, actor=actor, sort=sort, cursor=cursor, limit=limit, now=now
+    )
+    return CasePageOut(items=_summary_out(page.items, now), next_cursor=page.next_cursor)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut)
 def get_case(
-    actor: CurrentActor, session: SessionDep, engine: EngineDep, policy: PolicyDep, case_id: int
+    actor: CurrentActor,
+    session: SessionDep,
+    engine: EngineDep,
+    policies: PoliciesDep,
+    policy: PolicyDep,
+    case_id: int,
 ) -> CaseDetailOut:
-    case = svc.get_case_for_staff(session, actor, case_id)
+    now = policies.now()
+    case = svc.get_case_for_staff(session, case_id, actor=actor)
     # Reading a confidential case, or a reporter's identity, is recorded before it is shown;
     # other pages take no write lock.
-    if svc.case_read_audit_actions(actor, case):
+    if svc.case_read_audit_actions(case, actor=actor):
         with session_scope(engine, write=True) as audit:
-            svc.record_case_read(audit, actor, case)
+            svc.record_case_read(audit, case, actor=actor, now=now)
     attachments = session.exec(
         select(Attachment).where(Attachment.case_id == case.id).order_by(col(Attachment.id))
     ).all()
     return CaseDetailOut(
-        case=_case_out(session, actor, case),
-        events=[_event_out(session, e) for e in svc.case_events(session, actor, case)],
+        case=_case_out(session, actor, case, now),
+        events=[_event_out(session, e) for e in svc.case_events(session, case, actor=actor)],
         attachments=[
             AttachmentOut(id=a.id or 0, status=a.status, content_type=a.content_type, size=a.size)
             for a in attachments
         ],
-        duplicate_hints=_summary_out(svc.duplicate_hints(session, actor, case, policy)),
+        duplicate_hints=_summary_out(svc.duplicate_hints(session, case, policy, actor=actor), now),
     )
 
 
@@ -340,7 +348,7 @@ def get_attachment(
     case_id: int,
     attachment_id: int,
 ) -> FileResponse:
-    case = svc.get_case_for_staff(session, actor, case_id)
+    case = svc.get_case_for_staff(session, case_id, actor=actor)
     att = session.get(Attachment, attachment_id)
     if att is None or att.case_id != case.id:
         raise NotFound(f"attachment {attachment_id} does not exist")
@@ -354,76 +362,111 @@ def get_attachment(
 
 
 def _transition(
-    session: Session, actor: Actor, case_id: int, change: Callable[[Case], CaseEvent]
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    now: datetime,
+    change: Callable[[Case], CaseEvent],
 ) -> TransitionOut:
-    case = svc.get_case_for_staff(session, actor, case_id)
+    """Apply `change` to a case the actor may open, at the moment `now` of the process's
+    clock, and show the case as of that moment."""
+    case = svc.get_case_for_staff(session, case_id, actor=actor)
     event = change(case)
-    return TransitionOut(case=_case_out(session, actor, case), event=_event_out(session, event))
+    return TransitionOut(
+        case=_case_out(session, actor, case, now), event=_event_out(session, event)
+    )
 
 
 @router.post("/cases/{case_id}/verify", response_model=TransitionOut)
 def verify_case(
-    actor: CurrentActor, session: SessionDep, policy: PolicyDep, case_id: int
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, policy: PolicyDep, case_id: int
 ) -> TransitionOut:
-    return _transition(session, actor, case_id, lambda c: svc.verify(session, actor, c, policy))
+    now = policies.now()
+    return _transition(
+        session, actor, case_id, now,
+        lambda c: svc.verify(session, c, policy, actor=actor, now=now),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/reject", response_model=TransitionOut)
 def reject_case(
-    actor: CurrentActor, session: SessionDep, case_id: int, body: RejectIn
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: RejectIn
 ) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id,
-        lambda c: svc.reject(session, actor, c, body.reason, duplicate_of=body.duplicate_of),
+        session, actor, case_id, now,
+        lambda c: svc.reject(session, c, body.reason, actor=actor, duplicate_of=body.duplicate_of,
+                             now=now),
     )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/assign", response_model=TransitionOut)
 def assign_case(
-    actor: CurrentActor, session: SessionDep, case_id: int, body: AssignIn
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: AssignIn
 ) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id,
-        lambda c: svc.assign(session, actor, c, assignee_id=body.assignee_id,
-                             unit_code=body.unit_code),
+        session, actor, case_id, now,
+        lambda c: svc.assign(session, c, actor=actor, assignee_id=body.assignee_id,
+                             unit_code=body.unit_code, now=now),
     )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/request-info", response_model=TransitionOut)
 def request_info(
-    actor: CurrentActor, session: SessionDep, case_id: int, body: QuestionIn
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: QuestionIn
 ) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id, lambda c: svc.request_info(session, actor, c, body.question)
-    )
+        session, actor, case_id, now,
+        lambda c: svc.request_info(session, c, body.question, actor=actor, now=now),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/resolve", response_model=TransitionOut)
 def resolve_case(
-    actor: CurrentActor, session: SessionDep, case_id: int, body: ResolveIn
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: ResolveIn
 ) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id,
-        lambda c: svc.resolve(session, actor, c, body.outcome, body.resolution),
+        session, actor, case_id, now,
+        lambda c: svc.resolve(session, c, body.outcome, body.resolution, actor=actor, now=now),
     )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/close", response_model=TransitionOut)
-def close_case(actor: CurrentActor, session: SessionDep, case_id: int) -> TransitionOut:
-    return _transition(session, actor, case_id, lambda c: svc.close(session, actor, c))
+def close_case(
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int
+) -> TransitionOut:
+    now = policies.now()
+    return _transition(
+        session, actor, case_id, now, lambda c: svc.close(session, c, actor=actor, now=now)
+    )
 
 
 @router.post("/cases/{case_id}/reopen", response_model=TransitionOut)
 def reopen_case(
-    actor: CurrentActor, session: SessionDep, case_id: int, body: ReasonIn
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: ReasonIn
 ) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id, lambda c: svc.reopen(session, actor, c, body.reason)
+        session,
+        actor,
+        case_id,
+        now,
+        lambda c: svc.reopen(session, c, body.reason, actor=actor, now=now),
     )
 
 
 @router.post("/cases/{case_id}/notes", response_model=TransitionOut, status_code=201)
-def add_note(actor: CurrentActor, session: SessionDep, case_id: int, body: NoteIn) -> TransitionOut:
+def add_note(
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, case_id: int, body: NoteIn
+) -> TransitionOut:
+    now = policies.now()
     return _transition(
-        session, actor, case_id, lambda c: svc.add_note(session, actor, c, body.body)
+        session,
+        actor,
+        case_id,
+        now,
+        lambda c: svc.add_note(session, c, body.body, actor=actor, now=now),
     )

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from admin_api.deps import CurrentActor, EngineDep, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, EngineDep, PoliciesDep, SessionDep, SettingsDep
 from core.access import Actor, Permission, actor_for, may_open_every_case
 from core.digests.service import (
     DigestData,
@@ -24,7 +24,6 @@ from core.digests.service import (
 from core.masterdata.models import Unit
 from core.masterdata.service import get_unit_by_code
 from core.people.links import create_link_code
-from core.shared.clock import utcnow
 from core.shared.config import Settings
 from core.shared.i18n import LANGUAGES
 from core.shared.workers import worker_name
@@ -68,9 +67,11 @@ def _lang(lang: str) -> str:
 @router.post(
     "/users/{user_id}/link-codes", response_model=LinkCodeOut, status_code=201, tags=["users"]
 )
-def new_link_code(actor: CurrentActor, session: SessionDep, user_id: int) -> LinkCodeOut:
+def new_link_code(
+    actor: CurrentActor, session: SessionDep, policies: PoliciesDep, user_id: int
+) -> LinkCodeOut:
     """A one-time code (24 hours) the user sends to the bot as `/link CODE`."""
-    code, expires = create_link_code(session, actor, user_id)
+    code, expires = create_link_code(session, user_id, actor=actor, now=policies.now())
     return LinkCodeOut(code=code, expires_at=expires, instruction=f"/link {code}")
 
 
@@ -86,7 +87,7 @@ def _reader(session: Session, actor: Actor, unit: Unit, as_user: int | None) -> 
     if as_user is None or as_user == actor.user_id:
         return actor
     assert unit.id is not None
-    if not may_open_every_case(actor, [unit.id]):
+    if not may_open_every_case([unit.id], actor=actor):
         raise HTTPException(403, "you may preview a digest only as yourself")
     reader = actor_for(session, as_user)
     if reader is None:
@@ -100,6 +101,7 @@ def _digest(
     settings: Settings,
     code: str,
     week: str,
+    now: datetime,
     as_user: int | None = None,
 ) -> tuple[Unit, DigestData, Actor]:
     """The unit and its digest for the week, as the caller (or `as_user`) may see it."""
@@ -110,12 +112,12 @@ def _digest(
     reader = _reader(session, actor, unit, as_user)
     data = build_digest(
         session,
-        reader,
         unit,
         _week(week),
         settings.tz,
         settings.default_service_population,
-        now=utcnow(),
+        actor=reader,
+        now=now,
     )
     return unit, data, reader
 
@@ -125,6 +127,7 @@ def preview_digest(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     code: str,
     week: str,
     as_user: AsUser = None,
@@ -132,7 +135,7 @@ def preview_digest(
 ) -> DigestOut:
     """The digest as the caller sees it (an admin: every case), or with `as_user` as that
     recipient receives it (figures over the cases they may open)."""
-    unit, data, reader = _digest(actor, session, settings, code, week, as_user)
+    unit, data, reader = _digest(actor, session, settings, code, week, policies.now(), as_user)
     language = _lang(lang)
     return DigestOut(
         unit_code=unit.code,
@@ -154,11 +157,12 @@ def digest_chart(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     code: str,
     week: str,
     lang: str = "id",
 ) -> Response:
-    _, data, _ = _digest(actor, session, settings, code, week)
+    _, data, _ = _digest(actor, session, settings, code, week, policies.now())
     return Response(render_chart(data, _lang(lang)), media_type="image/png")
 
 
@@ -168,6 +172,7 @@ def send_digest_now(
     session: SessionDep,
     settings: SettingsDep,
     engine: EngineDep,
+    policies: PoliciesDep,
     code: str,
     week: str,
 ) -> SendOut:
@@ -186,6 +191,7 @@ def send_digest_now(
         settings.tz,
         settings.default_service_population,
         worker=worker_name(),  # a killed API worker's claim is then taken over at once
+        now=policies.now(),
     )
     if queued is None:
         raise HTTPException(

@@ -144,28 +144,28 @@ def _period_out(session: Session, period: EvaluationPeriod) -> PeriodOut:
 def _detail_out(session: Session, actor: Actor, period: EvaluationPeriod) -> PeriodDetailOut:
     return PeriodDetailOut(
         period=_period_out(session, period),
-        full_evidence=ev.sees_full_evidence(session, actor, period),
+        full_evidence=ev.sees_full_evidence(session, period, actor=actor),
         officers=[
             EvaluationOut.model_validate(v, from_attributes=True)
-            for v in ev.evaluation_views(session, actor, period)
+            for v in ev.evaluation_views(session, period, actor=actor)
         ],
     )
 
 
 @router.post("/evaluation-periods", response_model=PeriodOut, status_code=201)
 def create_period(actor: CurrentActor, session: SessionDep, body: PeriodIn) -> PeriodOut:
-    period = ev.create_period(session, actor, body.kind, body.start, body.unit_codes)
+    period = ev.create_period(session, body.kind, body.start, body.unit_codes, actor=actor)
     return _period_out(session, period)
 
 
 @router.get("/evaluation-periods", response_model=list[PeriodOut])
 def list_periods(actor: CurrentActor, session: SessionDep) -> list[PeriodOut]:
-    return [_period_out(session, p) for p in ev.list_periods(session, actor)]
+    return [_period_out(session, p) for p in ev.list_periods(session, actor=actor)]
 
 
 @router.get("/evaluation-periods/{period_id}", response_model=PeriodDetailOut)
 def get_period(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodDetailOut:
-    period = ev.get_period(session, actor, period_id)
+    period = ev.get_period(session, period_id, actor=actor)
     return _detail_out(session, actor, period)
 
 
@@ -177,8 +177,8 @@ def compute_period(
     policy: PolicyDep,
     period_id: int,
 ) -> PeriodDetailOut:
-    period = ev.get_period(session, actor, period_id)
-    ev.compute_period(session, actor, period, policy, settings.tz)
+    period = ev.get_period(session, period_id, actor=actor)
+    ev.compute_period(session, period, policy, settings.tz, actor=actor)
     return _detail_out(session, actor, period)
 
 
@@ -189,7 +189,7 @@ def compute_period(
 def decide(
     actor: CurrentActor, session: SessionDep, period_id: int, evaluation_id: int, body: DecisionIn
 ) -> EvaluationOut:
-    period = ev.get_period(session, actor, period_id)
+    period = ev.get_period(session, period_id, actor=actor)
     if not (body.confirm or body.behaviour_level or body.results_level):
         raise HTTPException(422, "send confirm, behaviour_level and/or results_level")
     if body.confirm and body.behaviour_level:
@@ -197,12 +197,12 @@ def decide(
     row = None
     if body.confirm or body.behaviour_level:
         row = ev.decide_behaviour(
-            session, actor, period, evaluation_id, body.behaviour_level, body.override_reason
+            session, period, evaluation_id, body.behaviour_level, body.override_reason, actor=actor
         )
     if body.results_level:
-        row = ev.set_results_level(session, actor, period, evaluation_id, body.results_level)
+        row = ev.set_results_level(session, period, evaluation_id, body.results_level, actor=actor)
     assert row is not None and row.id is not None
-    view = ev.evaluation_view(session, actor, period, row.id)
+    view = ev.evaluation_view(session, period, row.id, actor=actor)
     return EvaluationOut.model_validate(view, from_attributes=True)
 
 
@@ -211,11 +211,11 @@ def import_results(
     actor: CurrentActor, session: SessionDep, period_id: int, file: UploadFile
 ) -> PeriodDetailOut | JSONResponse:
     """CSV with columns nip, results_level (above/meets/below or di atas/sesuai/di bawah)."""
-    period = ev.get_period(session, actor, period_id)
+    period = ev.get_period(session, period_id, actor=actor)
     raw = file.file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, "the file is larger than 2 MB")
-    _, errors = ev.import_results(session, actor, period, raw)
+    _, errors = ev.import_results(session, period, raw, actor=actor)
     if errors:
         session.rollback()
         first = errors[0]
@@ -230,26 +230,26 @@ def import_results(
 
 @router.post("/evaluation-periods/{period_id}/finalize", response_model=PeriodOut)
 def finalize(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodOut:
-    period = ev.get_period(session, actor, period_id)
-    return _period_out(session, ev.finalize(session, actor, period))
+    period = ev.get_period(session, period_id, actor=actor)
+    return _period_out(session, ev.finalize(session, period, actor=actor))
 
 
 @router.get("/evaluation-periods/{period_id}/audit", response_model=list[AuditOut])
 def audit(actor: CurrentActor, session: SessionDep, period_id: int) -> list[AuditOut]:
     """Who did what and when. Without full evidence a behaviour decision shows as
     `behaviour_decided`, and decisions carry no detail (levels, reasons)."""
-    period = ev.get_period(session, actor, period_id)
+    period = ev.get_period(session, period_id, actor=actor)
     return [
         AuditOut.model_validate(e, from_attributes=True)
-        for e in ev.audit_trail(session, actor, period)
+        for e in ev.audit_trail(session, period, actor=actor)
     ]
 
 
 def _export(
     actor: Actor, session: Session, period_id: int
 ) -> tuple[EvaluationPeriod, list[list[object]]]:
-    period = ev.get_period(session, actor, period_id)
-    return period, ev.export_rows(session, actor, period)
+    period = ev.get_period(session, period_id, actor=actor)
+    return period, ev.export_rows(session, period, actor=actor)
 
 
 @router.get(
@@ -324,7 +324,7 @@ def officer_score_list(
     end: date,
 ) -> list[OfficerScoreOut]:
     """Every active officer of a unit, for any date range (local days, inclusive)."""
-    found = visible_unit(session, actor, unit)  # another unit's answers as an unknown one
+    found = visible_unit(session, unit, actor=actor)  # another unit's answers as an unknown one
     period = Period(start=start, end=end)
     lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
     officers = session.exec(
@@ -348,7 +348,7 @@ def officer_score(
     start: date,
     end: date,
 ) -> OfficerScoreOut:
-    officer = visible_officer(session, actor, officer_id)  # as an unknown id outside scope
+    officer = visible_officer(session, officer_id, actor=actor)  # as an unknown id outside scope
     period = Period(start=start, end=end)
     lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
     scores = officer_scores(session, [(officer_id, officer.unit_id)], lo, hi, policy.scores)

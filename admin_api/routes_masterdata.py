@@ -25,7 +25,7 @@ MAX_OFFSET = 1_000_000
 def _unit_filter_id(session: SessionDep, actor: CurrentActor, unit: str | None) -> int | None:
     if unit is None:
         return None
-    return md.visible_unit(session, actor, unit).id
+    return md.visible_unit(session, unit, actor=actor).id
 
 
 # Units ------------------------------------------------------------------------------------
@@ -43,17 +43,17 @@ def list_units(
 
 @router.post("/units", response_model=UnitOut, status_code=201, tags=["units"])
 def create_unit(actor: CurrentActor, session: SessionDep, body: md.UnitCreate) -> Unit:
-    return md.create_unit(session, actor, body)
+    return md.create_unit(session, body, actor=actor)
 
 
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"])
 def get_unit(actor: CurrentActor, session: SessionDep, code: str) -> Unit:
-    return md.visible_unit(session, actor, code)
+    return md.visible_unit(session, code, actor=actor)
 
 
 @router.patch("/units/{code}", response_model=UnitOut, tags=["units"])
 def update_unit(actor: CurrentActor, session: SessionDep, code: str, body: md.UnitUpdate) -> Unit:
-    return md.update_unit(session, actor, code, body)
+    return md.update_unit(session, code, body, actor=actor)
 
 
 # Services ---------------------------------------------------------------------------------
@@ -72,14 +72,14 @@ def list_services(
 
 @router.post("/services", response_model=ServiceOut, status_code=201, tags=["services"])
 def create_service(actor: CurrentActor, session: SessionDep, body: md.ServiceCreate) -> Service:
-    return md.create_service(session, actor, body)
+    return md.create_service(session, body, actor=actor)
 
 
 @router.patch("/services/{service_id}", response_model=ServiceOut, tags=["services"])
 def update_service(
     actor: CurrentActor, session: SessionDep, service_id: int, body: md.ServiceUpdate
 ) -> Service:
-    return md.update_service(session, actor, service_id, body)
+    return md.update_service(session, service_id, body, actor=actor)
 
 
 # Officers ---------------------------------------------------------------------------------
@@ -103,19 +103,19 @@ def list_officers(
 
 @router.post("/officers", response_model=OfficerOut, status_code=201, tags=["officers"])
 def create_officer(actor: CurrentActor, session: SessionDep, body: md.OfficerCreate) -> Officer:
-    return md.create_officer(session, actor, body)
+    return md.create_officer(session, body, actor=actor)
 
 
 @router.get("/officers/{officer_id}", response_model=OfficerOut, tags=["officers"])
 def get_officer(actor: CurrentActor, session: SessionDep, officer_id: int) -> Officer:
-    return md.visible_officer(session, actor, officer_id)
+    return md.visible_officer(session, officer_id, actor=actor)
 
 
 @router.patch("/officers/{officer_id}", response_model=OfficerOut, tags=["officers"])
 def update_officer(
     actor: CurrentActor, session: SessionDep, officer_id: int, body: md.OfficerUpdate
 ) -> Officer:
-    return md.update_officer(session, actor, officer_id, body)
+    return md.update_officer(session, officer_id, body, actor=actor)
 
 
 @router.post(
@@ -131,7 +131,7 @@ def import_officers_csv(
     raw = file.file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, f"the file is larger than {MAX_CSV_BYTES // 1024 // 1024} MB")
-    report = import_officers(session, actor, raw, dry_run=dry_run)
+    report = import_officers(session, raw, actor=actor, dry_run=dry_run)
     out = ImportOut(
         created=report.created,
         updated=report.updated,

@@ -29,7 +29,7 @@ def qr_code(
     format: Literal["png", "svg"] = "png",
 ) -> Response:
     """The QR code that opens the bot with the unit, a service or an officer pre-selected."""
-    unit = visible_unit(session, actor, code)
+    unit = visible_unit(session, code, actor=actor)
     link = deep_link(settings.public_bot_username, payload_for(session, unit, service, officer))
     if format == "svg":
         return Response(qr_svg(link), media_type="image/svg+xml", headers={"X-Deep-Link": link})
@@ -45,7 +45,7 @@ def qr_sheet(
     actor: CurrentActor, session: SessionDep, settings: SettingsDep, code: str
 ) -> Response:
     """A4 cards to print: the counter, every active service, every active officer."""
-    unit = visible_unit(session, actor, code)
+    unit = visible_unit(session, code, actor=actor)
     pdf = unit_sheet_pdf(unit_cards(session, unit), settings.public_bot_username)
     return Response(
         pdf,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from admin_api.deps import CurrentActor, SessionDep, SettingsDep
+from admin_api.deps import CurrentActor, PoliciesDep, SessionDep, SettingsDep
 from admin_api.schemas import (
     ElementOut,
     PeriodOut,
@@ -20,7 +20,6 @@ from admin_api.schemas import (
 )
 from core.access import Actor
 from core.masterdata.service import visible_unit
-from core.shared.clock import utcnow
 from core.shared.config import Settings
 from core.surveys.report import skm_report_xlsx
 from core.surveys.unit_scores import (
@@ -47,8 +46,8 @@ EndQ = Annotated[
 ]
 
 
-def _period(settings: Settings, start: date | None, end: date | None) -> Period:
-    today = utcnow().astimezone(settings.tz).date()
+def _period(settings: Settings, start: date | None, end: date | None, now: datetime) -> Period:
+    today = now.astimezone(settings.tz).date()
     end = end or today
     if start is None:
         quarter_month = 3 * ((end.month - 1) // 3) + 1
@@ -59,7 +58,7 @@ def _period(settings: Settings, start: date | None, end: date | None) -> Period:
 def _unit_detail(
     actor: Actor, session: Session, settings: Settings, code: str, period: Period
 ) -> UnitScoreDetail:
-    unit = visible_unit(session, actor, code)
+    unit = visible_unit(session, code, actor=actor)
     return unit_score_detail(
         session, unit, period, settings.tz, settings.default_service_population
     )
@@ -92,10 +91,11 @@ def scores_per_unit(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     start: StartQ = None,
     end: EndQ = None,
 ) -> UnitScoreListOut:
-    period = _period(settings, start, end)
+    period = _period(settings, start, end, policies.now())
     rows = unit_scores(
         session, period, settings.tz, actor.unit_scope(), settings.default_service_population
     )
@@ -110,11 +110,13 @@ def scores_for_unit(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     code: str,
     start: StartQ = None,
     end: EndQ = None,
 ) -> UnitScoreDetailOut:
-    period = _period(settings, start, end)
+    now = policies.now()
+    period = _period(settings, start, end, now)
     detail = _unit_detail(actor, session, settings, code, period)
     return UnitScoreDetailOut(
         period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
@@ -133,7 +135,7 @@ def scores_for_unit(
             )
             for s in detail.services
         ],
-        generated_at=utcnow(),
+        generated_at=now,
     )
 
 
@@ -146,13 +148,15 @@ def skm_report(
     actor: CurrentActor,
     session: SessionDep,
     settings: SettingsDep,
+    policies: PoliciesDep,
     code: str,
     start: StartQ = None,
     end: EndQ = None,
 ) -> Response:
-    period = _period(settings, start, end)
+    now = policies.now()
+    period = _period(settings, start, end, now)
     detail = _unit_detail(actor, session, settings, code, period)
-    generated: datetime = utcnow().astimezone(settings.tz)
+    generated: datetime = now.astimezone(settings.tz)
     body = skm_report_xlsx(detail, period, generated)
     filename = (
         f"skm-{detail.unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"

@@ -46,7 +46,7 @@ def list_users(
     q: Annotated[str | None, Query(max_length=100, description="part of a name")] = None,
 ) -> list[UserOut]:
     """Every account, by username."""
-    views = users.list_users(session, actor, role=role, active=active, q=q)
+    views = users.list_users(session, actor=actor, role=role, active=active, q=q)
     return [UserOut.model_validate(v) for v in views]
 
 
@@ -80,17 +80,17 @@ async def change_own_password(
 
     def load(session: Session) -> tuple[Actor, str]:
         actor = actor_from_token(session, settings, bearer)
-        return actor, users.own_password_hash(session, actor)
+        return actor, users.own_password_hash(session, actor=actor)
 
     # Read, check and hash with no transaction open, then a short write of its own.
     actor, stored = await read_step(request, engine, load)
-    users.check_new_own_password(actor, body.current_password, body.new_password)
+    users.check_new_own_password(body.current_password, body.new_password, actor=actor)
     # A wrong current password is a failed login of this account from this address.
     address = login_address(request, settings)
     await count_try(request, policies, actor.username, address)
     try:
         new_hash = await anyio.to_thread.run_sync(
-            partial(users.new_own_password_hash, actor, stored, body.current_password),
+            partial(users.new_own_password_hash, stored, body.current_password, actor=actor),
             body.new_password,
         )
     except users.WrongCurrentPassword:
@@ -98,7 +98,7 @@ async def change_own_password(
         raise
 
     def store(session: Session) -> AppUser:
-        user = users.store_own_password(session, actor, new_hash, stored)
+        user = users.store_own_password(session, new_hash, stored, actor=actor)
         record_success(session, actor.username, address)
         return user
 
@@ -108,7 +108,7 @@ async def change_own_password(
 
 @router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
 def get_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
-    return UserOut.model_validate(users.get_user(session, actor, user_id))
+    return UserOut.model_validate(users.get_user(session, user_id, actor=actor))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
@@ -118,8 +118,8 @@ def update_user(
     """Change role, units or display name. A change of role or units ends the user's tokens."""
     users.update_user(
         session,
-        actor,
         user_id,
+        actor=actor,
         role=body.role,
         unit_codes=body.unit_codes,
         display_name=body.display_name,
@@ -130,13 +130,13 @@ def update_user(
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, tags=["users"])
 def deactivate_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
     """The account can no longer log in; its tokens stop working at once."""
-    users.set_active(session, actor, user_id, False)
+    users.set_active(session, user_id, False, actor=actor)
     return _out(session, user_id)
 
 
 @router.post("/users/{user_id}/reactivate", response_model=UserOut, tags=["users"])
 def reactivate_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
-    users.set_active(session, actor, user_id, True)
+    users.set_active(session, user_id, True, actor=actor)
     return _out(session, user_id)
 
 
@@ -146,14 +146,14 @@ def reset_password(
 ) -> UserOut:
     """Set another account's password (tell them over a safe channel); its tokens stop
     working."""
-    users.reset_password(session, actor, user_id, body.new_password)
+    users.reset_password(session, user_id, body.new_password, actor=actor)
     return _out(session, user_id)
 
 
 @router.post("/users/{user_id}/unlock", response_model=UnlockOut, tags=["users"])
 def unlock_user(actor: CurrentActor, session: SessionDep, user_id: int) -> UnlockOut:
     """Forget the account's failed logins, so it may log in again at once."""
-    return UnlockOut(cleared_failed_logins=users.unlock_user(session, actor, user_id))
+    return UnlockOut(cleared_failed_logins=users.unlock_user(session, user_id, actor=actor))
 
 
 @router.put("/users/{user_id}/officer", response_model=UserOut, tags=["users"])
@@ -162,7 +162,7 @@ def link_officer(
 ) -> UserOut:
     """Link the account to the officer (ASN) it belongs to, by NIP (null: unlink). Cases
     naming that officer are then hidden from the account."""
-    users.link_officer(session, actor, user_id, body.nip)
+    users.link_officer(session, user_id, body.nip, actor=actor)
     return _out(session, user_id)
 
 
@@ -181,8 +181,8 @@ def access_audit(
     `next_cursor` as `cursor`."""
     page = users.list_access_audit(
         session,
-        actor,
         settings.tz,
+        actor=actor,
         action=action,
         start=start,
         end=end,

@@ -114,7 +114,7 @@ def officers_import(
     root = _policies()
     system = Actor(user_id=0, username="cli", role=Role.admin)
     with session_scope(root.engine) as session:
-        report = import_officers(session, system, file.read_bytes(), dry_run=dry_run)
+        report = import_officers(session, file.read_bytes(), actor=system, dry_run=dry_run)
         if not report.ok:
             session.rollback()
             for err in report.errors:
@@ -188,7 +188,7 @@ def user_list(
     root = _policies()
     with session_scope(root.engine) as session:
         views = list_users(
-            session, _cli_actor(), role=role_value, active=False if inactive else None
+            session, actor=_cli_actor(), role=role_value, active=False if inactive else None
         )
     rows = [("USERNAME", "ROLE", "STATUS", "UNITS", "OFFICER NIP", "NAME")]
     rows += [
@@ -250,7 +250,7 @@ def user_set_role(
     role_value = _role(role)
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        user = update_user(session, actor, user_id, role=role_value, unit_codes=unit)
+        user = update_user(session, user_id, actor=actor, role=role_value, unit_codes=unit)
         return f"{user.username} is now {user.role}"
 
     _on_user(username, change)
@@ -265,7 +265,7 @@ def user_set_units(
     from core.people.users import describe_user, update_user
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        update_user(session, actor, user_id, unit_codes=unit)
+        update_user(session, user_id, actor=actor, unit_codes=unit)
         view = describe_user(session, user_id)
         return f"{view.username} units: {', '.join(view.unit_codes) or '-'}"
 
@@ -278,7 +278,7 @@ def user_deactivate(username: UsernameOpt) -> None:
     from core.people.users import set_active
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        return f"{set_active(session, actor, user_id, False).username} is deactivated"
+        return f"{set_active(session, user_id, False, actor=actor).username} is deactivated"
 
     _on_user(username, change)
 
@@ -289,7 +289,7 @@ def user_reactivate(username: UsernameOpt) -> None:
     from core.people.users import set_active
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        return f"{set_active(session, actor, user_id, True).username} is active"
+        return f"{set_active(session, user_id, True, actor=actor).username} is active"
 
     _on_user(username, change)
 
@@ -302,7 +302,9 @@ def user_reset_password(username: UsernameOpt, password_stdin: PasswordStdinOpt 
     password = _read_password(password_stdin)
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        return f"password of {reset_password(session, actor, user_id, password).username} reset"
+        return (
+            f"password of {reset_password(session, user_id, password, actor=actor).username} reset"
+        )
 
     _on_user(username, change)
 
@@ -313,7 +315,7 @@ def user_unlock(username: UsernameOpt) -> None:
     from core.people.users import unlock_user
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        cleared = unlock_user(session, actor, user_id)
+        cleared = unlock_user(session, user_id, actor=actor)
         return f"{username.strip().lower()} unlocked ({cleared} failed login(s) cleared)"
 
     _on_user(username, change)
@@ -334,7 +336,7 @@ def user_link_officer(
         raise _fail("give either --nip NIP or --unlink", 2)
 
     def change(session: Session, actor: Actor, user_id: int) -> str:
-        user = link_officer(session, actor, user_id, None if unlink else nip)
+        user = link_officer(session, user_id, None if unlink else nip, actor=actor)
         if user.officer_id is None:
             return f"{user.username} is linked to no officer"
         return f"{user.username} is linked to officer {nip}"

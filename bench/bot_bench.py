@@ -419,12 +419,13 @@ def probing(app: Application[Any, Any, Any, Any, Any, Any], probe: Probe) -> Ite
     handle_in_db, deliver = bot_application._handle_in_db, bot_application.deliver
 
     def timed_db(engine: Engine, gate: Any, cfg: Any, inbound: Any) -> Any:
-        probe.in_thread.update_id = inbound.update_id
-        probe.mark(inbound.update_id, "db")
+        update_id = int(inbound.message_id)
+        probe.in_thread.update_id = update_id
+        probe.mark(update_id, "db")
         try:
             return handle_in_db(engine, TimedGate(gate, probe), cfg, inbound)
         finally:
-            probe.mark(inbound.update_id, "db_done")
+            probe.mark(update_id, "db_done")
 
     async def timed_deliver(update: Update, outcome: Any) -> None:
         probe.mark(update.update_id, "deliver")
@@ -486,8 +487,8 @@ def wait_handled(engine: Engine, count: int) -> int:
         with engine.connect() as conn:
             done = conn.execute(
                 text(
-                    "SELECT count(*) FROM processed_update"
-                    " WHERE update_id BETWEEN 50000000 AND 99999999"
+                    "SELECT count(*) FROM processed_message WHERE channel = 'telegram'"
+                    " AND CAST(message_id AS BIGINT) BETWEEN 50000000 AND 99999999"
                 )
             ).scalar_one()
     return int(done)
@@ -557,7 +558,10 @@ def through_poller(url: str, citizens: int, keep_alive: bool) -> None:
         spawned = time.perf_counter()
         proc = spawn(["bot"], env, Path(tmp) / "bot.log")
         engine = make_engine(url)
-        ids = f"update_id BETWEEN {first_id} AND {first_id + len(updates)}"
+        ids = (
+            "channel = 'telegram' AND CAST(message_id AS BIGINT)"
+            f" BETWEEN {first_id} AND {first_id + len(updates)}"
+        )
         try:
             first = last = cpu_first = cpu_last = 0.0
             done = 0
@@ -566,7 +570,7 @@ def through_poller(url: str, citizens: int, keep_alive: bool) -> None:
                 time.sleep(0.05)
                 with engine.connect() as conn:
                     done = conn.execute(
-                        text(f"SELECT count(*) FROM processed_update WHERE {ids}")
+                        text(f"SELECT count(*) FROM processed_message WHERE {ids}")
                     ).scalar_one()
                 if done and not first:
                     first, cpu_first = time.perf_counter(), cpu_seconds(proc.pid)

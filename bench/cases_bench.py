@@ -62,7 +62,8 @@ CATEGORIES = (
 WORDS = ("antre", "loket", "pungutan", "lama", "kasar", "berkas", "hilang", "surat", "tanda")
 CASE_COLS = (
     "reference, citizen_id, privacy, unit_id, officer_id, category, description, status, "
-    "priority, received_at, verify_due_at, resolve_due_at, due_at, reopened_count, updated_at"
+    "priority, received_at, verify_due_at, resolve_due_at, due_at, reopened_count, updated_at, "
+    "channel"
 )
 EVENT_COLS = "case_id, actor_kind, kind, from_status, to_status, visibility, created_at"
 
@@ -109,6 +110,7 @@ def generate(n: int, sqlite: bool) -> tuple[list[tuple[object, ...]], list[tuple
                 _fmt(due, sqlite),
                 0,
                 _fmt(received, sqlite),
+                "telegram",
             )
         )
         events.append((i, "citizen", "created", None, "received", "public", _fmt(received, sqlite)))
@@ -170,7 +172,7 @@ def load(url: str, n: int) -> float:
         cur = raw.cursor()
         if sqlite:
             cur.executemany(
-                f"INSERT INTO cases ({CASE_COLS}) VALUES ({', '.join('?' * 15)})", cases
+                f"INSERT INTO cases ({CASE_COLS}) VALUES ({', '.join('?' * 16)})", cases
             )
             cur.executemany(
                 f"INSERT INTO case_event ({EVENT_COLS}) VALUES ({', '.join('?' * 7)})", events
@@ -250,13 +252,15 @@ def time_queries(url: str) -> None:
     rng = random.Random(5)
     timings: dict[str, list[float]] = defaultdict(list)
     with Session(engine) as s:
-        list_cases(s, actor, CaseFilter(), TZ, now=NOW)  # warm-up
+        list_cases(s, CaseFilter(), TZ, actor=actor, now=NOW)  # warm-up
         for kind, f, sort, second_page in varied_queries(rng):
             t0 = time.perf_counter()
-            page = list_cases(s, actor, f, TZ, sort=sort, limit=50, now=NOW)
+            page = list_cases(s, f, TZ, actor=actor, sort=sort, limit=50, now=NOW)
             if second_page and page.next_cursor:
                 t0 = time.perf_counter()
-                page = list_cases(s, actor, f, TZ, sort=sort, cursor=page.next_cursor, now=NOW)
+                page = list_cases(
+                    s, f, TZ, actor=actor, sort=sort, cursor=page.next_cursor, now=NOW
+                )
             timings[kind].append((time.perf_counter() - t0) * 1000)
     engine.dispose()
     every = sorted(t for ts in timings.values() for t in ts)

@@ -158,6 +158,7 @@ def load(url: str, responses: int) -> float:
                 outcome if status in ("closed", "resolved") else None,
                 0,
                 _t(moment, sqlite),
+                "telegram",
             )
         )
     _bulk(
@@ -165,7 +166,7 @@ def load(url: str, responses: int) -> float:
         "cases",
         "reference, privacy, unit_id, officer_id, category, description, status, priority, "
         "received_at, verify_due_at, resolve_due_at, due_at, outcome, reopened_count, "
-        "updated_at",
+        "updated_at, channel",
         cases,
     )
     with engine.begin() as conn:
@@ -181,11 +182,11 @@ def run(label: str, url: str, responses: int) -> None:
     policy = ev.EvaluationPolicy()
     with Session(engine) as s:
         period = ev.create_period(
-            s, admin, "quarterly", date(2026, 7, 1), [f"u{i}" for i in range(1, UNITS + 1)]
+            s, "quarterly", date(2026, 7, 1), [f"u{i}" for i in range(1, UNITS + 1)], actor=admin
         )
         s.commit()
         t0 = time.perf_counter()
-        count = ev.compute_period(s, admin, period, policy, TZ)
+        count = ev.compute_period(s, period, policy, TZ, actor=admin)
         s.commit()
         first = time.perf_counter() - t0
         rows = ev.evaluations(s, period)
@@ -194,16 +195,16 @@ def run(label: str, url: str, responses: int) -> None:
             s.add(r)
         s.commit()
         t0 = time.perf_counter()
-        ev.compute_period(s, admin, period, policy, TZ)
+        ev.compute_period(s, period, policy, TZ, actor=admin)
         s.commit()
         second = time.perf_counter() - t0
         for r in ev.evaluations(s, period):
             r.rating = ev.rating(Level.meets, Level(r.behaviour_level or "meets"))
             s.add(r)
-        ev.finalize(s, admin, period)
+        ev.finalize(s, period, actor=admin)
         s.commit()
         t0 = time.perf_counter()
-        exported = ev.export_rows(s, admin, period)
+        exported = ev.export_rows(s, period, actor=admin)
         export = time.perf_counter() - t0
         counted = sum(r.survey_n for r in rows)
     print(

@@ -82,6 +82,7 @@ def build_application(
         area_name=settings.area_name,
         case_policy=policies.cases,
         outbox_retention_days=settings.outbox_retention_days,
+        clock=policies.clock,
     )
     app.bot_data[ATTACHMENTS_KEY] = (Path(settings.attachments_dir), settings.attachment_max_bytes)
     app.add_handler(TypeHandler(Update, on_update))

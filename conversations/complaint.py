@@ -43,7 +43,6 @@ from core.cases.service import (
 )
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import active_officers, offered_officer, offered_unit
-from core.shared.clock import utcnow
 from core.shared.errors import InvalidInput
 
 CATEGORY_CODES = tuple(CATEGORIES)
@@ -71,7 +70,7 @@ def start_complaint(ctx: Ctx) -> Screen:
     assert ctx.citizen.id is not None
     policy = ctx.cfg.case_policy
     if (
-        complaints_today(ctx.session, ctx.citizen.id, policy, now=utcnow())
+        complaints_today(ctx.session, ctx.citizen.id, policy, now=ctx.cfg.clock())
         >= policy.complaints_per_day
     ):
         to_menu(ctx)
@@ -211,7 +210,7 @@ def _submit(ctx: Ctx) -> Outcome:
     )
     policy = ctx.cfg.case_policy
     try:
-        case = file_complaint(ctx.session, ctx.citizen, draft, policy)
+        case = file_complaint(ctx.session, ctx.citizen, draft, policy, now=ctx.cfg.clock())
     except TooManyComplaints:
         to_menu(ctx)
         return edit(menu_screen(ctx, prefix=ctx.tr("cmp.too_many", max=policy.complaints_per_day)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from core.chat.state import ChatState
 from core.masterdata import service as masterdata
 from core.masterdata.models import Officer, Unit
 from core.people.models import Channel, Citizen
+from core.shared.clock import utcnow
 
 PAGE_SIZE = 8
 ONBOARDING_STEPS = frozenset({"lang", "consent"})
@@ -65,6 +67,9 @@ class FlowConfig:
     area_name: str
     case_policy: CasePolicy
     outbox_retention_days: int = 90  # told to citizens in the privacy notice
+    # The composition root's clock (`Policies.clock`): every moment an update records or
+    # compares against is read from it.
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass

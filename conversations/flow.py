@@ -59,7 +59,7 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     if not claim_message(session, ev.channel, ev.message_id):
         return Outcome(duplicate=True)
     if ev.kind == "command" and ev.command == "link":
-        return _link(session, ev)
+        return _link(session, cfg, ev)
     known, state = load_conversation(session, ev.channel, ev.address)
     citizen = get_or_create_citizen(session, ev.channel, ev.address, known)
     ctx = Ctx(session=session, cfg=cfg, citizen=citizen, st=state)
@@ -71,7 +71,7 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     return out
 
 
-def _link(session: Session, ev: Inbound) -> Outcome:
+def _link(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     """`/link CODE`: a unit head connects this chat to their staff account (for digests)."""
     known = get_citizen(session, ev.channel, ev.address)
     lang = known.language if known else "id"
@@ -80,7 +80,7 @@ def _link(session: Session, ev: Inbound) -> Outcome:
         return Outcome(screens=[Screen(t(lang, "link.usage"))])
     try:
         to = Address(ev.channel, ev.address)
-        user = redeem_link_code(session, code[:40], to, language=lang)
+        user = redeem_link_code(session, code[:40], to, language=lang, now=cfg.clock())
     except LinkRefused as exc:
         if exc.reason == "throttled":
             minutes = max(1, math.ceil(exc.retry_after / 60))

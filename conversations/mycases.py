@@ -29,7 +29,6 @@ from core.cases.service import (
     public_timeline,
 )
 from core.masterdata.models import Unit
-from core.shared.clock import utcnow
 from core.shared.errors import DomainError
 
 BODY_SHOWN = frozenset(
@@ -109,14 +108,22 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
         if case is None:
             raise DomainError("case not found")
         if step == "case_reason":
-            citizen_rate(ctx.session, ctx.citizen, case, ctx.cfg.case_policy, False, answer)
+            citizen_rate(
+                ctx.session,
+                ctx.citizen,
+                case,
+                ctx.cfg.case_policy,
+                False,
+                answer,
+                now=ctx.cfg.clock(),
+            )
             key = (
                 "case.reopened"
                 if case.status == CaseStatus.in_progress
                 else "case.closed_unsatisfied"
             )
         else:
-            citizen_reply(ctx.session, ctx.citizen, case, answer)
+            citizen_reply(ctx.session, ctx.citizen, case, answer, now=ctx.cfg.clock())
             key = "case.reply_sent"
     except DomainError:
         key = "case.not_open"
@@ -129,9 +136,9 @@ def _rate(ctx: Ctx, case: Case, satisfied: bool) -> Outcome:
     if case.status != CaseStatus.resolved:
         return Outcome(toast=ctx.tr("case.already_rated"))
     if satisfied:
-        citizen_rate(ctx.session, ctx.citizen, case, ctx.cfg.case_policy, True)
+        citizen_rate(ctx.session, ctx.citizen, case, ctx.cfg.case_policy, True, now=ctx.cfg.clock())
         return edit(Screen(ctx.tr("case.thanks_satisfied", ref=case.reference)))
-    if not can_reopen(case, ctx.cfg.case_policy, now=utcnow()):
+    if not can_reopen(case, ctx.cfg.case_policy, now=ctx.cfg.clock()):
         _stash(ctx, "case_reason", case.reference)
         screen = Screen(ctx.tr("case.reason_final", ref=case.reference), _cancel_row(ctx))
         return Outcome(screens=[screen])

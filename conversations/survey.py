@@ -134,7 +134,12 @@ def _after_service(ctx: Ctx) -> Screen:
     data = ctx.st.data
     assert ctx.citizen.id is not None
     if has_answered_today(
-        ctx.session, ctx.citizen.id, data["unit_id"], data.get("service_id"), ctx.cfg.tz
+        ctx.session,
+        ctx.citizen.id,
+        data["unit_id"],
+        data.get("service_id"),
+        ctx.cfg.tz,
+        now=ctx.cfg.clock(),
     ):
         to_menu(ctx)
         return menu_screen(ctx, prefix=ctx.tr("svy.already_today"))
@@ -209,7 +214,9 @@ def _submit(ctx: Ctx) -> Outcome:
         occupation=data.get("occupation"),
     )
     try:
-        submit_survey(ctx.session, draft, citizen_id=ctx.citizen.id, tz=ctx.cfg.tz)
+        submit_survey(
+            ctx.session, draft, citizen_id=ctx.citizen.id, tz=ctx.cfg.tz, now=ctx.cfg.clock()
+        )
     except AlreadyAnsweredToday:
         to_menu(ctx)
         return edit(menu_screen(ctx, prefix=ctx.tr("svy.already_today")))

@@ -143,7 +143,7 @@ class Actor:
 # Cases --------------------------------------------------------------------------------------
 
 
-def can_view_case(actor: Actor, case: CaseLike) -> bool:
+def can_view_case(case: CaseLike, *, actor: Actor) -> bool:
     """The one rule for opening a case (its SQL twin is `visible_cases_clause`)."""
     if not actor.may(P.VIEW_UNIT, case.unit_id):
         return False
@@ -152,7 +152,7 @@ def can_view_case(actor: Actor, case: CaseLike) -> bool:
     return case.privacy != Privacy.rahasia or actor.may(P.VIEW_CONFIDENTIAL_CASES, case.unit_id)
 
 
-def visible_cases_clause(actor: Actor) -> list[Any]:
+def visible_cases_clause(*, actor: Actor) -> list[Any]:
     """SQL conditions selecting exactly the cases `can_view_case` allows."""
     clauses: list[Any] = []
     if not actor.may(P.VIEW_UNIT):
@@ -168,19 +168,19 @@ def visible_cases_clause(actor: Actor) -> list[Any]:
     return clauses
 
 
-def can_see_reporter(actor: Actor, case: CaseLike) -> bool:
+def can_see_reporter(case: CaseLike, *, actor: Actor) -> bool:
     """Who reported an `anonim` or `rahasia` case, and where, only for `VIEW_HIDDEN_REPORTER`."""
-    if not can_view_case(actor, case):
+    if not can_view_case(case, actor=actor):
         return False
     return case.privacy == Privacy.biasa or actor.may(P.VIEW_HIDDEN_REPORTER, case.unit_id)
 
 
-def can_see_location(actor: Actor, case: CaseLike) -> bool:
+def can_see_location(case: CaseLike, *, actor: Actor) -> bool:
     """The location of a report is often the reporter's own position: same rule."""
-    return can_see_reporter(actor, case)
+    return can_see_reporter(case, actor=actor)
 
 
-def may_open_every_case(actor: Actor, unit_ids: Iterable[int]) -> bool:
+def may_open_every_case(unit_ids: Iterable[int], *, actor: Actor) -> bool:
     """True when no case of these units is hidden from the actor (confidential evidence)."""
     units = set(unit_ids)
     if actor.officer_unit_id is not None and actor.officer_unit_id in units:

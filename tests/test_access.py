@@ -88,7 +88,7 @@ def test_matrix_role_permission_unit(role: Role, permission: Permission) -> None
 def test_an_account_without_units_holds_nothing() -> None:
     lonely = Actor(1, "x", Role.supervisor, frozenset())
     assert not lonely.has(P.VIEW_UNIT)
-    assert visible_cases_clause(lonely)  # restricts to nothing, not to everything
+    assert visible_cases_clause(actor=lonely)  # restricts to nothing, not to everything
 
 
 class _Case:
@@ -116,22 +116,22 @@ def test_case_visibility_matrix(role: Role, privacy: Privacy, unit: int, names_m
     expected = (
         privacy in EXPECTED_VIEW[role] and (unit == OWN or role is Role.admin) and not names_me
     )
-    assert can_view_case(actor, case) is expected
+    assert can_view_case(case, actor=actor) is expected
     # Reporter and location of anonim / rahasia reports: admins only.
     reporter = expected and (privacy is Privacy.biasa or role is Role.admin)
-    assert can_see_reporter(actor, case) is reporter
-    assert can_see_location(actor, case) is reporter
+    assert can_see_reporter(case, actor=actor) is reporter
+    assert can_see_location(case, actor=actor) is reporter
 
 
 def test_full_evidence_needs_every_case_of_the_units() -> None:
-    assert may_open_every_case(_actor(Role.admin), {OWN, OTHER})
-    assert may_open_every_case(_actor(Role.supervisor), {OWN})
-    assert not may_open_every_case(_actor(Role.supervisor), {OWN, OTHER})
-    assert not may_open_every_case(_actor(Role.unit_head), {OWN})
-    assert not may_open_every_case(_actor(Role.viewer), {OWN})
+    assert may_open_every_case({OWN, OTHER}, actor=_actor(Role.admin))
+    assert may_open_every_case({OWN}, actor=_actor(Role.supervisor))
+    assert not may_open_every_case({OWN, OTHER}, actor=_actor(Role.supervisor))
+    assert not may_open_every_case({OWN}, actor=_actor(Role.unit_head))
+    assert not may_open_every_case({OWN}, actor=_actor(Role.viewer))
     # A supervisor linked to an officer of the unit cannot open the cases naming them.
-    assert not may_open_every_case(_actor(Role.supervisor, 9, OWN), {OWN})
-    assert may_open_every_case(_actor(Role.supervisor, 9, OTHER), {OWN})
+    assert not may_open_every_case({OWN}, actor=_actor(Role.supervisor, 9, OWN))
+    assert may_open_every_case({OWN}, actor=_actor(Role.supervisor, 9, OTHER))
 
 
 def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine: Engine) -> None:
@@ -168,13 +168,13 @@ def test_sql_twin_selects_exactly_the_viewable_cases(settings: Settings, engine:
             Actor(4, "two", Role.unit_head, frozenset({a, b})),
         ]
         for actor in actors:
-            in_sql = set(s.exec(select(Case.id).where(*visible_cases_clause(actor))).all())
-            in_python = {c.id for c in cases if can_view_case(actor, c)}
+            in_sql = set(s.exec(select(Case.id).where(*visible_cases_clause(actor=actor))).all())
+            in_python = {c.id for c in cases if can_view_case(c, actor=actor)}
             assert in_sql == in_python, actor.username
         linked = actors[-2]
         hidden = {c.id for c in cases if c.officer_id == officers[0].id}
         assert hidden and not hidden & set(
-            s.exec(select(Case.id).where(*visible_cases_clause(linked))).all()
+            s.exec(select(Case.id).where(*visible_cases_clause(actor=linked))).all()
         )
 
 
@@ -256,8 +256,10 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
         assert len(alerts) == 1 and first.reference in alerts[0] and "Dinas A" in alerts[0]
         # The linked supervisor cannot open it, in Python or in SQL.
         linked = actor_for(s, spv.id or 0)
-        assert linked is not None and not can_view_case(linked, first)
-        assert first.id not in s.exec(select(Case.id).where(*visible_cases_clause(linked))).all()
+        assert linked is not None and not can_view_case(first, actor=linked)
+        assert (
+            first.id not in s.exec(select(Case.id).where(*visible_cases_clause(actor=linked))).all()
+        )
         # With a second supervisor in the unit, the complaint has an audience: no alert.
         make_user(s, "spv2", Role.supervisor, [unit])
         complain(2)

@@ -84,11 +84,13 @@ def make_case(api: Api, unit: str, privacy: Privacy, status: CaseStatus) -> Case
         )
         steps: list[Callable[[Case], object]] = []
         if status != CaseStatus.received:
-            steps.append(lambda c: svc.verify(s, api.admin, c, POLICY))
+            steps.append(lambda c: svc.verify(s, c, POLICY, actor=api.admin))
         if status in (CaseStatus.in_progress, CaseStatus.resolved):
-            steps.append(lambda c: svc.assign(s, api.admin, c, assignee_id=api.admin.user_id))
+            steps.append(lambda c: svc.assign(s, c, actor=api.admin, assignee_id=api.admin.user_id))
         if status == CaseStatus.resolved:
-            steps.append(lambda c: svc.resolve(s, api.admin, c, CaseOutcome.partly, "Sebagian."))
+            steps.append(
+                lambda c: svc.resolve(s, c, CaseOutcome.partly, "Sebagian.", actor=api.admin)
+            )
         for step in steps:
             step(case)
         s.commit()

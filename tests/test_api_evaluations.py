@@ -50,18 +50,18 @@ class Api:
     def period(self, unit: str, state: str = "computed") -> tuple[int, int]:
         """A period of one unit: (period id, first officer evaluation id)."""
         with Session(self.engine, expire_on_commit=False) as s:
-            p = ev.create_period(s, self.admin, "quarterly", Q4, [f"unit-{unit}"])
-            ev.compute_period(s, self.admin, p, ev.EvaluationPolicy(), WITA)
+            p = ev.create_period(s, "quarterly", Q4, [f"unit-{unit}"], actor=self.admin)
+            ev.compute_period(s, p, ev.EvaluationPolicy(), WITA, actor=self.admin)
             rows = ev.evaluations(s, p)
             if state == "finalized":
                 for r in rows:
-                    ev.decide_behaviour(s, self.admin, p, r.id or 0, None)
-                    ev.set_results_level(s, self.admin, p, r.id or 0, Level.meets)
-                ev.finalize(s, self.admin, p)
+                    ev.decide_behaviour(s, p, r.id or 0, None, actor=self.admin)
+                    ev.set_results_level(s, p, r.id or 0, Level.meets, actor=self.admin)
+                ev.finalize(s, p, actor=self.admin)
             elif state == "decided":
                 for r in rows:
-                    ev.decide_behaviour(s, self.admin, p, r.id or 0, None)
-                    ev.set_results_level(s, self.admin, p, r.id or 0, Level.meets)
+                    ev.decide_behaviour(s, p, r.id or 0, None, actor=self.admin)
+                    ev.set_results_level(s, p, r.id or 0, Level.meets, actor=self.admin)
             s.commit()
             return p.id or 0, rows[0].id or 0
 
@@ -292,9 +292,9 @@ def _complaint(api: Api, privacy: Privacy, outcome: CaseOutcome) -> None:
             policy,
             now=at,
         )
-        svc.verify(s, api.admin, case, policy, now=at)
-        svc.assign(s, api.admin, case, assignee_id=api.admin.user_id, now=at)
-        svc.resolve(s, api.admin, case, outcome, "Diperiksa.", now=at)
+        svc.verify(s, case, policy, actor=api.admin, now=at)
+        svc.assign(s, case, actor=api.admin, assignee_id=api.admin.user_id, now=at)
+        svc.resolve(s, case, outcome, "Diperiksa.", actor=api.admin, now=at)
         s.commit()
 
 

@@ -293,10 +293,12 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
             action(s, case)
             s.commit()
 
-    staff(lambda s, k: svc.verify(s, admin, k, policy))
-    staff(lambda s, k: svc.assign(s, admin, k, assignee_id=admin.user_id))
-    staff(lambda s, k: svc.add_note(s, admin, k, "Catatan internal: petugas sudah dipanggil."))
-    staff(lambda s, k: svc.request_info(s, admin, k, "Jam berapa kejadiannya?"))
+    staff(lambda s, k: svc.verify(s, k, policy, actor=admin))
+    staff(lambda s, k: svc.assign(s, k, actor=admin, assignee_id=admin.user_id))
+    staff(
+        lambda s, k: svc.add_note(s, k, "Catatan internal: petugas sudah dipanggil.", actor=admin)
+    )
+    staff(lambda s, k: svc.request_info(s, k, "Jam berapa kejadiannya?", actor=admin))
     assert await deliver_all(dispatcher) == 3
     assert "Jam berapa kejadiannya?" in c.screen().text
     await c.say(f"/status {ref}")
@@ -308,7 +310,9 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
     assert any("jawaban Anda untuk laporan" in m.text for m in c.messages())
     assert cases(engine)[0].status == "in_progress"
 
-    staff(lambda s, k: svc.resolve(s, admin, k, CaseOutcome.unsubstantiated, "Tidak terbukti."))
+    staff(
+        lambda s, k: svc.resolve(s, k, CaseOutcome.unsubstantiated, "Tidak terbukti.", actor=admin)
+    )
     assert await deliver_all(dispatcher) == 1
     assert "Apakah Anda puas" in c.screen().text and "Tidak terbukti" in c.screen().text
     await c.press("Tidak puas")
@@ -318,7 +322,9 @@ async def test_resolution_puas_tidak_puas_reopen_and_reply(
     [case] = cases(engine)
     assert case.status == "in_progress" and case.reopened_count == 1
 
-    staff(lambda s, k: svc.resolve(s, admin, k, CaseOutcome.substantiated, "Petugas ditegur."))
+    staff(
+        lambda s, k: svc.resolve(s, k, CaseOutcome.substantiated, "Petugas ditegur.", actor=admin)
+    )
     await deliver_all(dispatcher)
     await c.press("Puas")
     assert "ditutup dengan penilaian puas" in c.screen().text

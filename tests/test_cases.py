@@ -141,22 +141,22 @@ def test_complaint_validation_and_daily_limit(w: World) -> None:
 
 def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> None:
     case = w.file()
-    verify(w.s, w.spv, case, POLICY, now=T0 + timedelta(hours=1))
+    verify(w.s, case, POLICY, actor=w.spv, now=T0 + timedelta(hours=1))
     assert case.status == CaseStatus.verified
     assert case.followup_due_at == datetime(2026, 11, 20, 0, 0, tzinfo=WITA)
-    assign(w.s, w.spv, case, assignee_id=w.head.user_id, now=T0 + timedelta(hours=2))
+    assign(w.s, case, actor=w.spv, assignee_id=w.head.user_id, now=T0 + timedelta(hours=2))
     assert case.status == CaseStatus.in_progress and case.assignee_id == w.head.user_id
-    add_note(w.s, w.head, case, "Sudah dipanggil petugasnya.", now=T0 + timedelta(hours=3))
-    request_info(w.s, w.head, case, "Jam berapa kejadiannya?", now=T0 + timedelta(hours=4))
+    add_note(w.s, case, "Sudah dipanggil petugasnya.", actor=w.head, now=T0 + timedelta(hours=3))
+    request_info(w.s, case, "Jam berapa kejadiannya?", actor=w.head, now=T0 + timedelta(hours=4))
     assert case.status == CaseStatus.waiting_citizen and case.due_at is None
     citizen_reply(w.s, w.citizen, case, "Sekitar jam 10 pagi.", now=T0 + timedelta(days=3, hours=4))
     assert case.status == CaseStatus.in_progress
     resolve(
         w.s,
-        w.head,
         case,
         CaseOutcome.substantiated,
         "Petugas diberi teguran tertulis.",
+        actor=w.head,
         now=T0 + timedelta(days=5),
     )
     assert case.status == CaseStatus.resolved and case.outcome == "substantiated"
@@ -197,10 +197,10 @@ def test_full_lifecycle_one_event_per_transition_and_notifications(w: World) -> 
 
 def test_the_pause_moves_the_deadlines(w: World) -> None:
     case = w.file()
-    verify(w.s, w.spv, case, POLICY, now=T0)
-    assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=T0)
+    verify(w.s, case, POLICY, actor=w.spv, now=T0)
+    assign(w.s, case, actor=w.spv, assignee_id=w.spv.user_id, now=T0)
     before = case.resolve_due_at
-    request_info(w.s, w.spv, case, "Mohon kirim foto.", now=T0 + timedelta(days=1))
+    request_info(w.s, case, "Mohon kirim foto.", actor=w.spv, now=T0 + timedelta(days=1))
     citizen_reply(w.s, w.citizen, case, "Sudah saya kirim.", now=T0 + timedelta(days=4, hours=6))
     assert case.resolve_due_at - before == timedelta(days=3, hours=6)
     assert case.due_at == case.resolve_due_at
@@ -225,13 +225,13 @@ def test_illegal_transitions_are_refused_and_change_nothing(w: World, action: st
         w.s.flush()
         events_before = w.events(case)
         calls = {
-            "verify": lambda c: verify(w.s, w.admin, c, POLICY),
-            "reject": lambda c: reject(w.s, w.admin, c, "spam"),
-            "assign": lambda c: assign(w.s, w.admin, c, assignee_id=w.spv.user_id),
-            "request_info": lambda c: request_info(w.s, w.admin, c, "?"),
-            "resolve": lambda c: resolve(w.s, w.admin, c, CaseOutcome.partly, "done"),
-            "close": lambda c: close(w.s, w.admin, c),
-            "reopen": lambda c: reopen(w.s, w.admin, c, "again"),
+            "verify": lambda c: verify(w.s, c, POLICY, actor=w.admin),
+            "reject": lambda c: reject(w.s, c, "spam", actor=w.admin),
+            "assign": lambda c: assign(w.s, c, actor=w.admin, assignee_id=w.spv.user_id),
+            "request_info": lambda c: request_info(w.s, c, "?", actor=w.admin),
+            "resolve": lambda c: resolve(w.s, c, CaseOutcome.partly, "done", actor=w.admin),
+            "close": lambda c: close(w.s, c, actor=w.admin),
+            "reopen": lambda c: reopen(w.s, c, "again", actor=w.admin),
         }
         with pytest.raises(IllegalTransition, match=f"that is {status.value}"):
             calls[action](case)
@@ -246,7 +246,7 @@ def test_a_failure_after_the_change_rolls_back_status_event_and_outbox(
     case = w.file()
     session.commit()
     try:
-        verify(session, w.spv, case, POLICY)
+        verify(session, case, POLICY, actor=w.spv)
         raise RuntimeError("the process dies before commit")
     except RuntimeError:
         session.rollback()
@@ -259,34 +259,34 @@ def test_a_failure_after_the_change_rolls_back_status_event_and_outbox(
 def test_rights_scope_and_secret_cases(w: World) -> None:
     case = w.file()
     with pytest.raises(Forbidden):
-        verify(w.s, w.viewer, case, POLICY)
+        verify(w.s, case, POLICY, actor=w.viewer)
     with pytest.raises(NotFound):
-        verify(w.s, w.outsider, case, POLICY)
+        verify(w.s, case, POLICY, actor=w.outsider)
     secret = w.file(privacy=Privacy.rahasia)
     with pytest.raises(NotFound):
-        verify(w.s, w.head, secret, POLICY)  # unit heads do not see rahasia cases
-    verify(w.s, w.spv, secret, POLICY)  # the unit's supervisor does
+        verify(w.s, secret, POLICY, actor=w.head)  # unit heads do not see rahasia cases
+    verify(w.s, secret, POLICY, actor=w.spv)  # the unit's supervisor does
     with pytest.raises(Forbidden):
-        reopen(w.s, w.spv, case, "x")  # admin only (checked before the status)
+        reopen(w.s, case, "x", actor=w.spv)  # admin only (checked before the status)
 
 
 def test_reject_as_duplicate(w: World) -> None:
     first = w.file()
     second = w.file()
-    reject(w.s, w.spv, second, "Laporan ganda", duplicate_of=first.reference)
+    reject(w.s, second, "Laporan ganda", actor=w.spv, duplicate_of=first.reference)
     assert second.status == "rejected" and second.duplicate_of_id == first.id
     assert w.outbox() == [
         ("case_rejected", {"ref": second.reference, "body": f"Laporan ganda ({first.reference})"})
     ]
     with pytest.raises(InvalidInput):
-        reject(w.s, w.spv, first, "x", duplicate_of=first.reference)
+        reject(w.s, first, "x", actor=w.spv, duplicate_of=first.reference)
 
 
 def _resolved(w: World, at: datetime) -> Case:
     case = w.file(at - timedelta(days=2))
-    verify(w.s, w.spv, case, POLICY, now=at - timedelta(days=2))
-    assign(w.s, w.spv, case, assignee_id=w.spv.user_id, now=at - timedelta(days=1))
-    resolve(w.s, w.spv, case, CaseOutcome.unsubstantiated, "Tidak terbukti.", now=at)
+    verify(w.s, case, POLICY, actor=w.spv, now=at - timedelta(days=2))
+    assign(w.s, case, actor=w.spv, assignee_id=w.spv.user_id, now=at - timedelta(days=1))
+    resolve(w.s, case, CaseOutcome.unsubstantiated, "Tidak terbukti.", actor=w.spv, now=at)
     return case
 
 
@@ -296,7 +296,7 @@ def test_not_satisfied_reopens_once_within_the_window(w: World) -> None:
         citizen_rate(w.s, w.citizen, case, POLICY, False, "", now=T0 + timedelta(days=1))
     citizen_rate(w.s, w.citizen, case, POLICY, False, "Belum selesai", now=T0 + timedelta(days=1))
     assert case.status == "in_progress" and case.reopened_count == 1 and case.outcome is None
-    resolve(w.s, w.spv, case, CaseOutcome.partly, "Sebagian.", now=T0 + timedelta(days=2))
+    resolve(w.s, case, CaseOutcome.partly, "Sebagian.", actor=w.spv, now=T0 + timedelta(days=2))
     citizen_rate(w.s, w.citizen, case, POLICY, False, "Masih belum", now=T0 + timedelta(days=3))
     assert case.status == "closed" and case.satisfied is False  # only once
 
@@ -325,11 +325,11 @@ def test_overdue_flag_and_list_sorting(w: World) -> None:
     late = w.file(T0)
     fresh = w.file(T0 + timedelta(days=6))
     now = T0 + timedelta(days=7)  # Thursday 19 Nov: `late` was due on Tuesday night
-    overdue = list_cases(w.s, w.spv, CaseFilter(overdue=True), WITA, now=now)
+    overdue = list_cases(w.s, CaseFilter(overdue=True), WITA, actor=w.spv, now=now)
     assert [c.reference for c in overdue.items] == [late.reference]
-    by_due = list_cases(w.s, w.spv, CaseFilter(), WITA, sort=CaseSort.due, now=now)
+    by_due = list_cases(w.s, CaseFilter(), WITA, actor=w.spv, sort=CaseSort.due, now=now)
     assert [c.id for c in by_due.items] == [late.id, fresh.id]
-    newest = list_cases(w.s, w.spv, CaseFilter(), WITA, now=now)
+    newest = list_cases(w.s, CaseFilter(), WITA, actor=w.spv, now=now)
     assert [c.id for c in newest.items] == [fresh.id, late.id]
 
 
@@ -338,7 +338,7 @@ def test_duplicate_hints(w: World) -> None:
     b = w.file(T0 + timedelta(days=1), category="pungli")  # same category as c
     c = w.file(T0 + timedelta(days=2), officer_id=w.officer.id, category="pungli")
     w.file(T0 - timedelta(days=20), category="pungli")  # too old
-    hints = duplicate_hints(w.s, w.spv, c, POLICY)
+    hints = duplicate_hints(w.s, c, POLICY, actor=w.spv)
     assert {h.id for h in hints} == {a.id, b.id}
 
 
@@ -352,14 +352,14 @@ def test_pagination_walks_every_case_once(w: World, session: Session) -> None:
     seen: list[int] = []
     cursor = None
     while True:
-        page = list_cases(w.s, w.admin, CaseFilter(), WITA, cursor=cursor, limit=50)
+        page = list_cases(w.s, CaseFilter(), WITA, actor=w.admin, cursor=cursor, limit=50)
         seen.extend(c.id or 0 for c in page.items)
         cursor = page.next_cursor
         if cursor is None:
             break
     assert len(seen) == 120 and len(set(seen)) == 120
     with pytest.raises(InvalidInput, match="cursor"):
-        list_cases(w.s, w.admin, CaseFilter(), WITA, cursor="garbage")
+        list_cases(w.s, CaseFilter(), WITA, actor=w.admin, cursor="garbage")
 
 
 def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World) -> None:
@@ -368,7 +368,7 @@ def test_notes_on_an_imported_verified_case_without_follow_up_deadline(w: World)
     case.status = "verified"
     case.followup_due_at = None
     w.s.flush()
-    add_note(w.s, w.spv, case, "Data impor lama.", now=T0)
+    add_note(w.s, case, "Data impor lama.", actor=w.spv, now=T0)
     assert case.due_at == case.resolve_due_at
 
 

@@ -24,7 +24,7 @@ from core.people.login_limits import LoginPolicy
 from core.people.models import Role
 from core.policies import Policies, build
 from core.shared.config import Settings
-from tests.botkit import FakeTelegram
+from tests.botkit import FakeTelegram, ScriptedCitizen, file_quick, onboard
 from tests.factories import PASSWORD, make_unit, make_user
 
 
@@ -36,6 +36,11 @@ def _no_rebuilding(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for policy in (CasePolicy, EvaluationPolicy, LoginPolicy):
         monkeypatch.setattr(policy, "from_settings", classmethod(rebuilt))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their (UTC) zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _resolved_case(engine: Engine, resolved_at: datetime) -> None:
@@ -110,3 +115,58 @@ def test_scheduled_autoclose_reads_the_process_clock(settings: Settings, engine:
     assert run_autoclose(later) == 1
     with Session(engine) as s:
         assert s.exec(select(Case.status)).one() == "closed"
+
+
+async def test_a_report_filed_through_the_bot_is_dated_by_the_process_clock(
+    settings: Settings, engine: Engine
+) -> None:
+    fixed = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    with Session(engine) as s:
+        make_unit(s, "kec-alak", "Kecamatan Alak")
+        s.commit()
+    tg = FakeTelegram()
+    app = build_application(build(settings, engine, clock=lambda: fixed), request=tg)
+    await app.initialize()
+    try:
+        citizen = ScriptedCitizen(app, tg, 7101)
+        await onboard(citizen)
+        reference = await file_quick(citizen)
+    finally:
+        await app.shutdown()
+    assert reference.startswith("KPG-2603-")  # the month of the process's clock, not today's
+    with Session(engine) as s:
+        case = s.exec(select(Case).where(Case.reference == reference)).one()
+    assert _aware(case.received_at) == fixed
+
+
+def test_api_marks_a_case_overdue_by_the_process_clock(settings: Settings, engine: Engine) -> None:
+    due = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+    with Session(engine) as s:
+        unit = make_unit(s, "dukcapil")
+        make_user(s, "spv", Role.admin)
+        s.add(
+            Case(
+                reference="KPG-2611-0002",
+                unit_id=unit.id or 0,
+                category="lainnya",
+                description="x" * 30,
+                status="received",
+                received_at=due - timedelta(days=3),
+                verify_due_at=due,
+                resolve_due_at=due + timedelta(days=10),
+                due_at=due,
+            )
+        )
+        s.commit()
+
+    def overdue_flags(clock: datetime) -> tuple[bool, bool, int]:
+        with TestClient(create_app(build(settings, engine, clock=lambda: clock))) as client:
+            r = client.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+            auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            [item] = client.get("/cases", headers=auth).json()["items"]
+            detail = client.get(f"/cases/{item['id']}", headers=auth).json()["case"]
+            late = client.get("/cases", params={"overdue": "true"}, headers=auth).json()
+            return item["overdue"], detail["overdue"], len(late["items"])
+
+    assert overdue_flags(due - timedelta(minutes=1)) == (False, False, 0)
+    assert overdue_flags(due + timedelta(minutes=1)) == (True, True, 1)

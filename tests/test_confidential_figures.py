@@ -142,9 +142,9 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
         )
 
     def resolved(case: Case, outcome: CaseOutcome, day: int) -> None:
-        svc.verify(s, admin, case, POLICY, now=wita(day, 8))
-        svc.assign(s, admin, case, assignee_id=admin.user_id, now=wita(day, 9))
-        svc.resolve(s, admin, case, outcome, "Sudah diperiksa.", now=wita(day, 11))
+        svc.verify(s, case, POLICY, actor=admin, now=wita(day, 8))
+        svc.assign(s, case, actor=admin, assignee_id=admin.user_id, now=wita(day, 9))
+        svc.resolve(s, case, outcome, "Sudah diperiksa.", actor=admin, now=wita(day, 11))
 
     for unit, officer in ((a, yohanes), (b, petrus)):
         complaint(unit, officer.id, Privacy.biasa, 10)  # new this week, open
@@ -159,13 +159,15 @@ def _script(s: Session) -> tuple[dict[str, Any], str, int]:
     resolved(complaint(b, petrus.id, Privacy.anonim, 4), CaseOutcome.substantiated, 13)
     resolved(complaint(b, petrus.id, Privacy.rahasia, 5), CaseOutcome.unsubstantiated, 12)
     duplicate = complaint(a, None, Privacy.biasa, 11)
-    svc.reject(s, admin, duplicate, "Laporan ganda", duplicate_of=secret.reference, now=wita(11))
+    svc.reject(
+        s, duplicate, "Laporan ganda", actor=admin, duplicate_of=secret.reference, now=wita(11)
+    )
     for unit in (a, b):  # a survey this week: no digest is "nothing new"
         add_response(s, unit, [3] * 9, wita(11))
     periods = {}
     for code in ("unit-a", "unit-b"):
-        period = ev.create_period(s, admin, "quarterly", date(2026, 10, 1), [code])
-        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), WITA, now=COMPUTED_AT)
+        period = ev.create_period(s, "quarterly", date(2026, 10, 1), [code], actor=admin)
+        ev.compute_period(s, period, ev.EvaluationPolicy(), WITA, actor=admin, now=COMPUTED_AT)
         periods[code] = period.id or 0
     ids = {
         "units": {"unit-a": a.id or 0, "unit-b": b.id or 0},
@@ -198,7 +200,7 @@ def _expected_evidence(
         if c.officer_id == officer_id
         and c.unit_id == unit_id
         and Q4_LO <= (utc(c.received_at) or Q4_LO) < Q4_HI
-        and can_view_case(actor, c)
+        and can_view_case(c, actor=actor)
     ]
     overdue = [c for c in seen if c.status in OPEN and (utc(c.due_at) or Q4_HI) < COMPUTED_AT]
     return len(seen), sum(c.outcome in SUBSTANTIATED for c in seen), len(overdue)
@@ -215,7 +217,7 @@ def _check_views(run: Run, username: str, *, finalized: bool) -> int:
     checked = 0
     for code, pid in _readable_periods(run, username).items():
         unit_id = run.units[code]
-        full = may_open_every_case(actor, [unit_id])
+        full = may_open_every_case([unit_id], actor=actor)
         body = run.client.get(f"/evaluation-periods/{pid}", headers=headers).json()
         for row in body["officers"]:
             got = (row["complaints_received"], row["complaints_substantiated"])
@@ -238,7 +240,7 @@ def _check_exports(
     run: Run, username: str, pid: int, unit_id: int, officers: list[dict[str, Any]]
 ) -> int:
     actor, cases, headers = run.actor(username), run.cases(), run.headers(username)
-    full = may_open_every_case(actor, [unit_id])
+    full = may_open_every_case([unit_id], actor=actor)
     officer_of = {o["nip"]: o["officer_id"] for o in officers}
     text = run.client.get(f"/evaluation-periods/{pid}/export.csv", headers=headers).text
     rows = [dict(r) for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
@@ -267,13 +269,13 @@ def _decide_all(run: Run, *, finalize: bool) -> None:
     admin = run.actor("admin")
     with Session(run.engine) as s:
         for pid in run.periods.values():
-            period = ev.get_period(s, admin, pid)
+            period = ev.get_period(s, pid, actor=admin)
             if finalize:
-                ev.finalize(s, admin, period)
+                ev.finalize(s, period, actor=admin)
                 continue
             for row in ev.evaluations(s, period):
-                ev.decide_behaviour(s, admin, period, row.id or 0, None)
-                ev.set_results_level(s, admin, period, row.id or 0, Level.meets)
+                ev.decide_behaviour(s, period, row.id or 0, None, actor=admin)
+                ev.set_results_level(s, period, row.id or 0, Level.meets, actor=admin)
         s.commit()
 
 
@@ -323,7 +325,7 @@ def _expected_digest(cases: list[Case], actor: Actor, unit_id: int, names: dict[
     def within(moment: datetime | None) -> bool:
         return moment is not None and lo <= (utc(moment) or lo) < hi
 
-    seen = [c for c in cases if c.unit_id == unit_id and can_view_case(actor, c)]
+    seen = [c for c in cases if c.unit_id == unit_id and can_view_case(c, actor=actor)]
     opened = [c for c in seen if c.status in OPEN and (utc(c.received_at) or hi) < hi]
     overdue = [c for c in opened if c.due_at is not None and (utc(c.due_at) or hi) < hi]
     new = sum(within(c.received_at) for c in seen)
@@ -436,7 +438,7 @@ def test_reminders_count_only_what_each_recipient_may_open(run: Run) -> None:
             if c.status in OPEN
             and c.due_at is not None
             and (utc(c.due_at) or horizon) <= horizon
-            and can_view_case(actor, c)
+            and can_view_case(c, actor=actor)
         ]
         title = re.search(r"Pengingat SLA: (\d+) laporan", text)
         assert title is not None and int(title.group(1)) == len(due), actor.username
@@ -491,9 +493,9 @@ def test_the_case_matrix_in_docs_privacy_is_the_permission_table() -> None:
         for privacy in Privacy:
             cells = []
             for case in (_Case(1, 8, privacy), _Case(1, 7, privacy), _Case(2, None, privacy)):
-                if can_see_reporter(actor, case):
+                if can_see_reporter(case, actor=actor):
                     cells.append("case + reporter")
                 else:
-                    cells.append("case" if can_view_case(actor, case) else "-")
+                    cells.append("case" if can_view_case(case, actor=actor) else "-")
             actual[(role.value, privacy.value)] = cells
     assert documented == actual

@@ -108,7 +108,7 @@ def test_stored_strings_are_unchanged() -> None:
     assert set(CaseEventKind) == {
         "created", "verified", "rejected", "assigned", "info_requested", "citizen_replied",
         "reporter_erased", "resolved", "closed", "auto_closed", "reopened",
-        "reopened_by_citizen", "rated_satisfied", "rated_unsatisfied", "note",
+        "reopened_by_citizen", "rated_satisfied", "rated_unsatisfied", "note", "misdirected",
     }  # fmt: skip
 
 
@@ -129,13 +129,13 @@ def test_every_case_notice_core_writes_reaches_the_citizen_in_their_language(
     draft = ComplaintDraft(unit_id=unit.id, category="pungli", description=description)
     case = file_complaint(session, citizen, draft, policy, now=T0)
     other = file_complaint(session, citizen, draft, policy, now=T0)
-    verify(session, actor, case, policy, now=T0)
-    assign(session, actor, case, assignee_id=admin.id, now=T0)
-    request_info(session, actor, case, "Kapan kejadiannya?", now=T0)
-    resolve(session, actor, case, CaseOutcome.partly, "Petugas ditegur.", now=T0)
-    close(session, actor, case, now=T0)
-    reopen(session, actor, case, "Ada bukti baru.", now=T0)
-    reject(session, actor, other, "Bukan pengaduan.", now=T0)
+    verify(session, case, policy, actor=actor, now=T0)
+    assign(session, case, actor=actor, assignee_id=admin.id, now=T0)
+    request_info(session, case, "Kapan kejadiannya?", actor=actor, now=T0)
+    resolve(session, case, CaseOutcome.partly, "Petugas ditegur.", actor=actor, now=T0)
+    close(session, case, actor=actor, now=T0)
+    reopen(session, case, "Ada bukti baru.", actor=actor, now=T0)
+    reject(session, other, "Bukan pengaduan.", actor=actor, now=T0)
     session.flush()
 
     rows = session.exec(select(OutboundMessage).order_by(OutboundMessage.id)).all()

@@ -98,9 +98,9 @@ class World:
                 )
 
             a = file(wita(9), Privacy.anonim)
-            svc.verify(s, self.admin, a, POLICY, now=wita(9, 11))
-            svc.assign(s, self.admin, a, assignee_id=self.admin.user_id, now=wita(9, 12))
-            svc.resolve(s, self.admin, a, CaseOutcome.substantiated, "Ditegur.", now=wita(11))
+            svc.verify(s, a, POLICY, actor=self.admin, now=wita(9, 11))
+            svc.assign(s, a, actor=self.admin, assignee_id=self.admin.user_id, now=wita(9, 12))
+            svc.resolve(s, a, CaseOutcome.substantiated, "Ditegur.", actor=self.admin, now=wita(11))
             b = file(wita(10))
             c = file(wita(2))
             for answers, at in (
@@ -124,7 +124,7 @@ def test_digest_content_computed_by_hand(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, world.admin, unit, W46, WITA, 1000)
+        data = build_digest(s, unit, W46, WITA, 1000, actor=world.admin)
     assert (data.new, data.open, data.overdue, data.resolved) == (2, 2, 2, 1)
     assert data.oldest_overdue == [refs["c"], refs["b"]]
     assert data.this_week is not None and str(data.this_week.ikm) == "84.72"
@@ -170,7 +170,7 @@ def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> N
         assert unit is not None
 
         def figures(now: datetime | None) -> tuple[int, int, list[str]]:
-            data = build_digest(s, world.admin, unit, W46, WITA, 1000, now=now)
+            data = build_digest(s, unit, W46, WITA, 1000, actor=world.admin, now=now)
             return data.open, data.overdue, data.oldest_overdue
 
         assert figures(wita(9, 11)) == (1, 0, [])
@@ -182,7 +182,7 @@ def test_nothing_to_report_is_one_line(world: World) -> None:
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        data = build_digest(s, world.admin, unit, W46, WITA, 1000)
+        data = build_digest(s, unit, W46, WITA, 1000, actor=world.admin)
     assert data.nothing_new
     assert render_digest(data, "en") == (
         "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week."
@@ -216,9 +216,11 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
             POLICY,
             now=wita(11),
         )
-        svc.verify(s, world.admin, secret, POLICY, now=wita(11, 11))
-        svc.assign(s, world.admin, secret, assignee_id=world.admin.user_id, now=wita(11, 12))
-        svc.resolve(s, world.admin, secret, CaseOutcome.substantiated, "Ditegur.", now=wita(12))
+        svc.verify(s, secret, POLICY, actor=world.admin, now=wita(11, 11))
+        svc.assign(s, secret, actor=world.admin, assignee_id=world.admin.user_id, now=wita(11, 12))
+        svc.resolve(
+            s, secret, CaseOutcome.substantiated, "Ditegur.", actor=world.admin, now=wita(12)
+        )
         # The English-speaking head's account belongs to the officer every case names.
         head_en = s.get(AppUser, world.heads[1].id)
         assert head_en is not None
@@ -227,7 +229,7 @@ def test_each_recipient_gets_the_figures_over_the_cases_they_may_open(world: Wor
         s.commit()
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
-        as_admin = render_digest(build_digest(s, world.admin, unit, W46, WITA, 1000), "id")
+        as_admin = render_digest(build_digest(s, unit, W46, WITA, 1000, actor=world.admin), "id")
     assert "Pengaduan: 3 baru, 2 terbuka, 2 terlambat, 2 selesai" in as_admin
     assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (2)" in as_admin
 
@@ -435,7 +437,7 @@ def test_link_codes(world: World) -> None:
     with Session(world.engine) as s:
         head = s.exec(select(AppUser).where(AppUser.username == "head-id")).one()
         other = s.exec(select(AppUser).where(AppUser.username == "spv")).one()
-        code, expires = create_link_code(s, world.admin, head.id or 0, now=now)
+        code, expires = create_link_code(s, head.id or 0, actor=world.admin, now=now)
         assert expires - now == timedelta(hours=24) and len(code) == 9
         with pytest.raises(LinkRefused) as unknown:
             redeem_link_code(s, "ZZZZ-ZZZZ", chat(555), now=now)

@@ -153,10 +153,10 @@ async def test_erasing_with_an_open_report_explains_then_forgets_the_chat(
 
     dispatcher = telegram_dispatcher(engine, app.bot)
     for r in (ref, budi_ref):
-        staff(r, lambda s, k: svc.verify(s, admin, k, policy))
+        staff(r, lambda s, k: svc.verify(s, k, policy, actor=admin))
     assert await deliver_all(dispatcher) == 2
     for r in (ref, budi_ref):  # told to both, not sent yet
-        staff(r, lambda s, k: svc.assign(s, admin, k, assignee_id=admin.user_id))
+        staff(r, lambda s, k: svc.assign(s, k, actor=admin, assignee_id=admin.user_id))
     assert outbox_to(engine, 6101) == outbox_to(engine, 6102) == ["pending", "sent"]
     # Stored but not handled yet (queued behind the press below, say).
     store_updates(engine, [ani.text_update("halo lagi"), budi.text_update("halo")])
@@ -386,9 +386,11 @@ def test_a_case_waiting_for_an_erased_reporter_runs_again(
             policy,
             now=t0,
         )
-        svc.verify(s, admin, case, policy, now=t0 + timedelta(hours=1))
-        svc.assign(s, admin, case, assignee_id=admin_user.id, now=t0 + timedelta(hours=2))
-        svc.request_info(s, admin, case, "Jam berapa kejadiannya?", now=t0 + timedelta(hours=3))
+        svc.verify(s, case, policy, actor=admin, now=t0 + timedelta(hours=1))
+        svc.assign(s, case, actor=admin, assignee_id=admin_user.id, now=t0 + timedelta(hours=2))
+        svc.request_info(
+            s, case, "Jam berapa kejadiannya?", actor=admin, now=t0 + timedelta(hours=3)
+        )
         assert case.status == CaseStatus.waiting_citizen and case.due_at is None
         erase_citizen(s, citizen)
         s.commit()

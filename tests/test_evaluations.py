@@ -199,9 +199,9 @@ def _file_case(
         now=when,
     )
     if outcome is not None:
-        verify(w.s, admin, case, policy, now=when)
-        assign(w.s, admin, case, assignee_id=w.spv.user_id, now=when)
-        resolve(w.s, admin, case, outcome, "Diperiksa.", now=when)
+        verify(w.s, case, policy, actor=admin, now=when)
+        assign(w.s, case, actor=admin, assignee_id=w.spv.user_id, now=when)
+        resolve(w.s, case, outcome, "Diperiksa.", actor=admin, now=when)
 
 
 def test_period_lifecycle(w: World) -> None:
@@ -217,15 +217,15 @@ def test_period_lifecycle(w: World) -> None:
     _file_case(w, w.maria.id or 0, None)
 
     with pytest.raises(Forbidden):
-        ev.create_period(w.s, w.viewer, "quarterly", Q4, ["dukcapil"])
+        ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=w.viewer)
     with pytest.raises(NotFound):  # another unit answers as an unknown one
-        ev.create_period(w.s, w.spv, "quarterly", Q4, ["dinkes"])
-    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
+        ev.create_period(w.s, "quarterly", Q4, ["dinkes"], actor=w.spv)
+    period = ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=w.spv)
     assert (period.name, period.end) == ("2026-Q4", date(2026, 12, 31))
     with pytest.raises(Conflict, match="compute"):
-        ev.finalize(w.s, w.spv, period)
+        ev.finalize(w.s, period, actor=w.spv)
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=now) == 2
+    assert ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv, now=now) == 2
     rows = {r.officer_name: r for r in ev.evaluations(w.s, period)}
     yoh, maria = rows["Yohanes Ndun"], rows["Maria Bria"]
     assert yoh.survey_n == 12 and yoh.suggested_level == "above"
@@ -247,35 +247,35 @@ def test_period_lifecycle(w: World) -> None:
     assert "2 pengaduan terbukti" in ev.evaluation_reason(maria, "id")
 
     with pytest.raises(InvalidInput, match="needs a reason"):
-        ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, Level.meets)
-    ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, None)  # confirm: above
+        ev.decide_behaviour(w.s, period, yoh.id or 0, Level.meets, actor=w.spv)
+    ev.decide_behaviour(w.s, period, yoh.id or 0, None, actor=w.spv)  # confirm: above
     ev.decide_behaviour(
         w.s,
-        w.spv,
         period,
         maria.id or 0,
         Level.meets,
         "Pengaduan terjadi saat menggantikan rekan yang sakit.",
+        actor=w.spv,
     )
-    ev.set_results_level(w.s, w.spv, period, yoh.id or 0, Level.above)
+    ev.set_results_level(w.s, period, yoh.id or 0, Level.above, actor=w.spv)
     assert yoh.rating == "Sangat Baik"
     with pytest.raises(Conflict, match="1 officer\\(s\\) still need a decision: Maria Bria"):
-        ev.finalize(w.s, w.spv, period)
+        ev.finalize(w.s, period, actor=w.spv)
 
     # Recomputing refreshes the evidence and keeps the decisions.
     add_response(
         w.s, w.unit, answers(1, 1), local(day), officer=w.yohanes, citizen_id=w.citizens[30]
     )
-    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=now)
+    ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv, now=now)
     assert yoh.survey_n == 13 and yoh.behaviour_level == "above" and yoh.rating == "Sangat Baik"
     assert maria.behaviour_level == "meets" and maria.override_reason
 
     count, errors = ev.import_results(
-        w.s, w.spv, period, b"nip,results_level\n199001012015012002,sesuai\n"
+        w.s, period, b"nip,results_level\n199001012015012002,sesuai\n", actor=w.spv
     )
     assert (count, errors) == (1, [])
     assert maria.rating == "Baik"
-    ev.finalize(w.s, w.spv, period)
+    ev.finalize(w.s, period, actor=w.spv)
     assert period.status == "finalized"
 
     # Frozen: nothing changes, whatever happens later.
@@ -285,16 +285,16 @@ def test_period_lifecycle(w: World) -> None:
     )
     _file_case(w, w.yohanes.id or 0, CaseOutcome.substantiated)
     for change in (
-        lambda: ev.compute_period(w.s, w.spv, period, POLICY, WITA),
-        lambda: ev.decide_behaviour(w.s, w.spv, period, yoh.id or 0, Level.below, "x"),
-        lambda: ev.set_results_level(w.s, w.spv, period, yoh.id or 0, Level.below),
-        lambda: ev.finalize(w.s, w.spv, period),
+        lambda: ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv),
+        lambda: ev.decide_behaviour(w.s, period, yoh.id or 0, Level.below, "x", actor=w.spv),
+        lambda: ev.set_results_level(w.s, period, yoh.id or 0, Level.below, actor=w.spv),
+        lambda: ev.finalize(w.s, period, actor=w.spv),
     ):
         with pytest.raises(Conflict, match="finalized"):
             change()
     assert [(r.survey_n, r.score, r.rating) for r in ev.evaluations(w.s, period)] == frozen
 
-    export = ev.export_rows(w.s, w.spv, period)
+    export = ev.export_rows(w.s, period, actor=w.spv)
     assert [row[0] for row in export] == sorted([yoh.nip, maria.nip])
     by_nip = {row[0]: dict(zip(ev.EXPORT_COLUMNS, row, strict=True)) for row in export}
     assert by_nip[yoh.nip]["predikat"] == "Sangat Baik"
@@ -317,8 +317,8 @@ def test_period_lifecycle(w: World) -> None:
 
 
 def test_results_import_is_all_or_nothing(w: World) -> None:
-    period = ev.create_period(w.s, w.spv, "monthly", date(2026, 11, 1), ["dukcapil"])
-    ev.compute_period(w.s, w.spv, period, POLICY, WITA)
+    period = ev.create_period(w.s, "monthly", date(2026, 11, 1), ["dukcapil"], actor=w.spv)
+    ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv)
     bad = (
         b"nip;results_level\n"
         b"198504122010031001;di atas\n"
@@ -326,11 +326,14 @@ def test_results_import_is_all_or_nothing(w: World) -> None:
         b"123;sesuai\n"
         b"198504122010031001;sesuai\n"
     )
-    count, errors = ev.import_results(w.s, w.spv, period, bad)
+    count, errors = ev.import_results(w.s, period, bad, actor=w.spv)
     assert count == 0
     assert [(e.row, e.column) for e in errors] == [(3, "results_level"), (4, "nip"), (5, "nip")]
     assert all(r.results_level is None for r in w.s.exec(select(OfficerEvaluation)).all())
-    assert ev.import_results(w.s, w.spv, period, b"name\nx\n")[1][0].column == "nip,results_level"
+    assert (
+        ev.import_results(w.s, period, b"name\nx\n", actor=w.spv)[1][0].column
+        == "nip,results_level"
+    )
     assert not math.isnan(ev.evaluations(w.s, period)[0].score)
 
 
@@ -351,19 +354,19 @@ def test_only_those_who_may_open_every_case_evaluate(w: World) -> None:
     linked = _actor(w, "linked", Role.supervisor, officer_id=w.maria.id)
     for actor in (head, w.viewer, linked):
         with pytest.raises(Forbidden):
-            ev.create_period(w.s, actor, "quarterly", Q4, ["dukcapil"])
-    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
+            ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=actor)
+    period = ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=w.spv)
     for actor in (head, w.viewer, linked):
         with pytest.raises(Forbidden):
-            ev.compute_period(w.s, actor, period, POLICY, WITA)
-        assert ev.get_period(w.s, actor, period.id or 0) is period  # they may read it
-    assert ev.compute_period(w.s, w.spv, period, POLICY, WITA) == 2
+            ev.compute_period(w.s, period, POLICY, WITA, actor=actor)
+        assert ev.get_period(w.s, period.id or 0, actor=actor) is period  # they may read it
+    assert ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv) == 2
     row = ev.evaluations(w.s, period)[0]
     for actor in (head, linked):
         with pytest.raises(Forbidden):
-            ev.decide_behaviour(w.s, actor, period, row.id or 0, None)
+            ev.decide_behaviour(w.s, period, row.id or 0, None, actor=actor)
         with pytest.raises(Forbidden):
-            ev.finalize(w.s, actor, period)
+            ev.finalize(w.s, period, actor=actor)
 
 
 def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w: World) -> None:
@@ -372,8 +375,8 @@ def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w
     _file_case(w, maria, CaseOutcome.partly, Privacy.anonim)
     _file_case(w, maria, None, Privacy.rahasia)
     _file_case(w, maria, None, Privacy.biasa)
-    period = ev.create_period(w.s, w.spv, "quarterly", Q4, ["dukcapil"])
-    ev.compute_period(w.s, w.spv, period, POLICY, WITA, now=datetime(2026, 12, 1, tzinfo=UTC))
+    period = ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=w.spv)
+    ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv, now=datetime(2026, 12, 1, tzinfo=UTC))
     row = next(r for r in ev.evaluations(w.s, period) if r.officer_id == maria)
     full = (row.complaints_received, row.complaints_substantiated, row.cases_overdue)
     nonconf = (
@@ -386,7 +389,9 @@ def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w
     assert row.suggested_level == "below" and "2 pengaduan terbukti" in reason
 
     def seen(actor: Actor) -> ev.EvaluationView:
-        return next(v for v in ev.evaluation_views(w.s, actor, period) if v.officer_id == maria)
+        return next(
+            v for v in ev.evaluation_views(w.s, period, actor=actor) if v.officer_id == maria
+        )
 
     spv = seen(w.spv)
     assert (spv.complaints_received, spv.complaints_substantiated, spv.cases_overdue) == full

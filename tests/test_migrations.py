@@ -166,7 +166,7 @@ def test_upgrade_turns_stored_reasons_into_codes_that_read_the_same(fresh_db_url
         period = session.get(EvaluationPeriod, 1)
         assert period is not None
         spv = Actor(user_id=1, username="spv", role=Role.supervisor, unit_ids=frozenset({1}))
-        views = evaluation_views(session, spv, period)
+        views = evaluation_views(session, period, actor=spv)
         assert [(v.suggestion_reason, v.suggestion_reason_en) for v in views] == expected
     with engine.begin() as conn:  # and back: the texts are written again from the figures
         cfg = alembic_config(fresh_db_url)

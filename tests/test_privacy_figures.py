@@ -156,9 +156,9 @@ def world(settings: Settings, engine: Engine) -> World:
         secret = next(
             c for c in cases if c.privacy == Privacy.rahasia and c.unit_id == units["unit-a"].id
         )
-        svc.verify(s, admin, secret, policy)
-        svc.assign(s, admin, secret, assignee_id=users["supervisor-a"].id)
-        svc.resolve(s, admin, secret, CaseOutcome.substantiated, "Petugas ditegur.")
+        svc.verify(s, secret, policy, actor=admin)
+        svc.assign(s, secret, actor=admin, assignee_id=users["supervisor-a"].id)
+        svc.resolve(s, secret, CaseOutcome.substantiated, "Petugas ditegur.", actor=admin)
         # A biasa case rejected as a duplicate of the secret one: its reason must not carry
         # the secret case's reference to anyone who may not open that case.
         dup_citizen = telegram_citizen(s, 889_999)
@@ -173,14 +173,14 @@ def world(settings: Settings, engine: Engine) -> World:
             policy,
             now=now - timedelta(days=19),
         )
-        svc.reject(s, admin, dup, "Laporan ganda", duplicate_of=secret.reference)
+        svc.reject(s, dup, "Laporan ganda", actor=admin, duplicate_of=secret.reference)
         cases.append(dup)
         markers[dup.id or 0] = "PENANDADUP"
         start = (now - timedelta(days=40)).date()
         periods = {}
         for code in UNITS:
-            period = ev.create_period(s, admin, "annual", date(start.year, 1, 1), [code])
-            ev.compute_period(s, admin, period, ev.EvaluationPolicy(), settings.tz)
+            period = ev.create_period(s, "annual", date(start.year, 1, 1), [code], actor=admin)
+            ev.compute_period(s, period, ev.EvaluationPolicy(), settings.tz, actor=admin)
             periods[code] = period.id or 0
         s.commit()
         world = World(
@@ -203,7 +203,7 @@ def _actor(engine: Engine, user_id: int) -> Actor:
 
 
 def _expected_figures(world: World, actor: Actor, officer_id: int) -> dict[str, int]:
-    seen = [c for c in world.cases if c.officer_id == officer_id and can_view_case(actor, c)]
+    seen = [c for c in world.cases if c.officer_id == officer_id and can_view_case(c, actor=actor)]
     return {
         "complaints_received": len(seen),
         "complaints_substantiated": sum(
@@ -225,7 +225,7 @@ def _rows_with_officer(value: Any) -> Iterator[dict[str, Any]]:
 
 def _check_officer_rows(world: World, actor: Actor, rows: list[dict[str, Any]], where: str) -> None:
     units = {c.unit_id for c in world.cases if c.officer_id in {r["officer_id"] for r in rows}}
-    full = may_open_every_case(actor, units)
+    full = may_open_every_case(units, actor=actor)
     for row in rows:
         officer_id = int(row["officer_id"])
         expected = _expected_figures(world, actor, officer_id)
@@ -322,7 +322,7 @@ def test_every_route_shows_only_what_the_actor_may_open(
     client = world.client
     actor = _actor(engine, world.users[username])
     headers = _login(client, username)
-    visible = {c.id for c in world.cases if can_view_case(actor, c)}
+    visible = {c.id for c in world.cases if can_view_case(c, actor=actor)}
     hidden_words = [world.marker[c.id or 0] for c in world.cases if c.id not in visible]
     hidden_refs = [c.reference for c in world.cases if c.id not in visible]
     routes = set(get_paths(client.app.routes)) - DOCS  # type: ignore[attr-defined]
@@ -410,7 +410,7 @@ def test_digests_and_reminders_count_only_what_the_recipient_may_open(
                     assert case.reference not in text, f"citizen is told of {case.reference}"
             continue
         actor = _actor(engine, user.id or 0)
-        visible = [c for c in world.cases if can_view_case(actor, c)]
+        visible = [c for c in world.cases if can_view_case(c, actor=actor)]
         for case in world.cases:
             if case not in visible:
                 assert case.reference not in text, f"{user.username} is told of {case.reference}"

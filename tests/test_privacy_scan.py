@@ -63,14 +63,14 @@ def world(settings: Settings, engine: Engine) -> Iterator[tuple[TestClient, dict
             ),
             policy,
         )
-        svc.verify(s, admin, case, policy)
-        svc.assign(s, admin, case, assignee_id=users["supervisor"].id)
-        svc.resolve(s, admin, case, CaseOutcome.substantiated, "Petugas ditegur.")
+        svc.verify(s, case, policy, actor=admin)
+        svc.assign(s, case, actor=admin, assignee_id=users["supervisor"].id)
+        svc.resolve(s, case, CaseOutcome.substantiated, "Petugas ditegur.", actor=admin)
         add_response(
             s, unit, [3] * 9, local(date(2026, 11, 10)), service, officer, citizen_id=citizen.id
         )
-        period = ev.create_period(s, admin, "quarterly", date(2026, 10, 1), ["unit-a"])
-        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), settings.tz)
+        period = ev.create_period(s, "quarterly", date(2026, 10, 1), ["unit-a"], actor=admin)
+        ev.compute_period(s, period, ev.EvaluationPolicy(), settings.tz, actor=admin)
         evaluation = ev.evaluations(s, period)[0]
         s.commit()
         ids = {

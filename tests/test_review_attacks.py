@@ -75,11 +75,11 @@ def world(settings: Settings, engine: Engine) -> Iterator[World]:
                 ),
                 policy,
             )
-        svc.verify(s, admin, cases[0], policy)
-        svc.assign(s, admin, cases[0], assignee_id=admin_user.id)
-        svc.resolve(s, admin, cases[0], CaseOutcome.substantiated, "Petugas ditegur.")
-        period = ev.create_period(s, admin, "annual", date(2026, 1, 1), ["unit-a"])
-        ev.compute_period(s, admin, period, ev.EvaluationPolicy(), settings.tz)
+        svc.verify(s, cases[0], policy, actor=admin)
+        svc.assign(s, cases[0], actor=admin, assignee_id=admin_user.id)
+        svc.resolve(s, cases[0], CaseOutcome.substantiated, "Petugas ditegur.", actor=admin)
+        period = ev.create_period(s, "annual", date(2026, 1, 1), ["unit-a"], actor=admin)
+        ev.compute_period(s, period, ev.EvaluationPolicy(), settings.tz, actor=admin)
         own_row = next(r for r in ev.evaluations(s, period) if r.officer_id == officer_a.id)
         s.commit()
         ids = {

@@ -1,6 +1,6 @@
 """One order of parameters across core's public service functions (docs/architecture.md,
-"Service signatures"): the session (or engine) first, the acting `Actor` right after it,
-and `now` always keyword-only."""
+"Service signatures"): the session (or engine) first, then the subjects, and the acting
+`Actor` and `now` always keyword-only."""
 
 from __future__ import annotations
 
@@ -33,19 +33,15 @@ def test_now_is_keyword_only_everywhere() -> None:
     assert positional == []
 
 
-def test_actor_comes_right_after_the_session() -> None:
-    misplaced = []
-    for qualname, fn in _public_functions():
-        params = list(inspect.signature(fn).parameters.values())
-        positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
-        if (
-            positional[:1]
-            and positional[0] in FIRST
-            and "actor" in positional
-            and positional.index("actor") != 1
-        ):
-            misplaced.append(qualname)
-    assert misplaced == []
+def test_actor_is_keyword_only_everywhere() -> None:
+    """`actor=` is always named, so an actor can never be passed in a subject's place."""
+    positional = [
+        qualname
+        for qualname, fn in _public_functions()
+        if (param := inspect.signature(fn).parameters.get("actor")) is not None
+        and param.kind is not inspect.Parameter.KEYWORD_ONLY
+    ]
+    assert positional == []
 
 
 def test_policies_follow_the_subjects() -> None:

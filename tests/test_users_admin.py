@@ -387,7 +387,7 @@ def test_access_audit_is_filtered_by_action_and_day_newest_first_and_paged(api: 
             at = datetime(2026, 11, 16 + offset, tzinfo=UTC) + WITA_NOON
             users.create_user(s, username, Role.admin, NEW_PASSWORD, actor=admin, now=at)
         at = datetime(2026, 11, 17, tzinfo=UTC) + WITA_NOON + timedelta(minutes=5)
-        users.set_active(s, admin, users.get_user_id(s, "ani"), False, now=at)
+        users.set_active(s, users.get_user_id(s, "ani"), False, actor=admin, now=at)
         now = datetime(2026, 11, 18, tzinfo=UTC)
         case = Case(
             reference="KPG-2611-0042",
@@ -511,7 +511,7 @@ async def test_wrong_link_codes_are_throttled_per_chat(bot: BotUnderTest, engine
         kadis = make_user(s, "kadis", Role.unit_head, [unit])
         admin = actor_for(s, make_user(s, "admin", Role.admin).id or 0)
         assert admin is not None and kadis.id is not None
-        code, _ = links.create_link_code(s, admin, kadis.id)
+        code, _ = links.create_link_code(s, kadis.id, actor=admin)
         s.commit()
     guesser = bot.chat(5150)
     for n in range(links.LINK_ATTEMPTS):

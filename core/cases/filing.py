@@ -149,7 +149,7 @@ def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime
     ).all()
     for user_id in staff:
         other = actor_for(session, user_id)
-        if other is not None and can_view_case(other, case):
+        if other is not None and can_view_case(case, actor=other):
             return
     unit = session.get(Unit, case.unit_id)
     admins = session.exec(

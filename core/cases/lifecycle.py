@@ -56,7 +56,7 @@ def _require(case: Case, action: str, allowed: Iterable[CaseStatus]) -> None:
 
 
 def _require_handler(actor: Actor, case: Case) -> None:
-    if not can_view_case(actor, case):
+    if not can_view_case(case, actor=actor):
         raise NotFound(f"case {case.id} does not exist")
     if not actor.may(Permission.HANDLE_CASES, case.unit_id):
         raise Forbidden(f"role {actor.role.value} may not change cases")
@@ -140,7 +140,7 @@ def _queue_notification(
 
 
 def verify(
-    session: Session, actor: Actor, case: Case, policy: CasePolicy, *, now: datetime | None = None
+    session: Session, case: Case, policy: CasePolicy, *, actor: Actor, now: datetime | None = None
 ) -> CaseEvent:
     """received -> verified: the complaint is complete and ours; the unit's clock starts."""
     now = now or utcnow()
@@ -167,10 +167,10 @@ def _may_cite(case: Case, original: Case) -> bool:
 
 def reject(
     session: Session,
-    actor: Actor,
     case: Case,
     reason: str,
     *,
+    actor: Actor,
     duplicate_of: str | None = None,
     now: datetime | None = None,
 ) -> CaseEvent:
@@ -180,7 +180,7 @@ def reject(
     _require(case, "reject", [CaseStatus.received, CaseStatus.verified])
     text = _text(reason, "the reason")
     if duplicate_of:
-        original = get_case_for_staff_by_reference(session, actor, duplicate_of)
+        original = get_case_for_staff_by_reference(session, duplicate_of, actor=actor)
         if original.id == case.id:
             raise InvalidInput("a case cannot duplicate itself")
         case.duplicate_of_id = original.id
@@ -197,9 +197,9 @@ def reject(
 
 def assign(
     session: Session,
-    actor: Actor,
     case: Case,
     *,
+    actor: Actor,
     assignee_id: int | None = None,
     unit_code: str | None = None,
     now: datetime | None = None,
@@ -244,13 +244,13 @@ def _may_handle(session: Session, user: AppUser, case: Case) -> bool:
     assignee = actor_for(session, user.id)
     return (
         assignee is not None
-        and can_view_case(assignee, case)
+        and can_view_case(case, actor=assignee)
         and assignee.may(Permission.HANDLE_CASES, case.unit_id)
     )
 
 
 def request_info(
-    session: Session, actor: Actor, case: Case, question: str, *, now: datetime | None = None
+    session: Session, case: Case, question: str, *, actor: Actor, now: datetime | None = None
 ) -> CaseEvent:
     """in_progress -> waiting_citizen: ask the reporter; the SLA clock pauses."""
     now = now or utcnow()
@@ -312,11 +312,11 @@ def reporter_erased(
 
 def resolve(
     session: Session,
-    actor: Actor,
     case: Case,
     outcome: CaseOutcome,
     resolution: str,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> CaseEvent:
     """in_progress (or waiting_citizen) -> resolved, with an outcome and what was done."""
@@ -334,7 +334,7 @@ def resolve(
     )  # fmt: skip
 
 
-def close(session: Session, actor: Actor, case: Case, *, now: datetime | None = None) -> CaseEvent:
+def close(session: Session, case: Case, *, actor: Actor, now: datetime | None = None) -> CaseEvent:
     """resolved -> closed, by staff."""
     now = now or utcnow()
     _require_handler(actor, case)
@@ -347,7 +347,7 @@ def close(session: Session, actor: Actor, case: Case, *, now: datetime | None = 
 
 
 def reopen(
-    session: Session, actor: Actor, case: Case, reason: str, *, now: datetime | None = None
+    session: Session, case: Case, reason: str, *, actor: Actor, now: datetime | None = None
 ) -> CaseEvent:
     """resolved/closed -> in_progress, by an admin (with a reason)."""
     now = now or utcnow()
@@ -372,7 +372,7 @@ def _clear_resolution(case: Case) -> None:
 
 
 def add_note(
-    session: Session, actor: Actor, case: Case, body: str, *, now: datetime | None = None
+    session: Session, case: Case, body: str, *, actor: Actor, now: datetime | None = None
 ) -> CaseEvent:
     """An internal note: staff only, never shown to the citizen."""
     now = now or utcnow()

@@ -71,6 +71,7 @@ class CaseEventKind(StrEnum):
     rated_satisfied = "rated_satisfied"
     rated_unsatisfied = "rated_unsatisfied"
     note = "note"
+    misdirected = "misdirected"  # marked "salah alamat": sent to a unit outside its scope
 
 
 class AttachmentStatus(StrEnum):
@@ -124,6 +125,11 @@ class Case(SQLModel, table=True):
     satisfied: bool | None = None
     satisfaction_reason: str | None = Field(default=None, sa_type=Text)
     rated_at: datetime | None = None
+    # Sent to the wrong unit, outside its handler's scope ("salah alamat"): waits in the
+    # admins' view until an admin forwards it; its deadlines keep running.
+    misdirected_at: datetime | None = None
+    # The SP4N-LAPOR! tracking number of the same complaint, when it also came that way.
+    lapor_id: str | None = Field(default=None, max_length=40, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -171,3 +177,20 @@ class ReminderRun(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     day: date
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CannedResponse(SQLModel, table=True):
+    """A reusable text for a staff action (a standard verification notice, a standard
+    request for the location), in both languages; placeholders {ref} and {unit}."""
+
+    __tablename__ = "canned_response"
+    __table_args__ = (Index("ix_canned_response_action_active", "action", "active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=30)  # verify, reject, request_info, resolve, note, ...
+    title: str = Field(max_length=120)
+    body_id: str = Field(sa_type=Text)
+    body_en: str = Field(default="", sa_type=Text)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

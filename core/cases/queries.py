@@ -141,10 +141,10 @@ def _check_filters(filters: CaseFilter) -> None:
 
 def list_cases(
     session: Session,
-    actor: Actor,
     filters: CaseFilter,
     tz: ZoneInfo,
     *,
+    actor: Actor,
     sort: CaseSort = CaseSort.newest,
     cursor: str | None = None,
     limit: int = 50,
@@ -154,7 +154,7 @@ def list_cases(
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}")
     _check_filters(filters)
     now = now or utcnow()
-    where = visible_cases_clause(actor)
+    where = visible_cases_clause(actor=actor)
     if filters.statuses:
         where.append(col(Case.status).in_([s.value for s in filters.statuses]))
     if filters.unit_id is not None:

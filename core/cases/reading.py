@@ -30,31 +30,31 @@ from core.shared.errors import NotFound
 # Visibility (the rules are core.access's) --------------------------------------------
 
 
-def get_case_for_staff(session: Session, actor: Actor, case_id: int) -> Case:
+def get_case_for_staff(session: Session, case_id: int, *, actor: Actor) -> Case:
     """The case, or NotFound when it does not exist or is hidden from this actor."""
     case = session.get(Case, case_id)
-    if case is None or not can_view_case(actor, case):
+    if case is None or not can_view_case(case, actor=actor):
         raise NotFound(f"case {case_id} does not exist")
     return case
 
 
-def case_read_audit_actions(actor: Actor, case: Case) -> list[AuditAction]:
+def case_read_audit_actions(case: Case, *, actor: Actor) -> list[AuditAction]:
     """What opening `case` as `actor` must record: a `rahasia` case, and a page showing the
     reporter's identity (nothing for other pages)."""
     actions = []
     if case.privacy == Privacy.rahasia:
         actions.append(AuditAction.case_read_confidential)
-    if case.citizen_id is not None and can_see_reporter(actor, case):
+    if case.citizen_id is not None and can_see_reporter(case, actor=actor):
         actions.append(AuditAction.case_read_reporter)
     return actions
 
 
 def record_case_read(
-    session: Session, actor: Actor, case: Case, *, now: datetime | None = None
+    session: Session, case: Case, *, actor: Actor, now: datetime | None = None
 ) -> int:
     """Record that `actor` opened `case` where the page is sensitive (see
     `case_read_audit_actions`). Returns how many audit rows were written."""
-    actions = case_read_audit_actions(actor, case)
+    actions = case_read_audit_actions(case, actor=actor)
     for action in actions:
         session.add(
             AccessAudit(
@@ -69,9 +69,9 @@ def record_case_read(
     return len(actions)
 
 
-def get_case_for_staff_by_reference(session: Session, actor: Actor, reference: str) -> Case:
+def get_case_for_staff_by_reference(session: Session, reference: str, *, actor: Actor) -> Case:
     case = session.exec(select(Case).where(Case.reference == reference.strip().upper())).first()
-    if case is None or not can_view_case(actor, case):
+    if case is None or not can_view_case(case, actor=actor):
         raise NotFound(f"case {reference} does not exist")
     return case
 
@@ -104,9 +104,9 @@ def public_timeline(session: Session, case: Case) -> Sequence[CaseEvent]:
     ).all()
 
 
-def case_events(session: Session, actor: Actor, case: Case) -> Sequence[CaseEvent]:
+def case_events(session: Session, case: Case, *, actor: Actor) -> Sequence[CaseEvent]:
     """The whole trail, internal notes included: every admin API user is staff."""
-    if not can_view_case(actor, case):
+    if not can_view_case(case, actor=actor):
         raise NotFound(f"case {case.id} does not exist")
     stmt = select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
     return session.exec(stmt).all()
@@ -116,7 +116,7 @@ def case_events(session: Session, actor: Actor, case: Case) -> Sequence[CaseEven
 
 
 def duplicate_hints(
-    session: Session, actor: Actor, case: Case, policy: CasePolicy, limit: int = 10
+    session: Session, case: Case, policy: CasePolicy, limit: int = 10, *, actor: Actor
 ) -> list[CaseSummary]:
     """Open cases of the same unit and the same officer or category from the last days."""
     since = case.received_at - timedelta(days=policy.duplicate_window_days)
@@ -126,7 +126,7 @@ def duplicate_hints(
     stmt = (
         summary_select()
         .where(
-            *visible_cases_clause(actor),
+            *visible_cases_clause(actor=actor),
             col(Case.unit_id) == case.unit_id,
             col(Case.id) != case.id,
             col(Case.status).in_([s.value for s in OPEN_STATUSES]),

@@ -50,7 +50,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, *, now: datetime | None = Non
             stmt = (
                 summary_select()
                 .where(
-                    *visible_cases_clause(actor),
+                    *visible_cases_clause(actor=actor),
                     col(Case.status).in_([s.value for s in OPEN_STATUSES]),
                     col(Case.due_at) <= horizon,
                 )

@@ -143,7 +143,7 @@ def send_unit_digest(
             if actor is None or not actor.may(Permission.RECEIVE_DIGEST, unit_id):
                 session.commit()  # the heartbeat
                 continue
-            data = digest_for(session, actor, base, tz, now=now)
+            data = digest_for(session, base, tz, actor=actor, now=now)
             count = _queue_digest(session, data, head, charts, now)
             session.add(DigestRecipient(run_id=run.id, user_id=head.id or 0, created_at=now))
             try:

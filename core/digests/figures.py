@@ -97,17 +97,17 @@ def _figure(score: Score, population: int) -> IkmFigure:
 
 def build_digest(
     session: Session,
-    actor: Actor,
     unit: Unit,
     week: IsoWeek,
     tz: ZoneInfo,
     default_population: int,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> DigestData:
     """The unit's digest for the week as `actor` may see it (`now`: see `digest_for`)."""
     base = survey_digest(session, unit, week, tz, default_population)
-    return digest_for(session, actor, base, tz, now=now)
+    return digest_for(session, base, tz, actor=actor, now=now)
 
 
 def survey_digest(
@@ -138,10 +138,10 @@ def survey_digest(
 
 def digest_for(
     session: Session,
-    actor: Actor,
     base: DigestData,
     tz: ZoneInfo,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> DigestData:
     """`base` (from `survey_digest`) with the case figures over the cases `actor` may open.
@@ -150,7 +150,7 @@ def digest_for(
     (a preview of the current week does not count deadlines still to come)."""
     lo, hi = local_day_bounds_utc(base.week.monday(), base.week.sunday(), tz)
     open_values = [s.value for s in OPEN_STATUSES]
-    mine = (col(Case.unit_id) == base.unit_id, *visible_cases_clause(actor))
+    mine = (col(Case.unit_id) == base.unit_id, *visible_cases_clause(actor=actor))
     late_by = hi if now is None else min(hi, now)
     overdue = (*mine, col(Case.status).in_(open_values), col(Case.due_at) < late_by)
     officers = session.exec(

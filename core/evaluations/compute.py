@@ -89,16 +89,16 @@ def _case_evidence(
 
 def compute_period(
     session: Session,
-    actor: Actor,
     period: EvaluationPeriod,
     policy: EvaluationPolicy,
     tz: ZoneInfo,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> int:
     """Create or refresh each officer's draft; the supervisor's decisions are kept."""
     now = now or utcnow()
-    require_writable(session, actor, period)
+    require_writable(session, period, actor=actor)
     unit_ids = period_units(session, period)
     lo, hi = local_day_bounds_utc(period.start, period.end, tz)
     existing = {
@@ -160,7 +160,7 @@ def compute_period(
         session.add(row)
     period.computed_at = now
     session.add(period)
-    audit_event(session, actor, period, "computed", f"{len(officers)} officers", now=now)
+    audit_event(session, period, "computed", f"{len(officers)} officers", actor=actor, now=now)
     session.flush()
     return len(officers)
 

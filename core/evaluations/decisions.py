@@ -41,22 +41,22 @@ def _refresh_rating(row: OfficerEvaluation) -> None:
 
 def decide_behaviour(
     session: Session,
-    actor: Actor,
     period: EvaluationPeriod,
     evaluation_id: int,
     level: Level | None,
     reason: str | None = None,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> OfficerEvaluation:
     """Confirm the suggestion (level None or equal to it) or override it with a reason."""
     now = now or utcnow()
-    require_writable(session, actor, period)
+    require_writable(session, period, actor=actor)
     row = load_evaluation(session, period, evaluation_id)
     chosen = level or Level(row.suggested_level)
     if chosen.value == row.suggested_level:
         row.behaviour_level, row.override_reason = chosen.value, None
-        audit_event(session, actor, period, "confirmed", chosen.value, row, now=now)
+        audit_event(session, period, "confirmed", chosen.value, row, actor=actor, now=now)
     else:
         text = (reason or "").strip()
         if not text:
@@ -66,11 +66,11 @@ def decide_behaviour(
         row.behaviour_level, row.override_reason = chosen.value, text
         audit_event(
             session,
-            actor,
             period,
             "overridden",
             f"{row.suggested_level} -> {chosen.value}: {text}",
             row,
+            actor=actor,
             now=now,
         )
     row.decided_by, row.decided_at, row.updated_at = actor.user_id or None, now, now
@@ -82,22 +82,24 @@ def decide_behaviour(
 
 def set_results_level(
     session: Session,
-    actor: Actor,
     period: EvaluationPeriod,
     evaluation_id: int,
     level: Level,
     *,
+    actor: Actor,
     now: datetime | None = None,
     source: str = "entered",
 ) -> OfficerEvaluation:
     now = now or utcnow()
-    require_writable(session, actor, period)
+    require_writable(session, period, actor=actor)
     row = load_evaluation(session, period, evaluation_id)
     row.results_level = level.value
     row.updated_at = now
     _refresh_rating(row)
     session.add(row)
-    audit_event(session, actor, period, "results_set", f"{level.value} ({source})", row, now=now)
+    audit_event(
+        session, period, "results_set", f"{level.value} ({source})", row, actor=actor, now=now
+    )
     session.flush()
     return row
 
@@ -110,10 +112,10 @@ class ImportError_:
 
 
 def import_results(
-    session: Session, actor: Actor, period: EvaluationPeriod, raw: bytes
+    session: Session, period: EvaluationPeriod, raw: bytes, *, actor: Actor
 ) -> tuple[int, list[ImportError_]]:
     """CSV `nip,results_level`: all rows or none; every bad row reported."""
-    require_writable(session, actor, period)
+    require_writable(session, period, actor=actor)
     try:
         header, records = read_csv(raw)
     except ValueError as exc:
@@ -147,16 +149,16 @@ def import_results(
         return 0, errors
     for row, level in wanted:
         assert row.id is not None
-        set_results_level(session, actor, period, row.id, level, source="imported")
+        set_results_level(session, period, row.id, level, actor=actor, source="imported")
     return len(wanted), []
 
 
 def finalize(
-    session: Session, actor: Actor, period: EvaluationPeriod, *, now: datetime | None = None
+    session: Session, period: EvaluationPeriod, *, actor: Actor, now: datetime | None = None
 ) -> EvaluationPeriod:
     """Freeze the period. Refused while any officer lacks a decision."""
     now = now or utcnow()
-    require_writable(session, actor, period)
+    require_writable(session, period, actor=actor)
     rows = evaluations(session, period)
     if period.computed_at is None or not rows:
         raise Conflict("compute the period before finalizing it")
@@ -169,6 +171,6 @@ def finalize(
     period.finalized_at = now
     period.finalized_by = actor.user_id or None
     session.add(period)
-    audit_event(session, actor, period, "finalized", f"{len(rows)} officers", now=now)
+    audit_event(session, period, "finalized", f"{len(rows)} officers", actor=actor, now=now)
     session.flush()
     return period

@@ -32,11 +32,11 @@ BEHAVIOUR_EVENTS = frozenset({"confirmed", "overridden"})
 DECISION_EVENTS = BEHAVIOUR_EVENTS | {"results_set"}
 
 
-def audit_trail(session: Session, actor: Actor, period: EvaluationPeriod) -> list[AuditEntry]:
+def audit_trail(session: Session, period: EvaluationPeriod, *, actor: Actor) -> list[AuditEntry]:
     """Every decision on the period. Without full evidence a reader sees who decided and
     when, but neither confirm versus override (it would tell the hidden suggestion) nor the
     levels and reasons."""
-    full = sees_full_evidence(session, actor, period)
+    full = sees_full_evidence(session, period, actor=actor)
     events = session.exec(
         select(EvaluationEvent)
         .where(EvaluationEvent.period_id == period.id)
@@ -79,13 +79,13 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(session: Session, actor: Actor, period: EvaluationPeriod) -> list[list[object]]:
+def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> list[list[object]]:
     """One row per NIP, as the e-Kinerja/SKP import expects; finalized periods only. The
     figures are what `actor` may see (`evaluation_views`): without full evidence the
     suggestion and the override reason are left empty."""
     if period.status != PeriodStatus.finalized:
         raise Conflict("only a finalized period can be exported")
-    rows = sorted(evaluation_views(session, actor, period), key=lambda r: r.nip)
+    rows = sorted(evaluation_views(session, period, actor=actor), key=lambda r: r.nip)
     return [
         [
             r.nip,

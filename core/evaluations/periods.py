@@ -64,33 +64,33 @@ def _can_read(actor: Actor, unit_ids: Sequence[int]) -> bool:
     )
 
 
-def may_evaluate(actor: Actor, unit_ids: Sequence[int]) -> bool:
+def may_evaluate(unit_ids: Sequence[int], *, actor: Actor) -> bool:
     """Compute, decide and finalize: `EVALUATE` on every unit, and no case of them hidden."""
     return (
         bool(unit_ids)
         and all(actor.may(Permission.EVALUATE, u) for u in unit_ids)
-        and may_open_every_case(actor, unit_ids)
+        and may_open_every_case(unit_ids, actor=actor)
     )
 
 
 def _require_evaluator(actor: Actor, unit_ids: Sequence[int]) -> None:
     if not actor.has(Permission.EVALUATE):
         raise Forbidden(f"role {actor.role.value} may only read evaluation periods")
-    if not may_evaluate(actor, unit_ids):
+    if not may_evaluate(unit_ids, actor=actor):
         raise Forbidden(
             "only an evaluator who may open every case of the period's units may do this "
             "(an account linked to an officer of these units may not)"
         )
 
 
-def get_period(session: Session, actor: Actor, period_id: int) -> EvaluationPeriod:
+def get_period(session: Session, period_id: int, *, actor: Actor) -> EvaluationPeriod:
     period = session.get(EvaluationPeriod, period_id)
     if period is None or not _can_read(actor, period_units(session, period)):
         raise NotFound(f"evaluation period {period_id} does not exist")
     return period
 
 
-def involves_own_officer(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
+def involves_own_officer(session: Session, period: EvaluationPeriod, *, actor: Actor) -> bool:
     """The account's linked officer is evaluated in the period, or named by a case of its
     units, wherever that officer works now (an officer record can move between units)."""
     if actor.officer_id is None:
@@ -108,9 +108,9 @@ def involves_own_officer(session: Session, actor: Actor, period: EvaluationPerio
     return session.exec(named).first() is not None
 
 
-def require_writable(session: Session, actor: Actor, period: EvaluationPeriod) -> None:
+def require_writable(session: Session, period: EvaluationPeriod, *, actor: Actor) -> None:
     _require_evaluator(actor, period_units(session, period))
-    if involves_own_officer(session, actor, period):
+    if involves_own_officer(session, period, actor=actor):
         raise Forbidden("your own officer record is part of this period; another assessor decides")
     if period.status == PeriodStatus.finalized:
         raise Conflict("this period is finalized and can no longer change")
@@ -118,12 +118,12 @@ def require_writable(session: Session, actor: Actor, period: EvaluationPeriod) -
 
 def audit_event(
     session: Session,
-    actor: Actor,
     period: EvaluationPeriod,
     kind: str,
     detail: str | None = None,
     evaluation: OfficerEvaluation | None = None,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> None:
     assert period.id is not None
@@ -139,7 +139,7 @@ def audit_event(
     )
 
 
-def list_periods(session: Session, actor: Actor) -> list[EvaluationPeriod]:
+def list_periods(session: Session, *, actor: Actor) -> list[EvaluationPeriod]:
     periods = session.exec(
         select(EvaluationPeriod).order_by(col(EvaluationPeriod.start).desc())
     ).all()
@@ -147,7 +147,7 @@ def list_periods(session: Session, actor: Actor) -> list[EvaluationPeriod]:
 
 
 def create_period(
-    session: Session, actor: Actor, kind: str, start: date, unit_codes: Sequence[str]
+    session: Session, kind: str, start: date, unit_codes: Sequence[str], *, actor: Actor
 ) -> EvaluationPeriod:
     if not actor.has(Permission.EVALUATE):
         raise Forbidden(f"role {actor.role.value} may not create evaluation periods")
@@ -155,7 +155,7 @@ def create_period(
     if not unit_codes:
         raise InvalidInput("name at least one unit")
     # A unit outside the actor's scope answers as an unknown one (no existence probe).
-    units = [visible_unit(session, actor, code) for code in dict.fromkeys(unit_codes)]
+    units = [visible_unit(session, code, actor=actor) for code in dict.fromkeys(unit_codes)]
     _require_evaluator(actor, [u.id or 0 for u in units])
     period = EvaluationPeriod(
         name=name, kind=kind, start=start, end=end, created_by=actor.user_id or None
@@ -165,6 +165,8 @@ def create_period(
     assert period.id is not None
     for unit in units:
         session.add(EvaluationPeriodUnit(period_id=period.id, unit_id=unit.id or 0))
-    audit_event(session, actor, period, "created", f"{name}: {', '.join(u.code for u in units)}")
+    audit_event(
+        session, period, "created", f"{name}: {', '.join(u.code for u in units)}", actor=actor
+    )
     session.flush()
     return period

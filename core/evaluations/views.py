@@ -63,11 +63,11 @@ class EvaluationView:
         return self._reason("en")
 
 
-def sees_full_evidence(session: Session, actor: Actor, period: EvaluationPeriod) -> bool:
+def sees_full_evidence(session: Session, period: EvaluationPeriod, *, actor: Actor) -> bool:
     """Every case of the period's units is open to `actor`: full evidence and suggestions."""
-    return may_open_every_case(actor, period_units(session, period)) and not involves_own_officer(
-        session, actor, period
-    )
+    return may_open_every_case(
+        period_units(session, period), actor=actor
+    ) and not involves_own_officer(session, period, actor=actor)
 
 
 def _case_figures(row: OfficerEvaluation, actor: Actor, confidential: bool) -> tuple[int, int, int]:
@@ -118,12 +118,12 @@ def _view(
 
 
 def evaluation_views(
-    session: Session, actor: Actor, period: EvaluationPeriod
+    session: Session, period: EvaluationPeriod, *, actor: Actor
 ) -> list[EvaluationView]:
     """The period's officers as `actor` may see them: case figures over the cases they may
     open, suggestions only with full evidence, decisions once finalized (or to evaluators)."""
     unit_ids = period_units(session, period)
-    full = may_open_every_case(actor, unit_ids)
+    full = may_open_every_case(unit_ids, actor=actor)
     confidential = bool(unit_ids) and all(
         actor.may(Permission.VIEW_CONFIDENTIAL_CASES, u) for u in unit_ids
     )
@@ -132,7 +132,7 @@ def evaluation_views(
 
 
 def evaluation_view(
-    session: Session, actor: Actor, period: EvaluationPeriod, evaluation_id: int
+    session: Session, period: EvaluationPeriod, evaluation_id: int, *, actor: Actor
 ) -> EvaluationView:
     wanted = load_evaluation(session, period, evaluation_id)
-    return next(v for v in evaluation_views(session, actor, period) if v.id == wanted.id)
+    return next(v for v in evaluation_views(session, period, actor=actor) if v.id == wanted.id)

@@ -56,7 +56,7 @@ class _Row:
 
 
 def import_officers(
-    session: Session, actor: Actor, raw: bytes, *, dry_run: bool = False
+    session: Session, raw: bytes, *, actor: Actor, dry_run: bool = False
 ) -> ImportReport:
     actor.require_write()
     report = ImportReport(dry_run=dry_run)

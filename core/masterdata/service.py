@@ -165,7 +165,7 @@ def get_unit(session: Session, unit_id: int) -> Unit:
 # does not exist (the same NotFound, word for word): a 403 would tell them it exists.
 
 
-def visible_unit(session: Session, actor: Actor, code: str) -> Unit:
+def visible_unit(session: Session, code: str, *, actor: Actor) -> Unit:
     """The unit with this code, if `actor` may see it; else NotFound as for an unknown code."""
     unit = session.exec(select(Unit).where(Unit.code == code.strip().lower())).first()
     if unit is None or unit.id is None or not actor.can_see_unit(unit.id):
@@ -173,7 +173,7 @@ def visible_unit(session: Session, actor: Actor, code: str) -> Unit:
     return unit
 
 
-def visible_service(session: Session, actor: Actor, service_id: int) -> Service:
+def visible_service(session: Session, service_id: int, *, actor: Actor) -> Service:
     """The service, if `actor` may see its unit; else NotFound as for an unknown id."""
     service = session.get(Service, service_id)
     if service is None or not actor.can_see_unit(service.unit_id):
@@ -181,7 +181,7 @@ def visible_service(session: Session, actor: Actor, service_id: int) -> Service:
     return service
 
 
-def visible_officer(session: Session, actor: Actor, officer_id: int) -> Officer:
+def visible_officer(session: Session, officer_id: int, *, actor: Actor) -> Officer:
     """The officer, if `actor` may see their unit; else NotFound as for an unknown id."""
     officer = session.get(Officer, officer_id)
     if officer is None or not actor.can_see_unit(officer.unit_id):
@@ -207,7 +207,7 @@ def list_units(
     return session.exec(stmt).all()
 
 
-def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
+def create_unit(session: Session, data: UnitCreate, *, actor: Actor) -> Unit:
     actor.require_admin()
     if session.exec(select(Unit).where(Unit.code == data.code)).first():
         raise Conflict(f"unit code {data.code!r} is already used")
@@ -223,8 +223,8 @@ def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
     return unit
 
 
-def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate) -> Unit:
-    unit = visible_unit(session, actor, code)
+def update_unit(session: Session, code: str, data: UnitUpdate, *, actor: Actor) -> Unit:
+    unit = visible_unit(session, code, actor=actor)
     actor.require_write(unit.id)
     if data.active is not None:
         actor.require_admin()
@@ -263,8 +263,8 @@ def get_service(session: Session, service_id: int) -> Service:
     return service
 
 
-def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Service:
-    unit = visible_unit(session, actor, data.unit_code)
+def create_service(session: Session, data: ServiceCreate, *, actor: Actor) -> Service:
+    unit = visible_unit(session, data.unit_code, actor=actor)
     assert unit.id is not None
     actor.require_write(unit.id)
     clash = session.exec(
@@ -278,8 +278,10 @@ def create_service(session: Session, actor: Actor, data: ServiceCreate) -> Servi
     return service
 
 
-def update_service(session: Session, actor: Actor, service_id: int, data: ServiceUpdate) -> Service:
-    service = visible_service(session, actor, service_id)
+def update_service(
+    session: Session, service_id: int, data: ServiceUpdate, *, actor: Actor
+) -> Service:
+    service = visible_service(session, service_id, actor=actor)
     actor.require_write(service.unit_id)
     if data.name is not None and data.name != service.name:
         clash = session.exec(
@@ -327,8 +329,8 @@ def get_officer(session: Session, officer_id: int) -> Officer:
     return officer
 
 
-def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Officer:
-    unit = visible_unit(session, actor, data.unit_code)
+def create_officer(session: Session, data: OfficerCreate, *, actor: Actor) -> Officer:
+    unit = visible_unit(session, data.unit_code, actor=actor)
     assert unit.id is not None
     actor.require_write(unit.id)
     if session.exec(select(Officer).where(Officer.nip == data.nip)).first():
@@ -345,15 +347,17 @@ def create_officer(session: Session, actor: Actor, data: OfficerCreate) -> Offic
     return officer
 
 
-def update_officer(session: Session, actor: Actor, officer_id: int, data: OfficerUpdate) -> Officer:
-    officer = visible_officer(session, actor, officer_id)
+def update_officer(
+    session: Session, officer_id: int, data: OfficerUpdate, *, actor: Actor
+) -> Officer:
+    officer = visible_officer(session, officer_id, actor=actor)
     actor.require_write(officer.unit_id)
     if officer.id == actor.officer_id:
         raise Forbidden("you may not change your own officer record; ask another supervisor")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     unit_code = changes.pop("unit_code", None)
     if unit_code is not None:
-        unit = visible_unit(session, actor, unit_code)
+        unit = visible_unit(session, unit_code, actor=actor)
         assert unit.id is not None
         actor.require_write(unit.id)
         officer.unit_id = unit.id

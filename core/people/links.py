@@ -80,7 +80,7 @@ def _hash(code: str) -> str:
 
 
 def create_link_code(
-    session: Session, actor: Actor, user_id: int, *, now: datetime | None = None
+    session: Session, user_id: int, *, actor: Actor, now: datetime | None = None
 ) -> tuple[str, datetime]:
     """A new code for `user_id` (shown once; only its hash is stored)."""
     actor.require_admin()

@@ -86,6 +86,8 @@ class AppUser(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id", unique=True)
     # Raised on deactivation, password change and role or unit change: older tokens die.
     token_version: int = 0
+    # The staff console's inbox marks cases received since this moment as new.
+    inbox_seen_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -207,3 +209,21 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     locked_until: datetime | None = None  # no try before then
     updated_at: datetime = Field(default_factory=utcnow, index=True)  # the last try
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser of the staff console. The cookie holds a random token; only its
+    hash is kept. It ends at logout, after the idle time, and as soon as the account's
+    `token_version` moves (deactivation, password, role or unit change)."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 of the cookie's token
+    user_id: int = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    token_version: int  # the account's, when the session began
+    csrf_token: str = Field(max_length=64)  # every form and HTMX request carries it
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)

@@ -269,8 +269,8 @@ def get_user_id(session: Session, username: str) -> int:
 
 def list_users(
     session: Session,
-    actor: Actor,
     *,
+    actor: Actor,
     role: Role | None = None,
     active: bool | None = None,
     q: str | None = None,
@@ -335,16 +335,16 @@ def describe_user(session: Session, user_id: int) -> UserView:
     return _view(user, officer, _unit_codes_of(session, user_id), linked=linked)
 
 
-def get_user(session: Session, actor: Actor, user_id: int) -> UserView:
+def get_user(session: Session, user_id: int, *, actor: Actor) -> UserView:
     _load(session, actor, user_id)
     return describe_user(session, user_id)
 
 
 def update_user(
     session: Session,
-    actor: Actor,
     user_id: int,
     *,
+    actor: Actor,
     role: Role | None = None,
     unit_codes: Iterable[str] | None = None,
     display_name: str | None = None,
@@ -390,7 +390,7 @@ def update_user(
 
 
 def set_active(
-    session: Session, actor: Actor, user_id: int, active: bool, *, now: datetime | None = None
+    session: Session, user_id: int, active: bool, *, actor: Actor, now: datetime | None = None
 ) -> AppUser:
     """Deactivate (its tokens stop working at once) or reactivate an account."""
     user = _load(session, actor, user_id)
@@ -423,7 +423,7 @@ def _set_password(user: AppUser, password: str) -> None:
 
 
 def reset_password(
-    session: Session, actor: Actor, user_id: int, new_password: str, *, now: datetime | None = None
+    session: Session, user_id: int, new_password: str, *, actor: Actor, now: datetime | None = None
 ) -> AppUser:
     """An admin sets another account's password (its tokens stop working)."""
     user = _load(session, actor, user_id)
@@ -438,7 +438,7 @@ def reset_password(
     return user
 
 
-def own_password_hash(session: Session, actor: Actor) -> str:
+def own_password_hash(session: Session, *, actor: Actor) -> str:
     """The stored hash of the actor's own password (read before a change)."""
     user = session.get(AppUser, actor.user_id)
     if user is None or not user.active:
@@ -451,7 +451,7 @@ class WrongCurrentPassword(InvalidInput):
     login, for the throttle)."""
 
 
-def check_new_own_password(actor: Actor, current_password: str, new_password: str) -> None:
+def check_new_own_password(current_password: str, new_password: str, *, actor: Actor) -> None:
     """The cheap checks of a change of one's own password (no argon2): the new one differs
     and is strong enough."""
     if new_password == current_password:
@@ -460,7 +460,7 @@ def check_new_own_password(actor: Actor, current_password: str, new_password: st
 
 
 def new_own_password_hash(
-    actor: Actor, stored_hash: str, current_password: str, new_password: str
+    stored_hash: str, current_password: str, new_password: str, *, actor: Actor
 ) -> str:
     """Check the current password and hash the new one, after `check_new_own_password`. Slow
     (argon2) and touches no database: callers run it outside any transaction, between
@@ -475,10 +475,10 @@ def new_own_password_hash(
 
 def store_own_password(
     session: Session,
-    actor: Actor,
     new_hash: str,
     replaces_hash: str,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> AppUser:
     """Store the new hash (every older token dies), unless the password changed meanwhile."""
@@ -496,7 +496,7 @@ def store_own_password(
 
 
 def unlock_user(
-    session: Session, actor: Actor, user_id: int, *, now: datetime | None = None
+    session: Session, user_id: int, *, actor: Actor, now: datetime | None = None
 ) -> int:
     """Clear the account's failed logins, so it may log in again at once; returns how many."""
     user = _load(session, actor, user_id)
@@ -510,10 +510,10 @@ def unlock_user(
 
 def link_officer(
     session: Session,
-    actor: Actor,
     user_id: int,
     nip: str | None,
     *,
+    actor: Actor,
     now: datetime | None = None,
 ) -> AppUser:
     """Link the account to the officer (ASN) it belongs to, by NIP; None removes the link.
@@ -594,9 +594,9 @@ def _parse_cursor(cursor: str) -> tuple[datetime, int]:
 
 def list_access_audit(
     session: Session,
-    actor: Actor,
     tz: ZoneInfo,
     *,
+    actor: Actor,
     action: AuditAction | None = None,
     start: date | None = None,
     end: date | None = None,

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
@@ -30,6 +31,10 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming the key."""
 
 
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+              "Asia/Jayapura": "WIT"}  # fmt: skip
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
@@ -52,6 +57,14 @@ class Settings(BaseSettings):
     # Alert the admins when one username gets wrong passwords from this many addresses
     # within an hour (the account is not locked: each address is slowed down on its own).
     login_alert_addresses: int = Field(default=5, ge=2, le=10_000)
+
+    # Staff console (/staff/): a session ends after this many idle minutes (shared office
+    # computers), and the inbox refreshes its counts this often.
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    console_refresh_seconds: int = Field(default=60, ge=5, le=3600)
+    # The staff console and the JSON API on a listener of their own (0: the same listener as
+    # the public site), so an office can put only the public site on the internet.
+    staff_port: int = Field(default=0, ge=0, le=65535)
 
     telegram_bot_token: str = ""
     telegram_api_base_url: str = ""
@@ -196,6 +209,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def console_idle(self) -> timedelta:
+        return timedelta(minutes=self.console_idle_minutes)
+
+    @property
+    def zone_name(self) -> str:
+        """The zone's name as people in Indonesia say it (WIB, WITA, WIT), else its key."""
+        return ZONE_NAMES.get(self.timezone, self.timezone)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,104 @@
+"""The console's FastAPI application, mounted by `app/` under /staff."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from console import routes_auth, routes_case, routes_inbox
+from console.i18n import normalise_language
+from console.web import PREFIX, BadCsrf, NotSignedIn, login_redirect, render
+from core.policies import Policies
+from core.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from httpkit.turns import DatabaseBusy
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+# Nothing from another server, no inline script or style: HTMX's own indicator style is
+# switched off (meta htmx-config) so that style-src 'self' holds.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400}
+
+
+def _lang(request: Request) -> str:
+    return normalise_language(request.cookies.get("asnfb_lang"))
+
+
+def _error_page(request: Request, status: int, key: str, detail: str = "") -> Response:
+    return render(
+        request, "error.html", _lang(request), status_code=status, error=key, detail=detail
+    )
+
+
+def create_console(policies: Policies) -> FastAPI:
+    console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    console.state.policies = policies
+    console.include_router(routes_auth.router)
+    console.include_router(routes_inbox.router)
+    console.include_router(routes_case.router)
+    console.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @console.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith(f"{PREFIX}/static/"):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @console.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _: NotSignedIn) -> Response:
+        return login_redirect(request)
+
+    @console.exception_handler(BadCsrf)
+    async def bad_csrf(request: Request, _: BadCsrf) -> Response:
+        return _error_page(request, 403, "error.csrf")
+
+    @console.exception_handler(DatabaseBusy)
+    async def busy(request: Request, _: DatabaseBusy) -> Response:
+        page = _error_page(request, 503, "error.busy")
+        page.headers["Retry-After"] = "2"
+        return page
+
+    @console.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        return _error_page(request, status, f"error.{status}", str(exc))
+
+    @console.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return _error_page(request, 400, "error.400")
+
+    @console.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _error_page(request, 404, "error.404")
+        if exc.status_code == 405:
+            return _error_page(request, 405, "error.405")
+        return _error_page(request, exc.status_code, "error.400")
+
+    @console.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("console error on %s", request.url.path, exc_info=exc)
+        return _error_page(request, 500, "error.500")
+
+    @console.get("", include_in_schema=False)
+    async def bare() -> Response:
+        return RedirectResponse(f"{PREFIX}/", status_code=308)
+
+    return console
