@@ -6,13 +6,13 @@ import asyncio
 from pathlib import Path
 from typing import overload
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
@@ -28,8 +28,6 @@ from admin_api import (
 )
 from admin_api.limits import BodySizeLimit
 from admin_api.problems import document_problems, install_problem_handlers
-from admin_api.schemas import HealthOut, ReadyOut
-from core.health import readiness
 from core.policies import Policies, build
 from core.shared.config import Settings
 
@@ -51,7 +49,7 @@ def create_app(first: Policies | Settings, engine: Engine | None = None, /) -> F
         version="0.1.0",
         description=(
             "Supervisors triage citizen feedback and read service scores (IKM). "
-            "Log in with POST /auth/token (OAuth2 password flow), then use the bearer token."
+            "Log in with POST /api/auth/token (OAuth2 password flow), then use the bearer token."
         ),
         openapi_url="/openapi.json" if settings.api_docs_enabled else None,
         docs_url=None,  # served below from the vendored assets, without a CDN
@@ -63,20 +61,6 @@ def create_app(first: Policies | Settings, engine: Engine | None = None, /) -> F
     app.state.engine = engine
     app.state.write_turn = asyncio.Lock()  # see admin_api.deps.write_turn
     install_problem_handlers(app)
-
-    @app.get("/healthz", response_model=HealthOut, tags=["health"])
-    def healthz() -> HealthOut:
-        """Liveness: the process answers."""
-        return HealthOut(status="ok")
-
-    @app.get(
-        "/readyz", response_model=ReadyOut, tags=["health"], responses={503: {"model": ReadyOut}}
-    )
-    def readyz() -> JSONResponse:
-        """Readiness: database reachable, schema at head, outbox backlog."""
-        state = readiness(engine)
-        body = ReadyOut(**state.__dict__).model_dump(mode="json")
-        return JSONResponse(body, status_code=200 if state.ready else 503)
 
     app.include_router(routes_auth.router)
     app.include_router(routes_users.router)
@@ -111,14 +95,15 @@ def install_docs(app: FastAPI) -> None:
     oauth2_redirect = "/docs/oauth2-redirect"
 
     @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
-            openapi_url=openapi_url,
+            openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{STATIC_URL}/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{STATIC_URL}/swagger-ui/swagger-ui.css",
-            swagger_favicon_url=favicon,
-            oauth2_redirect_url=oauth2_redirect,
+            swagger_js_url=f"{root}{STATIC_URL}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{STATIC_URL}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{root}{favicon}",
+            oauth2_redirect_url=f"{root}{oauth2_redirect}",
             # No badge that asks validator.swagger.io about the schema.
             swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
         )
@@ -128,11 +113,12 @@ def install_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=openapi_url,
+            openapi_url=f"{root}{openapi_url}",
             title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{STATIC_URL}/redoc/redoc.standalone.js",
-            redoc_favicon_url=favicon,
+            redoc_js_url=f"{root}{STATIC_URL}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{favicon}",
             with_google_fonts=False,
         )

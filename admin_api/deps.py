@@ -18,7 +18,8 @@ from core.policies import Policies
 from core.shared.config import Settings
 from core.shared.db import session_scope
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+# Relative: Swagger resolves it against the schema's own URL (/api/openapi.json).
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -86,7 +87,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 _UNAUTHORIZED = HTTPException(
     status_code=401,
-    detail="log in first: POST /auth/token, then send 'Authorization: Bearer <token>'",
+    detail="log in first: POST /api/auth/token, then send 'Authorization: Bearer <token>'",
     headers={"WWW-Authenticate": "Bearer"},
 )
 

@@ -111,18 +111,6 @@ class UnitScoreDetailOut(BaseModel):
     generated_at: datetime
 
 
-class HealthOut(BaseModel):
-    status: str
-
-
-class ReadyOut(BaseModel):
-    ready: bool
-    database: bool
-    migrations_at_head: bool
-    outbox_pending: int | None
-    outbox_oldest_pending_seconds: float | None
-
-
 # Accounts ---------------------------------------------------------------------------------
 
 PASSWORD_FIELD = Field(max_length=1024)  # the policy (core.people.users) says what a good one is

@@ -1,11 +1,9 @@
 """ASGI factory for `asn-feedback api --workers N` (each worker is a process: it builds its
-own engine and policies, once)."""
+own engine and policies, once): the whole site (app/site.py)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from admin_api import create_app
+from app.site import Site, create_site
 from core.policies import build
 from core.shared.config import load_settings
 from core.shared.db import make_engine
@@ -17,6 +15,6 @@ from core.shared.db import make_engine
 KEEP_ALIVE_SECONDS = 75
 
 
-def api() -> FastAPI:
+def site() -> Site:
     settings = load_settings()
-    return create_app(build(settings, make_engine(settings.database_url)))
+    return create_site(build(settings, make_engine(settings.database_url)))

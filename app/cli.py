@@ -449,27 +449,34 @@ def api_cmd(
     port: Annotated[int | None, typer.Option(help="listen port (default API_PORT)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
 ) -> None:
-    """Only the admin API (uvicorn; several workers share nothing but the database)."""
-    import uvicorn
+    """The JSON API and the staff console, without the bot (uvicorn; several workers share
+    nothing but the database). With STAFF_PORT, on a listener of their own."""
+    from uvicorn import Server
+    from uvicorn.supervisors import Multiprocess
 
-    from app.asgi import KEEP_ALIVE_SECONDS
+    from app.serve import listeners, site_config
 
     settings = _settings()
     _logging(settings)
     _require_schema(_policies(settings))  # each worker builds its own (app/asgi.py)
     host = host or settings.api_host
     port = port or settings.api_port
-    typer.echo(f"admin API: http://{host}:{port}/docs")
-    uvicorn.run(
-        "app.asgi:api",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        proxy_headers=False,  # X-Forwarded-For only from TRUSTED_PROXIES (core.people.login_limits)
-    )
+    _say_where(host, port, settings.staff_port)
+    config = site_config("app.asgi:site", host, port, workers)
+    config.factory = True
+    sockets = listeners(host, port, settings.staff_port)
+    if workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        Server(config).run(sockets=sockets)
+
+
+def _say_where(host: str, port: int, staff_port: int) -> None:
+    staff = f"http://{host}:{staff_port or port}"
+    typer.echo(f"staff console: {staff}/staff/  (log in with your account)")
+    typer.echo(f"JSON API:      {staff}/api/docs  (token: POST /api/auth/token)")
+    if staff_port:
+        typer.echo(f"public site:   http://{host}:{port}/  (health: /healthz)")
 
 
 @cli.command("bot")
@@ -510,7 +517,8 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option(help="listen address (default API_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (default API_PORT)")] = None,
 ) -> None:
-    """Run the admin API and (with TELEGRAM_BOT_TOKEN) the bot, in one process."""
+    """Run the staff console, the JSON API and (with TELEGRAM_BOT_TOKEN) the bot, in one
+    process."""
     from app.serve import run
 
     settings = _settings()
@@ -518,7 +526,7 @@ def serve_cmd(
     root = _require_schema(_policies(settings))
     host = host or settings.api_host
     port = port or settings.api_port
-    typer.echo(f"admin API: http://{host}:{port}/docs  (log in with POST /auth/token)")
+    _say_where(host, port, settings.staff_port)
     run(root, host, port)
 
 

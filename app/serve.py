@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from admin_api import create_app
 from app.asgi import KEEP_ALIVE_SECONDS
 from app.scheduler import start_scheduler
+from app.site import create_site
 from bot import build_application
 from bot.attachments import sweep_forever
 from bot.dispatcher import TelegramSender
@@ -37,6 +39,34 @@ log = logging.getLogger("asn_feedback.serve")
 async def _exit_on(stop: asyncio.Event, server: uvicorn.Server) -> None:
     await stop.wait()
     server.should_exit = True
+
+
+def site_config(app: Any, host: str, port: int, workers: int = 1) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # X-Forwarded-For only from TRUSTED_PROXIES (core.people.login_limits)
+        proxy_headers=False,
+    )
+
+
+def listeners(host: str, port: int, staff_port: int) -> list[socket.socket]:
+    """The public listener, and the staff listener when STAFF_PORT is set (app/site.py)."""
+    ports = [port] if not staff_port or staff_port == port else [port, staff_port]
+    return [_bind(host, p) for p in ports]
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def dispatch_limits(settings: Settings) -> DispatchLimits:
@@ -97,18 +127,8 @@ async def serve(
 ) -> None:
     """API + bot + dispatcher + scheduler until SIGINT/SIGTERM or until `stop` is set."""
     settings = policies.settings
-    api = create_app(policies)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            api,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            # X-Forwarded-For only from TRUSTED_PROXIES (core.people.login_limits)
-            proxy_headers=False,
-        )
-    )
+    site = create_site(policies)
+    server = uvicorn.Server(site_config(site, host, port))
     watcher = asyncio.create_task(_exit_on(stop, server)) if stop is not None else None
     scheduler = await start_scheduler(policies) if run_scheduler else None
     async with contextlib.AsyncExitStack() as stack:
@@ -117,14 +137,14 @@ async def serve(
             runtime = await stack.enter_async_context(bot_services(policies))
             senders[Channel.telegram] = TelegramSender(runtime.app.bot)
             if runtime.webhook:
-                api.router.routes.append(webhook_route(runtime))
+                site.add_public_route(webhook_route(runtime))
         else:
             log.info(
                 "the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on"
             )
         await stack.enter_async_context(dispatching(policies, senders, outbox_idle))
         try:
-            await server.serve()
+            await server.serve(sockets=listeners(host, port, settings.staff_port))
         finally:
             if watcher is not None:
                 watcher.cancel()

@@ -156,7 +156,7 @@ def run_api_part(url: str, label: str, cases: int, seconds: float, log: Path) ->
         )
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            asyncio.run(api_load(f"http://127.0.0.1:{port}", seconds))
+            asyncio.run(api_load(f"http://127.0.0.1:{port}/api", seconds))
         finally:
             api.send_signal(signal.SIGTERM)
             api.wait(30)

@@ -182,8 +182,8 @@ def run(engine: str, variant: Variant, logins: int, tmp: Path) -> None:
         port = free_port()
         api = spawn(["api", "--port", str(port)], env, log)
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait_http(f"{base}/healthz")
+            base = f"http://127.0.0.1:{port}/api"
+            wait_http(f"http://127.0.0.1:{port}/healthz")
             r = httpx.post(
                 f"{base}/auth/token",
                 data={"username": "admin", "password": ADMIN_PASSWORD},

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -52,6 +53,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    # Browser tests last: Playwright's sync API keeps an event loop running in this thread
+    # from its first use, and the asyncio tests after it could not start theirs.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    if config.getoption("--db") == "postgres":  # browser tests: SQLite, plus one smoke test
+        sqlite_only = [
+            item
+            for item in items
+            if item.get_closest_marker("browser") and not item.get_closest_marker("pg_smoke")
+        ]
+        if sqlite_only:
+            config.hook.pytest_deselected(items=sqlite_only)
+            items[:] = [item for item in items if item not in sqlite_only]
 
 
 class PgDatabases:
@@ -170,3 +183,11 @@ async def bot(bot_settings: Settings, engine: Engine) -> AsyncIterator[BotUnderT
 def citizen(bot: BotUnderTest) -> Callable[[int], ScriptedCitizen]:
     """Citizens in private chats with `bot`, by their Telegram user id."""
     return bot.chat
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright launches the distribution's Chromium (tests/console_kit.py)."""
+    from tests.console_kit import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -105,10 +105,6 @@ def test_bad_tokens_are_refused(world: World, engine: Engine) -> None:
     assert r.status_code == 401 and r.json()["status"] == 401
 
 
-def test_health_needs_no_token(world: World) -> None:
-    assert world.client.get("/healthz").json() == {"status": "ok"}
-
-
 _names = itertools.count(1)
 
 
@@ -219,8 +215,6 @@ def test_every_route_for_every_role_in_and_out_of_scope(world: World, role: str)
 
 def test_every_route_needs_a_token(world: World) -> None:
     open_paths = {
-        "/healthz",
-        "/readyz",
         "/auth/token",
         "/docs",
         "/docs/oauth2-redirect",

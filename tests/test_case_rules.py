@@ -146,6 +146,8 @@ def test_a_half_or_off_earth_location_is_refused(
         ("\tKpG-2611-0042\n", "KPG-2611-0042"),
         ("KPG-2611-10000", "KPG-2611-10000"),
         ("AB-2601-1234567", "AB-2601-1234567"),
+        ("kpg26110042", "KPG-2611-0042"),  # without the dashes
+        ("KPG-26110042", "KPG-2611-0042"),
     ],
 )
 def test_a_typed_reference_is_read_in_its_stored_form(typed: str, reference: str) -> None:

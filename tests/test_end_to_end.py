@@ -187,12 +187,12 @@ async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
         sent = await c.answer("Nomor laporan")
         ref = sent.split("Nomor laporan: ")[1].split()[0]
 
-        login = await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+        login = await api.post("/api/auth/token", data={"username": "spv", "password": PASSWORD})
         h = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        listing = (await api.get("/cases?status=received", headers=h)).json()
+        listing = (await api.get("/api/cases?status=received", headers=h)).json()
         [item] = listing["items"]
         assert item["reference"] == ref
-        case_url = f"/cases/{item['id']}"
+        case_url = f"/api/cases/{item['id']}"
         assert (await api.post(f"{case_url}/verify", headers=h)).status_code == 200
         assign = await api.post(f"{case_url}/assign", headers=h, json={"assignee_id": spv_id})
         assert assign.status_code == 200
@@ -252,10 +252,10 @@ async def test_survey_through_polling_shows_in_api_scores(
         assert "Menu utama" in c.screen().text
 
         token = (
-            await api.post("/auth/token", data={"username": "spv", "password": PASSWORD})
+            await api.post("/api/auth/token", data={"username": "spv", "password": PASSWORD})
         ).json()
         scores = await api.get(
-            "/scores/units/dukcapil",
+            "/api/scores/units/dukcapil",
             headers={"Authorization": f"Bearer {token['access_token']}"},
         )
         body = scores.json()

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from admin_api import create_app
 from app.logs import JsonFormatter
+from app.site import create_site
 from core.outbox.models import OutboundMessage
+from core.policies import build
 from core.shared.config import load_settings
 from core.shared.db import make_engine
 from core.shared.migrate import upgrade
@@ -20,7 +21,7 @@ from core.shared.migrate import upgrade
 def test_readyz_reports_schema_and_outbox(fresh_db_url: str) -> None:
     settings = load_settings(database_url=fresh_db_url, environment="test", _env_file=None)
     engine = make_engine(fresh_db_url)
-    with TestClient(create_app(settings, engine)) as client:
+    with TestClient(create_site(build(settings, engine))) as client:
         assert client.get("/healthz").status_code == 200
         not_ready = client.get("/readyz")
         assert not_ready.status_code == 503
@@ -52,7 +53,7 @@ def test_readyz_reports_schema_and_outbox(fresh_db_url: str) -> None:
 def test_readyz_when_the_database_is_unreachable() -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     settings = load_settings(database_url=url, environment="test", _env_file=None)
-    with TestClient(create_app(settings, make_engine(url))) as client:
+    with TestClient(create_site(build(settings, make_engine(url)))) as client:
         r = client.get("/readyz")
         assert r.status_code == 503 and r.json()["database"] is False
 

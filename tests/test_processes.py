@@ -138,14 +138,14 @@ def test_api_bot_and_scheduler_as_separate_processes(
     try:
         api = f"http://127.0.0.1:{port}"
         wait_http(f"{api}/healthz", proc=procs[0])
-        token = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": PASSWORD})
+        token = httpx.post(f"{api}/api/auth/token", data={"username": "spv", "password": PASSWORD})
         h = {"Authorization": f"Bearer {token.json()['access_token']}"}
         for step, body in (
             ("verify", None),
             ("assign", {"assignee_id": spv.id}),
             ("resolve", {"outcome": "partly", "resolution": "Surat sudah jadi."}),
         ):
-            r = httpx.post(f"{api}/cases/{case.id}/{step}", headers=h, json=body)
+            r = httpx.post(f"{api}/api/cases/{case.id}/{step}", headers=h, json=body)
             assert r.status_code == 200, r.text
 
         def texts() -> list[str]:
@@ -160,9 +160,11 @@ def test_api_bot_and_scheduler_as_separate_processes(
         workers = [c for c in children(procs[0].pid) if b"spawn_main" in cmdline(c)]
         assert len(workers) == 2  # two API worker processes (uvicorn spawns them)
         for _ in range(5):  # failures are counted in the database, whichever worker answers
-            bad = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": "x" * 12})
+            bad = httpx.post(
+                f"{api}/api/auth/token", data={"username": "spv", "password": "x" * 12}
+            )
             assert bad.status_code == 401
-        late = httpx.post(f"{api}/auth/token", data={"username": "spv", "password": PASSWORD})
+        late = httpx.post(f"{api}/api/auth/token", data={"username": "spv", "password": PASSWORD})
         assert late.status_code == 429 and int(late.headers["Retry-After"]) > 0
     finally:
         codes = [stop(p) for p in procs]

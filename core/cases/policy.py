@@ -23,6 +23,8 @@ MAX_TEXT = 2000
 MIN_ANSWER = 5  # a citizen's answer about their case: a reason, a reply to a question
 MAX_ANSWER = MAX_TEXT
 REFERENCE_RE = re.compile(r"[A-Z]{2,6}-[0-9]{4}-[0-9]{4,7}")
+# As people type it: the dashes may be left out (KPG26110042).
+_TYPED_REFERENCE_RE = re.compile(r"([A-Z]{2,6})-?([0-9]{4})-?([0-9]{4,7})")
 
 
 class IllegalTransition(Conflict):
@@ -158,10 +160,10 @@ def check_location(latitude: float | None, longitude: float | None) -> None:
 
 
 def parse_reference(text: str) -> str | None:
-    """A case reference as a citizen types it (`kpg-2611-0042`, surrounding spaces) in its
-    stored form (`KPG-2611-0042`); None if it cannot be one."""
-    reference = text.strip().upper()
-    return reference if REFERENCE_RE.fullmatch(reference) else None
+    """A case reference as a person types it (`kpg-2611-0042`, `KPG26110042`, surrounding
+    spaces) in its stored form (`KPG-2611-0042`); None if it cannot be one."""
+    typed = _TYPED_REFERENCE_RE.fullmatch(text.strip().upper())
+    return None if typed is None else "-".join(typed.groups())
 
 
 def parse_privacy(value: str) -> Privacy | None:

@@ -1,0 +1,53 @@
+"""Where things live: the JSON API under /api/, the staff console under /staff/, health at
+the root, `/` leading to the console; with STAFF_PORT, staff pages only on that listener."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from app.site import create_site
+from core.policies import build
+from core.shared.config import Settings, load_settings
+
+
+def test_the_url_layout(settings: Settings, engine: Engine) -> None:
+    client = TestClient(create_site(build(settings, engine)))
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code in (200, 503)
+    root = client.get("/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/staff/"
+    console = client.get("/staff/", follow_redirects=False)
+    assert console.status_code == 303
+    assert console.headers["location"].startswith("/staff/login?next=")
+    schema = client.get("/api/openapi.json").json()
+    assert "/cases" in schema["paths"]  # paths relative to the /api server
+    assert schema["servers"] == [{"url": "/api"}]
+    docs = client.get("/api/docs").text
+    assert "/api/openapi.json" in docs and "/api/static/swagger-ui/swagger-ui.css" in docs
+    assert client.get("/api/static/swagger-ui/swagger-ui.css").status_code == 200
+    token_url = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert token_url["flows"]["password"]["tokenUrl"] == "auth/token"  # /api/auth/token
+    assert (
+        client.post("/api/auth/token", data={"username": "x", "password": "y"}).status_code == 401
+    )
+    assert client.get("/api/cases").status_code == 401
+    assert client.get("/cases").status_code == 404  # moved, without aliases
+    assert client.get("/docs").status_code == 404
+
+
+def test_a_separate_staff_listener_keeps_staff_pages_off_the_public_one(
+    settings: Settings, engine: Engine
+) -> None:
+    split = load_settings(
+        database_url=settings.database_url, environment="test", staff_port=8443, _env_file=None
+    )
+    site = create_site(build(split, engine))
+    public = TestClient(site, base_url="http://kupang.example:8000")
+    staff = TestClient(site, base_url="http://intranet.example:8443")
+    assert public.get("/healthz").status_code == 200
+    for path in ("/staff/login", "/api/openapi.json", "/api/auth/token", "/"):
+        assert public.get(path, follow_redirects=False).status_code == 404, path
+    assert staff.get("/staff/login").status_code == 200
+    assert staff.get("/api/openapi.json").status_code == 200
+    assert staff.get("/healthz").status_code == 200
