@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, overload
 
@@ -30,6 +31,7 @@ FLOW_KEY = "flow_config"
 ATTACHMENTS_KEY = "attachments"
 GATE_KEY = "write_gate"
 POLICIES_KEY = "policies"
+ANSWERED_KEY = "answered"
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -85,6 +87,7 @@ def build_application(
         clock=policies.clock,
     )
     app.bot_data[ATTACHMENTS_KEY] = (Path(settings.attachments_dir), settings.attachment_max_bytes)
+    app.bot_data[ANSWERED_KEY] = Answered()
     app.add_handler(TypeHandler(Update, on_update))
     app.add_error_handler(on_error)
     return app
@@ -129,12 +132,32 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     cfg: FlowConfig = context.bot_data[FLOW_KEY]
     gate: WriteGate = context.bot_data[GATE_KEY]
     outcome = await asyncio.to_thread(_handle_in_db, engine, gate, cfg, inbound)
-    if outcome.duplicate:
+    answered: Answered = context.bot_data[ANSWERED_KEY]
+    if outcome.duplicate or (outcome.again and answered.knows(update.update_id)):
         return
     await deliver(update, outcome)
+    answered.add(update.update_id)
     if outcome.attachments:
         root, max_bytes = context.bot_data[ATTACHMENTS_KEY]
         await fetch_attachments(context.bot, engine, root, max_bytes, outcome.attachments)
+
+
+class Answered:
+    """Updates this process has answered (the newest few thousand). Telegram delivering one
+    again to the same process means its answer went out; after a restart the set is empty,
+    so a redelivered update whose answer died with the old process is answered again."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def add(self, update_id: int) -> None:
+        self._ids[update_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+
+    def knows(self, update_id: int) -> bool:
+        return update_id in self._ids
 
 
 def _mark_seen(engine: Engine, gate: WriteGate, update_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -58,7 +58,35 @@ class Outcome:
     edit_first: bool = False  # the first screen replaces the message whose button was pressed
     toast: str | None = None
     duplicate: bool = False
+    # The answer of a message handled before, given again: a channel skips it when it knows
+    # that answer went out (see conversations.flow._answer_again).
+    again: bool = False
     attachments: list[int] = field(default_factory=list)  # photos to fetch from the channel
+
+    def to_json(self) -> dict[str, Any]:
+        """What is kept to answer again (`conversations.flow.handle`): screens and toast."""
+        return {
+            "screens": [{"text": s.text, "buttons": s.buttons} for s in self.screens],
+            "edit_first": self.edit_first,
+            "toast": self.toast,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Outcome:
+        screens = [
+            Screen(
+                str(s.get("text", "")),
+                [[(str(label), str(data)) for label, data in row] for row in s.get("buttons", [])],
+            )
+            for s in raw.get("screens", [])
+            if isinstance(s, dict)
+        ]
+        toast = raw.get("toast")
+        return cls(
+            screens=screens,
+            edit_first=bool(raw.get("edit_first")),
+            toast=toast if isinstance(toast, str) else None,
+        )
 
 
 @dataclass(frozen=True)

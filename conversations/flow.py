@@ -34,7 +34,7 @@ from conversations.engine import (
 )
 from conversations.i18n import LANGUAGES, t
 from core.chat.inbox import INBOUND_RETENTION
-from core.chat.state import claim_message, save_state
+from core.chat.state import claim_message, load_state, save_state
 from core.masterdata.deeplinks import Preselection, resolve_payload
 from core.people.citizens import (
     erase_citizen,
@@ -57,7 +57,7 @@ __all__ = ["FlowConfig", "Inbound", "Outcome", "Screen", "handle"]
 
 def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
     if not claim_message(session, ev.channel, ev.message_id):
-        return Outcome(duplicate=True)
+        return _answer_again(session, ev)
     if ev.kind == "command" and ev.command == "link":
         return _link(session, cfg, ev)
     known, state = load_conversation(session, ev.channel, ev.address)
@@ -67,8 +67,22 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
         ctx.st.step = "lang"
     out = _dispatch(ctx, ev)
     if not ctx.erased:
+        ctx.st.reply_to, ctx.st.reply = ev.message_id, out.to_json()
         save_state(session, ctx.st)
     return out
+
+
+def _answer_again(session: Session, ev: Inbound) -> Outcome:
+    """A message handled before, delivered again. If it was the conversation's last one, the
+    process may have died after committing its effects and before sending its answer (the
+    channel redelivers what it was never told arrived): its answer is returned again, marked
+    `again`, and the channel gives it unless it knows the first one went out."""
+    state = load_state(session, ev.channel, ev.address)
+    if state.reply_to != ev.message_id or state.reply is None:
+        return Outcome(duplicate=True)
+    again = Outcome.from_json(state.reply)
+    again.again = True
+    return again
 
 
 def _link(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:

@@ -201,7 +201,7 @@ def _profile(ctx: Ctx, args: Sequence[str]) -> Outcome | None:
 
 def _submit(ctx: Ctx) -> Outcome:
     data = ctx.st.data
-    unit = ctx.session.get(Unit, data["unit_id"])
+    unit = _name(ctx, Unit, data["unit_id"])
     draft = SurveyDraft(
         unit_id=data["unit_id"],
         service_id=data.get("service_id"),
@@ -224,7 +224,7 @@ def _submit(ctx: Ctx) -> Outcome:
         to_menu(ctx)
         return edit(menu_screen(ctx, prefix=ctx.tr("svy.changed")))
     to_menu(ctx)
-    thanks = Screen(ctx.tr("svy.thanks", unit=unit.name if unit else ""))
+    thanks = Screen(ctx.tr("svy.thanks", unit=unit or ""))
     return Outcome(screens=[thanks, menu_screen(ctx)], edit_first=True)
 
 
@@ -234,16 +234,32 @@ def _submit(ctx: Ctx) -> Outcome:
 def _header(ctx: Ctx) -> str:
     data = ctx.st.data
     lines = [ctx.tr("svy.header")]
-    unit = ctx.session.get(Unit, data["unit_id"]) if data.get("unit_id") else None
+    unit = _name(ctx, Unit, data.get("unit_id"))
     if unit is not None:
-        lines.append(ctx.tr("svy.selected", unit=unit.name))
-    service = ctx.session.get(Service, data["service_id"]) if data.get("service_id") else None
+        lines.append(ctx.tr("svy.selected", unit=unit))
+    service = _name(ctx, Service, data.get("service_id"))
     if service is not None:
-        lines.append(ctx.tr("svy.selected_service", service=service.name))
-    officer = ctx.session.get(Officer, data["officer_id"]) if data.get("officer_id") else None
+        lines.append(ctx.tr("svy.selected_service", service=service))
+    officer = _name(ctx, Officer, data.get("officer_id"))
     if officer is not None:
-        lines.append(ctx.tr("svy.selected_officer", officer=officer.name))
+        lines.append(ctx.tr("svy.selected_officer", officer=officer))
     return "\n".join(lines)
+
+
+def _name(
+    ctx: Ctx, model: type[Unit] | type[Service] | type[Officer], row_id: object
+) -> str | None:
+    """The chosen unit's, service's or officer's name, read once per survey and kept in the
+    saved state: every question screen shows it, and a read per tap would be one more
+    round trip to the database for each of the survey's sixteen taps."""
+    if not isinstance(row_id, int):
+        return None
+    names = ctx.st.data.setdefault("names", {})
+    key = f"{model.__tablename__}:{row_id}"
+    if key not in names:
+        names[key] = getattr(ctx.session.get(model, row_id), "name", None)
+    name = names[key]
+    return name if isinstance(name, str) else None
 
 
 @register("svy_unit")

@@ -373,3 +373,22 @@ async def test_privacy_screen_and_erasing_my_data(
         assert r.citizen_id is None and r.q1 == 4  # the answer still counts, without a name
     await c.say("/start")  # a new beginning: language and consent again
     assert "Pilih bahasa" in c.screen().text
+
+
+async def test_an_answer_lost_in_a_crash_is_given_when_telegram_delivers_again(
+    citizen: Callable[[int], ScriptedCitizen], bot: tuple[App, FakeTelegram]
+) -> None:
+    """The update's effects were committed, then its answer never reached Telegram (the
+    network failed, or the process died before sending): Telegram delivers it again, and the
+    citizen gets the answer instead of silence."""
+    _, tg = bot
+    c = citizen(5010)
+    tg.failures = [("net", ""), ("net", "")]  # the answer, and the apology after it
+    await c.say("/start")
+    assert tg.sent_to(5010, "sendMessage") == []
+    assert c.last_update is not None
+    await c.replay(c.last_update)
+    [answer] = tg.sent_to(5010, "sendMessage")
+    assert "Pilih bahasa" in answer["text"]
+    await c.press("Bahasa Indonesia")  # and the conversation goes on from there
+    assert c.labels() == ["✅ Saya setuju"]  # the privacy notice, next step of onboarding

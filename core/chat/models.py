@@ -24,6 +24,10 @@ class ConversationState(SQLModel, table=True):
     data: str = Field(default="{}", sa_type=Text)
     # The channel's id of the last screen shown (Telegram edits it in place).
     screen_message_id: str | None = Field(default=None, max_length=100)
+    # The answer to the last message handled (its screens, as JSON), kept so that a message
+    # delivered again after a crash, whose answer never went out, is answered again.
+    reply_to: str | None = Field(default=None, max_length=100)
+    reply: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -21,10 +21,11 @@ from core.shared.clock import utcnow
 _NOW = bindparam("now", type_=DateTime())
 _SAVE = text(
     "INSERT INTO conversation_state (channel, address, step, data, screen_message_id,"
-    " updated_at) VALUES (:channel, :address, :step, :data, :screen, :now)"
+    " reply_to, reply, updated_at)"
+    " VALUES (:channel, :address, :step, :data, :screen, :reply_to, :reply, :now)"
     " ON CONFLICT (channel, address) DO UPDATE SET step = excluded.step,"
     " data = excluded.data, screen_message_id = excluded.screen_message_id,"
-    " updated_at = excluded.updated_at"
+    " reply_to = excluded.reply_to, reply = excluded.reply, updated_at = excluded.updated_at"
 ).bindparams(_NOW)
 _CLAIM = text(
     "INSERT INTO processed_message (channel, message_id, processed_at)"
@@ -49,29 +50,43 @@ class ChatState:
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     screen_message_id: str | None = None
+    reply_to: str | None = None  # the message whose answer `reply` is
+    reply: dict[str, Any] | None = None
+
+
+def _json_object(raw: str | None) -> dict[str, Any] | None:
+    try:
+        decoded = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
 
 
 def state_from_row(
-    channel: Channel, address: str, step: str | None, data: str | None, screen: str | None
+    channel: Channel,
+    address: str,
+    step: str | None,
+    data: str | None,
+    screen: str | None,
+    reply_to: str | None = None,
+    reply: str | None = None,
 ) -> ChatState:
     """The state as read (no row yet: an empty state)."""
     if step is None:
         return ChatState(channel=channel, address=address)
-    try:
-        decoded = json.loads(data or "{}")
-    except ValueError:
-        decoded = {}
     return ChatState(
         channel=channel,
         address=address,
         step=step,
-        data=decoded if isinstance(decoded, dict) else {},
+        data=_json_object(data) or {},
         screen_message_id=screen,
+        reply_to=reply_to,
+        reply=_json_object(reply),
     )
 
 
 _LOAD = text(
-    "SELECT step, data, screen_message_id FROM conversation_state"
+    "SELECT step, data, screen_message_id, reply_to, reply FROM conversation_state"
     " WHERE channel = :channel AND address = :address"
 )
 
@@ -82,7 +97,9 @@ def load_state(session: Session, channel: Channel, address: str) -> ChatState:
     row = session.connection().execute(_LOAD, params).first()
     if row is None:
         return ChatState(channel=channel, address=address)
-    return state_from_row(channel, address, row.step, row.data, row.screen_message_id)
+    return state_from_row(
+        channel, address, row.step, row.data, row.screen_message_id, row.reply_to, row.reply
+    )
 
 
 def save_state(session: Session, state: ChatState) -> None:
@@ -93,6 +110,8 @@ def save_state(session: Session, state: ChatState) -> None:
         "step": state.step,
         "data": json.dumps(state.data, separators=(",", ":")),
         "screen": state.screen_message_id,
+        "reply_to": state.reply_to,
+        "reply": None if state.reply is None else json.dumps(state.reply, ensure_ascii=False),
         "now": utcnow(),
     }
     session.connection().execute(_SAVE, params)

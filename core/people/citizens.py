@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, literal, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
@@ -33,11 +34,13 @@ _BY_CONTACT = (
 # The citizen (if any) and the conversation's state in one round trip.
 _ANCHOR = select(literal(1).label("one")).subquery()
 _CONVERSATION = (
-    select(
+    sa_select(
         Citizen,
         col(ConversationState.step),
         col(ConversationState.data),
         col(ConversationState.screen_message_id),
+        col(ConversationState.reply_to),
+        col(ConversationState.reply),
     )
     .select_from(_ANCHOR)
     .outerjoin(Contact, _OF_CITIZEN)
@@ -64,9 +67,9 @@ def load_conversation(
     session: Session, channel: Channel, address: str
 ) -> tuple[Citizen | None, ChatState]:
     """The citizen behind a conversation (None before their first message) and its state."""
-    row = session.exec(_CONVERSATION, params=_params(channel, address)).one()
-    citizen, step, data, screen = row
-    return citizen, state_from_row(channel, address, step, data, screen)
+    row = session.execute(_CONVERSATION, _params(channel, address)).one()
+    citizen, step, data, screen, reply_to, reply = row
+    return citizen, state_from_row(channel, address, step, data, screen, reply_to, reply)
 
 
 def get_or_create_citizen(
