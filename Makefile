@@ -46,3 +46,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Screenshots of the staff console with demo data for the README (not part of `make test`).
+.PHONY: screenshots
+screenshots: $(STAMP)
+	$(BIN)/python bench/screenshots.py

@@ -89,15 +89,31 @@ def seed_demo_cmd(
                 )
                 return
             raise _fail("the database already has data; demo data goes only into an empty one")
-        result = seed_demo(session, root.settings.tz)
+        result = seed_demo(session, root.settings.tz, policy=root.cases, now=root.now())
     typer.echo(
         f"demo data: {result.units} units, {result.services} services, "
-        f"{result.officers} officers, {result.surveys} survey responses"
+        f"{result.officers} officers, {result.surveys} survey responses, "
+        f"{result.cases} complaints"
     )
     typer.echo("")
-    typer.echo("  Admin login (shown once, write it down):")
-    typer.echo(f"    username: {result.admin_username}")
-    typer.echo(f"    password: {result.admin_password}")
+    typer.echo("  Demo logins (shown once, write them down):")
+    logins = (
+        ("Admin (every unit)", result.admin_username, result.admin_password),
+        (
+            f"Supervisor ({', '.join(result.supervisor_units)})",
+            result.supervisor_username,
+            result.supervisor_password,
+        ),
+        (
+            f"Unit head ({', '.join(result.head_units)})",
+            result.head_username,
+            result.head_password,
+        ),
+    )
+    for role, username, password in logins:
+        typer.echo(f"  {role}:")
+        typer.echo(f"    username: {username}")
+        typer.echo(f"    password: {password}")
     typer.echo("")
 
 
@@ -461,6 +477,7 @@ def api_cmd(
     _require_schema(_policies(settings))  # each worker builds its own (app/asgi.py)
     host = host or settings.api_host
     port = port or settings.api_port
+    _check_ports(port, settings.staff_port)
     _say_where(host, port, settings.staff_port)
     config = site_config("app.asgi:site", host, port, workers)
     config.factory = True
@@ -469,6 +486,15 @@ def api_cmd(
         Multiprocess(config, sockets=sockets).run()
     else:
         Server(config).run(sockets=sockets)
+
+
+def _check_ports(port: int, staff_port: int) -> None:
+    if staff_port == port:
+        raise _fail(
+            f"STAFF_PORT ({staff_port}) must differ from the public port ({port}): on one port"
+            " the staff console would be public; set another port, or 0 for one listener",
+            2,
+        )
 
 
 def _say_where(host: str, port: int, staff_port: int) -> None:
@@ -526,6 +552,7 @@ def serve_cmd(
     root = _require_schema(_policies(settings))
     host = host or settings.api_host
     port = port or settings.api_port
+    _check_ports(port, settings.staff_port)
     _say_where(host, port, settings.staff_port)
     run(root, host, port)
 

@@ -56,7 +56,12 @@ def site_config(app: Any, host: str, port: int, workers: int = 1) -> uvicorn.Con
 
 def listeners(host: str, port: int, staff_port: int) -> list[socket.socket]:
     """The public listener, and the staff listener when STAFF_PORT is set (app/site.py)."""
-    ports = [port] if not staff_port or staff_port == port else [port, staff_port]
+    if staff_port == port:
+        raise ValueError(
+            f"STAFF_PORT ({staff_port}) must differ from the public port: on one port the"
+            " staff console would be public"
+        )
+    ports = [port] if not staff_port else [port, staff_port]
     return [_bind(host, p) for p in ports]
 
 

@@ -3,8 +3,10 @@
 leads to the console).
 
 With STAFF_PORT set, the staff console and the API answer only on that listener and the
-public listener serves only what the public may reach (health, `/`, the Telegram webhook),
-so an office can put only the public listener on the internet.
+public listener serves only what the public may reach (health and the Telegram webhook;
+`/` answers 404 there until the public site exists), so an office can put only the public
+listener on the internet. Every request first passes `httpkit.guard.RequestGuard` (no NUL
+characters, bounded bodies).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from admin_api import create_app
 from console import create_console
 from core.health import readiness
 from core.policies import Policies
+from httpkit.guard import RequestGuard
 
 
 class Site:
@@ -49,6 +52,7 @@ class Site:
             Route("/staff", to_console),
             Route("/", to_console),
         ]
+        self._guarded = RequestGuard(self._route)
         self.public = Starlette(routes=[*health])
         self.staff = Starlette(routes=[*health, *staff])
         self.everything = Starlette(routes=[*health, *staff])
@@ -63,6 +67,9 @@ class Site:
         self.everything.router.routes.append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._guarded(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app_for(scope)(scope, receive, send)
 
     def _app_for(self, scope: Scope) -> Any:

@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console import routes_auth, routes_case, routes_inbox
+from console import routes_auth, routes_case, routes_inbox, routes_intake
 from console.i18n import normalise_language
-from console.web import PREFIX, BadCsrf, NotSignedIn, login_redirect, render
+from console.routes_canned import router as canned_router
+from console.web import PREFIX, BadCsrf, NotSignedIn, login_redirect, render, secure_headers
 from core.policies import Policies
 from core.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from httpkit.turns import DatabaseBusy
@@ -21,13 +22,6 @@ from httpkit.turns import DatabaseBusy
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
-# Nothing from another server, no inline script or style: HTMX's own indicator style is
-# switched off (meta htmx-config) so that style-src 'self' holds.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
-    "object-src 'none'"
-)
 _STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400}
 
 
@@ -47,18 +41,14 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(routes_auth.router)
     console.include_router(routes_inbox.router)
     console.include_router(routes_case.router)
+    console.include_router(canned_router)
+    console.include_router(routes_intake.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @console.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith(f"{PREFIX}/static/"):
-            headers.setdefault("Cache-Control", "no-store")
+        secure_headers(response, static=request.url.path.startswith(f"{PREFIX}/static/"))
         return response
 
     @console.exception_handler(NotSignedIn)
@@ -78,7 +68,10 @@ def create_console(policies: Policies) -> FastAPI:
     @console.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-        return _error_page(request, status, f"error.{status}", str(exc))
+        # Why a step is refused helps (400, 409); what does not exist or is not yours is
+        # said the same way for every page, naming nothing.
+        detail = str(exc) if status in (400, 409) else ""
+        return _error_page(request, status, f"error.{status}", detail)
 
     @console.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -55,7 +55,9 @@ def _browser_lang(request: Request) -> str:
 
 
 def _secure(request: Request) -> bool:
-    return policies_of(request).settings.environment == "production"
+    """Cookies only over HTTPS in production, and whenever the request came over HTTPS."""
+    settings = policies_of(request).settings
+    return settings.environment == "production" or request.url.scheme == "https"
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -131,8 +133,12 @@ async def login(
     now = policies.now()
     idle = policies.settings.console_idle
 
+    previous = request.cookies.get(SESSION_COOKIE, "")
+
     def begin(session: Session) -> str:
         prune_staff_sessions(session, idle, now=now)
+        if previous:  # whoever was signed in on this browser is signed out
+            end_staff_session(session, previous)
         user = session.get(AppUser, account.user_id)
         assert user is not None
         token, _csrf = open_staff_session(session, user, now=now)

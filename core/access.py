@@ -42,6 +42,7 @@ class Permission(StrEnum):
     MANAGE_DIGESTS = "manage_digests"  # preview and send a unit's digest now
     RECEIVE_DIGEST = "receive_digest"  # the weekly digest in Telegram
     RECEIVE_REMINDERS = "receive_reminders"  # the daily SLA reminder in Telegram
+    MANAGE_TEXTS = "manage_texts"  # the canned responses offered in the console's forms
 
 
 P = Permission

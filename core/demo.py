@@ -1,18 +1,38 @@
-"""Demo data for Kota Kupang: real OPD names, fictional officers, a few hundred surveys."""
+"""Demo data for Kota Kupang: real OPD names, fictional officers, a few hundred surveys, and
+about forty complaints in every state of their lifecycle, made by core's own lifecycle
+functions at moments in the past (so their timelines and deadlines are real), with a
+supervisor and a unit head to handle them."""
 
 from __future__ import annotations
 
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from core.access import Actor, actor_for
+from core.cases.filing import file_complaint
+from core.cases.intake import CitizenContact, record_complaint
+from core.cases.lifecycle import (
+    add_note,
+    assign,
+    citizen_rate,
+    citizen_reply,
+    close,
+    reject,
+    request_info,
+    resolve,
+    verify,
+)
+from core.cases.models import Case, CaseOutcome, CaseStatus, Privacy
+from core.cases.policy import CasePolicy, ComplaintDraft
+from core.cases.sla import SlaPolicy
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import new_public_code
-from core.people.models import Role
+from core.people.models import AppUser, Citizen, Intake, Role
 from core.people.users import create_user
 from core.shared.clock import local_date, utcnow
 from core.shared.errors import Conflict
@@ -68,6 +88,13 @@ class DemoResult:
     surveys: int
     admin_username: str
     admin_password: str
+    supervisor_username: str = ""
+    supervisor_password: str = ""
+    supervisor_units: tuple[str, ...] = ()
+    head_username: str = ""
+    head_password: str = ""
+    head_units: tuple[str, ...] = ()
+    cases: int = 0
 
 
 def database_is_empty(session: Session) -> bool:
@@ -81,9 +108,18 @@ def _demo_nip(rng: random.Random, sex: int, seq: int) -> str:
 
 
 def seed_demo(
-    session: Session, tz: ZoneInfo, *, seed: int = 2026, surveys: int = 400
+    session: Session,
+    tz: ZoneInfo,
+    *,
+    seed: int = 2026,
+    surveys: int = 400,
+    policy: CasePolicy | None = None,
+    now: datetime | None = None,
 ) -> DemoResult:
-    """Fill an empty database. Refuses to touch a database that already has data."""
+    """Fill an empty database. Refuses to touch a database that already has data.
+
+    `policy` is the process's case policy (its SLA makes the demo cases' deadlines); by
+    default the standard one in `tz`."""
     if not database_is_empty(session):
         raise Conflict("the database already has data; demo data goes only into an empty one")
     rng = random.Random(seed)  # noqa: S311 (demo data, not security)
@@ -113,7 +149,7 @@ def seed_demo(
         session.flush()
         unit_rows.append((unit, services, officers))
 
-    now = utcnow()
+    now = now or utcnow()
     for _ in range(surveys):
         unit, services, officers = rng.choice(unit_rows)
         assert unit.id is not None
@@ -134,8 +170,29 @@ def seed_demo(
             )
         )
     password = secrets.token_urlsafe(12)
-    create_user(session, "admin", Role.admin, password)
+    create_user(session, "admin", Role.admin, password, display_name="Administrator")
+    supervisor_password = secrets.token_urlsafe(12)
+    create_user(
+        session,
+        SUPERVISOR,
+        Role.supervisor,
+        supervisor_password,
+        SUPERVISOR_UNITS,
+        display_name="Theresia Manafe",
+    )
+    head_password = secrets.token_urlsafe(12)
+    create_user(
+        session, HEAD, Role.unit_head, head_password, HEAD_UNITS, display_name="Petrus Seran"
+    )
     session.flush()
+    by_code = {unit.code: (unit, services, officers) for unit, services, officers in unit_rows}
+    case_count = _demo_cases(
+        session,
+        rng,
+        policy or CasePolicy(sla=SlaPolicy(tz=tz)),
+        by_code,
+        now=now,
+    )
     return DemoResult(
         units=len(unit_rows),
         services=sum(len(s) for _, s, _ in unit_rows),
@@ -143,4 +200,228 @@ def seed_demo(
         surveys=surveys,
         admin_username="admin",
         admin_password=password,
+        supervisor_username=SUPERVISOR,
+        supervisor_password=supervisor_password,
+        supervisor_units=SUPERVISOR_UNITS,
+        head_username=HEAD,
+        head_password=head_password,
+        head_units=HEAD_UNITS,
+        cases=case_count,
     )
+
+
+# Demo complaints ------------------------------------------------------------------------------
+
+SUPERVISOR = "pengawas"
+SUPERVISOR_UNITS = ("dukcapil", "dinkes", "dpmptsp", "rsud-sk-lerik", "kec-oebobo")
+HEAD = "kadis"
+HEAD_UNITS = ("dukcapil",)
+
+# (category, what the citizen wrote)
+COMPLAINTS: tuple[tuple[str, str], ...] = (
+    ("penundaan_berlarut", "Sudah tiga minggu KTP-el saya belum jadi, padahal dijanjikan "
+     "selesai dalam tujuh hari. Setiap datang hanya disuruh kembali minggu depan."),
+    ("pungli", "Petugas loket meminta uang Rp50.000 supaya berkas Kartu Keluarga saya "
+     "diproses lebih cepat. Tidak ada kuitansi resmi."),
+    ("tidak_patut", "Petugas berbicara kasar dan membentak ibu-ibu lansia yang bertanya "
+     "di ruang tunggu."),
+    ("penyimpangan_prosedur", "Saya diminta surat pengantar RT/RW yang tidak tercantum "
+     "dalam daftar persyaratan di papan pengumuman."),
+    ("tidak_memberikan_pelayanan", "Loket tutup pukul 11.00 padahal jam layanan tertulis "
+     "sampai 15.00. Banyak warga pulang tanpa dilayani."),
+    ("tidak_kompeten", "Data di akta kelahiran anak saya salah ketik dua kali, dan saya "
+     "harus mengurus perbaikan dari awal lagi."),
+    ("penundaan_berlarut", "Antrean nomor 40 baru dipanggil setelah empat jam menunggu, "
+     "sementara beberapa orang datang belakangan langsung masuk."),
+    ("diskriminasi", "Warga yang datang dengan kenalan petugas dilayani lebih dulu, "
+     "kami yang antre sejak pagi dibiarkan."),
+    ("lainnya", "Ruang tunggu sangat panas, kipas angin rusak dan tidak ada air minum "
+     "untuk warga yang menunggu berjam-jam."),
+    ("penyalahgunaan_wewenang", "Petugas menahan dokumen asli saya dan baru mau "
+     "mengembalikan kalau saya membeli map dari kios di depan kantor."),
+    ("pungli", "Untuk legalisir ijazah diminta bayar Rp10.000 per lembar tanpa dasar "
+     "aturan yang ditunjukkan."),
+    ("tidak_memberikan_pelayanan", "Nomor WhatsApp layanan yang tertera di spanduk tidak "
+     "pernah menjawab sejak dua minggu."),
+    ("keberpihakan", "Permohonan izin usaha tetangga saya yang lebih baru sudah terbit, "
+     "milik saya yang masuk lebih dulu belum diproses."),
+    ("tidak_kompeten", "Petugas tidak tahu cara memakai aplikasi antrean sehingga nomor "
+     "antrean dibagikan ulang secara manual."),
+    ("penyimpangan_prosedur", "Hasil pemeriksaan di puskesmas diberikan tanpa tanda tangan "
+     "dokter dan ditolak oleh kantor tempat saya melamar."),
+    ("lainnya", "Sampah di depan pasar tidak diangkut sejak lima hari dan baunya sampai "
+     "ke rumah warga."),
+)  # fmt: skip
+
+# (final status, age in days, unit, privacy, where it came in, how it ends)
+Scenario = tuple[CaseStatus, float, str, Privacy, Intake, str]
+S, P, In = CaseStatus, Privacy, Intake
+SCENARIOS: tuple[Scenario, ...] = (
+    (S.received, 0.1, "dukcapil", P.biasa, In.telegram, ""),
+    (S.received, 0.3, "dinkes", P.biasa, In.telegram, ""),
+    (S.received, 0.8, "rsud-sk-lerik", P.anonim, In.telegram, ""),
+    (S.received, 1.5, "dpmptsp", P.biasa, In.phone, "lapor"),
+    (S.received, 2.0, "kec-oebobo", P.biasa, In.counter, ""),
+    (S.received, 8.0, "dukcapil", P.biasa, In.telegram, ""),  # overdue
+    (S.received, 10.0, "dinkes", P.rahasia, In.telegram, ""),  # overdue
+    (S.received, 9.0, "bapenda", P.biasa, In.letter, ""),  # overdue
+    (S.verified, 2.0, "dukcapil", P.biasa, In.telegram, ""),
+    (S.verified, 3.0, "rsud-sk-lerik", P.biasa, In.telegram, ""),
+    (S.verified, 4.0, "dpmptsp", P.biasa, In.letter, ""),
+    (S.verified, 12.0, "dinkes", P.biasa, In.telegram, "late"),  # overdue
+    (S.verified, 14.0, "kec-oebobo", P.biasa, In.telegram, "late"),  # overdue
+    (S.in_progress, 5.0, "dukcapil", P.biasa, In.telegram, "note"),
+    (S.in_progress, 7.0, "dukcapil", P.rahasia, In.telegram, ""),
+    (S.in_progress, 9.0, "rsud-sk-lerik", P.biasa, In.phone, ""),
+    (S.in_progress, 15.0, "dinkes", P.biasa, In.telegram, "replied"),
+    (S.in_progress, 20.0, "dpmptsp", P.anonim, In.telegram, ""),
+    (S.in_progress, 25.0, "kec-oebobo", P.biasa, In.telegram, "note"),
+    (S.in_progress, 30.0, "dinsos", P.biasa, In.telegram, ""),
+    (S.in_progress, 70.0, "dukcapil", P.biasa, In.telegram, "replied"),  # overdue
+    (S.in_progress, 75.0, "rsud-sk-lerik", P.biasa, In.counter, ""),  # overdue
+    (S.waiting_citizen, 6.0, "dukcapil", P.biasa, In.telegram, ""),
+    (S.waiting_citizen, 10.0, "dinkes", P.biasa, In.telegram, ""),
+    (S.waiting_citizen, 18.0, "rsud-sk-lerik", P.anonim, In.telegram, ""),
+    (S.waiting_citizen, 22.0, "kec-alak", P.biasa, In.telegram, ""),
+    (S.resolved, 8.0, "dukcapil", P.biasa, In.telegram, ""),
+    (S.resolved, 12.0, "dinkes", P.biasa, In.telegram, "replied"),
+    (S.resolved, 16.0, "dpmptsp", P.biasa, In.phone, "lapor"),
+    (S.resolved, 20.0, "rsud-sk-lerik", P.rahasia, In.telegram, ""),
+    (S.resolved, 25.0, "bapenda", P.biasa, In.telegram, ""),
+    (S.closed, 30.0, "dukcapil", P.biasa, In.telegram, "satisfied"),
+    (S.closed, 40.0, "dinkes", P.biasa, In.telegram, ""),
+    (S.closed, 45.0, "rsud-sk-lerik", P.biasa, In.telegram, "satisfied"),
+    (S.closed, 50.0, "kec-oebobo", P.biasa, In.letter, ""),
+    (S.closed, 60.0, "dpmptsp", P.biasa, In.telegram, "satisfied"),
+    (S.closed, 90.0, "dinsos", P.biasa, In.telegram, ""),
+    (S.rejected, 3.0, "dukcapil", P.biasa, In.telegram, "duplicate"),
+    (S.rejected, 20.0, "dinkes", P.biasa, In.telegram, ""),
+    (S.rejected, 35.0, "kec-oebobo", P.biasa, In.telegram, ""),
+)
+QUESTIONS = (
+    "Mohon sebutkan tanggal dan jam Anda datang ke loket, serta nomor antrean bila masih ada.",
+    "Apakah Anda dapat mengirimkan foto kuitansi atau bukti pembayaran yang diminta?",
+    "Mohon jelaskan ciri-ciri petugas yang melayani Anda (loket dan jam).",
+)
+REPLIES = (
+    "Saya datang hari Selasa sekitar jam 10 pagi, nomor antrean A-37.",
+    "Tidak ada kuitansi, uangnya diterima langsung di meja loket 3.",
+)
+RESOLUTIONS = (
+    "Petugas yang bersangkutan sudah ditegur dan berkas Anda selesai diproses; dokumen "
+    "dapat diambil di loket 2.",
+    "Jam layanan sudah dikembalikan sesuai standar pelayanan dan diawasi kepala seksi.",
+    "Kami memeriksa laporan ini dan tidak menemukan pelanggaran; prosedur sudah dijelaskan "
+    "ulang kepada Anda.",
+)
+NOTES = (
+    "Sudah dikonfirmasi ke kepala seksi pelayanan, menunggu klarifikasi petugas loket.",
+    "Cek rekaman CCTV ruang tunggu untuk tanggal yang disebut warga.",
+)
+
+
+def _demo_cases(
+    session: Session,
+    rng: random.Random,
+    policy: CasePolicy,
+    units: dict[str, tuple[Unit, list[Service], list[Officer]]],
+    *,
+    now: datetime,
+) -> int:
+    """File the demo complaints oldest first and take each through the lifecycle to its
+    scenario's state, every step at its own moment in the past."""
+    staff = {
+        user.username: actor_for(session, user.id)
+        for user in session.exec(select(AppUser)).all()
+        if user.id is not None
+    }
+    admin, spv, head = staff["admin"], staff[SUPERVISOR], staff[HEAD]
+    assert admin is not None and spv is not None and head is not None
+    filed: list[Case] = []
+    for n, (status, age, code, privacy, intake, twist) in enumerate(
+        sorted(SCENARIOS, key=lambda sc: -sc[1])
+    ):
+        unit, services, officers = units[code]
+        assert unit.id is not None
+        received = now - timedelta(days=age, minutes=rng.randrange(5, 90))
+        span = now - received
+
+        def at(fraction: float, received: datetime = received, span: timedelta = span) -> datetime:
+            return received + span * fraction
+
+        category, text = COMPLAINTS[n % len(COMPLAINTS)]
+        officer = rng.choice(officers) if officers and rng.random() < 0.4 else None
+        service = rng.choice(services) if services and rng.random() < 0.7 else None
+        draft = ComplaintDraft(
+            unit_id=unit.id,
+            category=category,
+            description=text,
+            privacy=privacy,
+            officer_id=officer.id if officer else None,
+            service_id=service.id if service else None,
+            channel=intake,
+        )
+        handler: Actor = spv if code in SUPERVISOR_UNITS else admin
+        citizen: Citizen | None = None
+        if intake is Intake.telegram:
+            citizen = Citizen(consent_at=received, created_at=received)
+            session.add(citizen)
+            session.flush()
+            case = file_complaint(session, citizen, draft, policy, now=received)
+        else:
+            phone = f"08{rng.randrange(11, 59)}{rng.randrange(10**7, 10**8)}"
+            case = record_complaint(
+                session,
+                draft,
+                policy,
+                actor=handler,
+                now=received,
+                contact=CitizenContact(phone=phone if rng.random() < 0.7 else None),
+                lapor_id=f"LPR-{received:%y%m}-{rng.randrange(10**5, 10**6)}" if twist else None,
+            )
+        filed.append(case)
+        if status is CaseStatus.received:
+            continue
+        if status is CaseStatus.rejected:
+            original = next(
+                (c for c in filed if twist and c.unit_id == case.unit_id and c is not case),
+                None,
+            )
+            reason = (
+                "Laporan yang sama sudah kami terima dan sedang ditangani."
+                if original
+                else "Laporan ini bukan kewenangan unit kami; silakan hubungi kelurahan setempat."
+            )
+            reject(
+                session,
+                case,
+                reason,
+                actor=handler,
+                duplicate_of=original.reference if original else None,
+                now=at(0.1),
+            )
+            continue
+        verify(session, case, policy, actor=handler, now=at(0.05 if twist == "late" else 0.1))
+        if status is CaseStatus.verified:
+            continue
+        may_take = code in HEAD_UNITS and privacy is not Privacy.rahasia and n % 2 == 0
+        assignee = head if may_take else handler
+        assign(session, case, actor=handler, assignee_id=assignee.user_id, now=at(0.2))
+        if twist == "note":
+            add_note(session, case, rng.choice(NOTES), actor=assignee, now=at(0.3))
+        if status is CaseStatus.waiting_citizen or twist == "replied":
+            request_info(session, case, rng.choice(QUESTIONS), actor=assignee, now=at(0.4))
+        if twist == "replied" and citizen is not None:
+            citizen_reply(session, citizen, case, rng.choice(REPLIES), now=at(0.5))
+        if status in (CaseStatus.in_progress, CaseStatus.waiting_citizen):
+            continue
+        outcome = rng.choice((CaseOutcome.substantiated, CaseOutcome.partly))
+        resolve(session, case, outcome, rng.choice(RESOLUTIONS), actor=assignee, now=at(0.8))
+        if status is CaseStatus.resolved:
+            continue
+        if twist == "satisfied" and citizen is not None:
+            citizen_rate(session, citizen, case, policy, True, now=at(0.9))
+        else:
+            close(session, case, actor=handler, now=at(0.95))
+    session.flush()
+    return len(filed)

@@ -264,3 +264,9 @@ def test_a_complaint_only_its_subject_could_see_reaches_the_admins(
         make_user(s, "spv2", Role.supervisor, [unit])
         complain(2)
         assert len(_admin_alerts(s, 4001)) == 1
+
+
+def test_only_admins_manage_the_canned_responses() -> None:
+    assert roles_with(P.MANAGE_TEXTS) == {Role.admin}
+    assert _actor(Role.admin).may(P.MANAGE_TEXTS)
+    assert not any(_actor(role).may(P.MANAGE_TEXTS) for role in set(Role) - {Role.admin})

@@ -214,7 +214,11 @@ def test_problem_details_for_illegal_and_bad_requests(api: Api) -> None:
     assert api.client.get("/cases?category=nope", headers=h).status_code == 422
     assert api.client.get("/cases?cursor=zzz", headers=h).status_code == 422
     fwd = api.client.post(f"/cases/{case.id}/assign", headers=h, json={"unit_code": "unit-b"})
-    assert fwd.status_code == 403  # a supervisor cannot forward outside their scope
+    nowhere = api.client.post(f"/cases/{case.id}/assign", headers=h, json={"unit_code": "zz"})
+    # A supervisor cannot forward outside their scope, and learns nothing of other units:
+    # an existing unit elsewhere is answered as a unit that does not exist.
+    assert fwd.status_code == nowhere.status_code == 422
+    assert fwd.json()["detail"].replace("unit-b", "zz") == nowhere.json()["detail"]
 
 
 def test_duplicate_hints_in_detail(api: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, func, select
 from typer.testing import CliRunner
 
 from app.cli import cli
+from core.cases.models import Case, CaseStatus, Privacy
 from core.masterdata.models import Officer, Unit
 from core.people.models import AppUser
 from core.people.users import authenticate
@@ -30,6 +32,10 @@ def env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> str:
     return db_url
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+
 def test_seed_demo_into_a_migrated_empty_database(
     monkeypatch: pytest.MonkeyPatch, fresh_db_url: str, tmp_path: Path
 ) -> None:
@@ -38,17 +44,41 @@ def test_seed_demo_into_a_migrated_empty_database(
     assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
     result = runner.invoke(cli, ["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "username: admin" in result.output
-    password = result.output.split("password: ")[1].split()[0]
+    logins = dict(
+        zip(
+            (
+                line.split("username: ")[1]
+                for line in result.output.splitlines()
+                if "username: " in line
+            ),
+            (
+                line.split("password: ")[1]
+                for line in result.output.splitlines()
+                if "password: " in line
+            ),
+            strict=True,
+        )
+    )
+    assert set(logins) == {"admin", "pengawas", "kadis"}  # admin, supervisor, unit head
+    assert "Supervisor (dukcapil, dinkes" in result.output
     engine = make_engine(fresh_db_url)
     with Session(engine) as s:
         units = s.exec(select(Unit)).all()
         assert len(units) == 15
         assert "Dinas Kependudukan dan Pencatatan Sipil" in {u.name for u in units}
         assert s.exec(select(func.count()).select_from(SurveyResponse)).one() >= 300
-        admin = s.exec(select(AppUser)).one()
-        assert password not in admin.password_hash and admin.password_hash.startswith("$argon2")
-        assert authenticate(s, "admin", password) is not None
+        admin = s.exec(select(AppUser).where(AppUser.username == "admin")).one()
+        assert logins["admin"] not in admin.password_hash
+        assert admin.password_hash.startswith("$argon2")
+        for username, password in logins.items():
+            assert authenticate(s, username, password) is not None
+        # Complaints in every state, some overdue, some confidential, for the console.
+        cases = s.exec(select(Case)).all()
+        assert len(cases) >= 40 and {c.status for c in cases} == set(CaseStatus)
+        assert {c.privacy for c in cases} == set(Privacy)
+        now = datetime.now(UTC)
+        assert any(c.due_at is not None and _aware(c.due_at) < now for c in cases)
+        assert all(_aware(c.received_at) < now for c in cases)
     # Never into a database that has data.
     again = runner.invoke(cli, ["seed-demo"])
     assert again.exit_code == 1 and "already has data" in again.output

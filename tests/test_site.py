@@ -3,6 +3,7 @@ the root, `/` leading to the console; with STAFF_PORT, staff pages only on that 
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -51,3 +52,37 @@ def test_a_separate_staff_listener_keeps_staff_pages_off_the_public_one(
     assert staff.get("/staff/login").status_code == 200
     assert staff.get("/api/openapi.json").status_code == 200
     assert staff.get("/healthz").status_code == 200
+
+
+def test_nul_characters_and_huge_bodies_are_refused_before_any_page(
+    settings: Settings, engine: Engine
+) -> None:
+    """PostgreSQL text cannot hold NUL: every field would fail deep in a query (500)."""
+    client = TestClient(create_site(build(settings, engine)))
+    for path in ("/staff/?q=a%00b", "/staff/cases/KPG%00", "/api/cases?q=a%00b"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 400, path
+    login = client.post("/staff/login", data={"username": "ad\x00min", "password": "x"})
+    assert login.status_code == 400 and "NUL" in login.text
+    note = client.post(
+        "/api/cases/1/notes",
+        content=b'{"body": "a\\u0000b"}',
+        headers={"content-type": "application/json"},
+    )
+    assert note.status_code == 400 and note.headers["content-type"] == "application/problem+json"
+    big = client.post(
+        "/staff/login",
+        content=b"username=" + b"x" * (11 * 1024 * 1024),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert big.status_code == 413
+    # Text that merely looks alike passes: "%2500" is a typed "%00", JSON "%00" is text.
+    fine = client.get("/staff/login?next=%2500")
+    assert fine.status_code == 200
+
+
+def test_the_staff_port_cannot_be_the_public_one() -> None:
+    from app.serve import listeners
+
+    with pytest.raises(ValueError, match="must differ"):
+        listeners("127.0.0.1", 8000, 8000)

@@ -27,6 +27,7 @@ from core.cases.models import (
 from core.cases.policy import (
     CasePolicy,
     ComplaintDraft,
+    EventActor,
     TooManyComplaints,
     check_attachments,
     check_description,
@@ -93,10 +94,27 @@ def file_complaint(
     validate_draft(session, draft, policy)
     if complaints_today(session, citizen.id, policy, now=now) >= policy.complaints_per_day:
         raise TooManyComplaints(f"at most {policy.complaints_per_day} complaints a day")
+    return open_case(
+        session, draft, policy, citizen_id=citizen.id, who=EventActor(ActorKind.citizen), now=now
+    )
+
+
+def open_case(
+    session: Session,
+    draft: ComplaintDraft,
+    policy: CasePolicy,
+    *,
+    citizen_id: int | None,
+    who: EventActor,
+    now: datetime,
+    lapor_id: str | None = None,
+) -> Case:
+    """Store a draft that passed `validate_draft` as a new case: the reference, the deadlines,
+    the `created` event by `who` (the citizen, or the staff member who recorded it)."""
     case = Case(
         reference="",
         channel=draft.channel.value,
-        citizen_id=citizen.id,
+        citizen_id=citizen_id,
         privacy=draft.privacy.value,
         unit_id=draft.unit_id,
         officer_id=draft.officer_id,
@@ -108,6 +126,7 @@ def file_complaint(
         received_at=now,
         verify_due_at=policy.sla.verify_due(now),
         resolve_due_at=policy.sla.resolve_due(now),
+        lapor_id=lapor_id,
         updated_at=now,
     )
     refresh_due(case)
@@ -116,7 +135,8 @@ def file_complaint(
     session.add(
         CaseEvent(
             case_id=case.id,
-            actor_kind=ActorKind.citizen.value,
+            actor_kind=who.kind.value,
+            actor_user_id=who.user_id,
             kind=CaseEventKind.created.value,
             to_status=CaseStatus.received.value,
             visibility=Visibility.public.value,

@@ -4,6 +4,7 @@ notification to the outbox, all in the caller's transaction."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -22,9 +23,9 @@ from core.cases.models import (
     CaseEventKind,
     CaseOutcome,
     CaseStatus,
-    Privacy,
     Visibility,
 )
+from core.cases.notices import notice_params, rejection_text
 from core.cases.policy import (
     MAX_TEXT,
     SYSTEM,
@@ -42,6 +43,47 @@ from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen
 from core.shared.clock import utcnow
 from core.shared.errors import Forbidden, InvalidInput, NotFound
+
+# Notices whose text carries nothing of the staff's (an assignment's internal text stays).
+BODYLESS = frozenset(
+    {MessageTemplate.case_verified, MessageTemplate.case_in_progress, MessageTemplate.case_closed}
+)
+
+_OPEN = (
+    CaseStatus.received,
+    CaseStatus.verified,
+    CaseStatus.in_progress,
+    CaseStatus.waiting_citizen,
+)
+# The statuses from which each staff step may be taken (the functions below check them).
+STAFF_STEPS: dict[str, tuple[CaseStatus, ...]] = {
+    "verify": (CaseStatus.received,),
+    "reject": (CaseStatus.received, CaseStatus.verified),
+    "assign": (CaseStatus.verified, CaseStatus.in_progress),
+    "request_info": (CaseStatus.in_progress,),
+    "resolve": (CaseStatus.in_progress, CaseStatus.waiting_citizen),
+    "close": (CaseStatus.resolved,),
+    "reopen": (CaseStatus.resolved, CaseStatus.closed),
+    "misdirect": _OPEN,
+    "note": tuple(CaseStatus),
+    "lapor": tuple(CaseStatus),
+}
+
+
+def allowed_steps(case: Case, *, actor: Actor) -> frozenset[str]:
+    """The staff steps `actor` may take on `case` now (the keys of STAFF_STEPS): what the
+    console offers. The step functions check the same rules again."""
+    if not can_view_case(case, actor=actor) or not actor.may(Permission.HANDLE_CASES, case.unit_id):
+        return frozenset()
+    steps = {step for step, statuses in STAFF_STEPS.items() if case.status in statuses}
+    if case.citizen_id is None:
+        steps.discard("request_info")
+    if not actor.may(Permission.REOPEN_CASES, case.unit_id):
+        steps.discard("reopen")
+    if case.misdirected_at is not None or actor.is_global:
+        steps.discard("misdirect")  # an admin's scope has no wrong unit: they forward it
+    return frozenset(steps)
+
 
 # Transitions ------------------------------------------------------------------------------
 
@@ -124,9 +166,8 @@ def _queue_notification(
     to = citizen_address(session, case.citizen_id)
     if citizen is None or to is None:
         return
-    params = {"ref": case.reference, "body": event.body or ""}
-    if case.outcome:
-        params["outcome"] = case.outcome
+    body = None if template in BODYLESS else event.body
+    params = notice_params(case.reference, body, case.outcome)
     enqueue(
         session,
         to=to,
@@ -145,24 +186,13 @@ def verify(
     """received -> verified: the complaint is complete and ours; the unit's clock starts."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "verify", [CaseStatus.received])
+    _require(case, "verify", STAFF_STEPS["verify"])
     case.verified_at = now
     case.followup_due_at = policy.sla.followup_due(now)
     return _apply(
         session, case, _staff(actor), CaseEventKind.verified,
         to_status=CaseStatus.verified, notify=MessageTemplate.case_verified, now=now,
     )  # fmt: skip
-
-
-def _may_cite(case: Case, original: Case) -> bool:
-    """Whether `case`'s public texts (the reporter's notice, the reason every reader of the
-    case sees) may name `original`: only when whoever may open `case` may open `original`
-    too (same unit, no other officer named) and `original` is not `rahasia`."""
-    return (
-        original.privacy != Privacy.rahasia
-        and original.unit_id == case.unit_id
-        and original.officer_id in (None, case.officer_id)
-    )
 
 
 def reject(
@@ -177,15 +207,15 @@ def reject(
     """received/verified -> rejected (spam, not our authority, duplicate of another case)."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "reject", [CaseStatus.received, CaseStatus.verified])
+    _require(case, "reject", STAFF_STEPS["reject"])
     text = _text(reason, "the reason")
+    assert text is not None
     if duplicate_of:
         original = get_case_for_staff_by_reference(session, duplicate_of, actor=actor)
         if original.id == case.id:
             raise InvalidInput("a case cannot duplicate itself")
         case.duplicate_of_id = original.id
-        if _may_cite(case, original):
-            text = f"{text} ({original.reference})"
+        text = rejection_text(case, text, original)
     case.reject_reason = text
     case.closed_at = now
     return _apply(
@@ -207,16 +237,17 @@ def assign(
     """verified/in_progress -> in_progress: hand the case to a person and/or another unit."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "assign", [CaseStatus.verified, CaseStatus.in_progress])
+    _require(case, "assign", STAFF_STEPS["assign"])
     parts = []
     if unit_code:
         unit = session.exec(select(Unit).where(Unit.code == unit_code.strip().lower())).first()
-        if unit is None or unit.id is None or not unit.active:
-            raise InvalidInput(f"unknown or inactive unit {unit_code!r}")
-        if not actor.can_see_unit(unit.id):
-            raise Forbidden("you may not forward to a unit outside your scope")
+        # One answer for a unit that does not exist and one outside the actor's scope: the
+        # answer must not tell which unit codes exist elsewhere.
+        if unit is None or unit.id is None or not unit.active or not actor.can_see_unit(unit.id):
+            raise InvalidInput(f"no active unit {unit_code!r} within your units")
         if unit.id != case.unit_id:
             case.unit_id = unit.id
+            case.misdirected_at = None  # it has reached a unit that handles it
             # The named officer stays: the case still names them (conflict of interest).
             case.service_id = None
             parts.append(f"forwarded to {unit.name}")
@@ -255,7 +286,7 @@ def request_info(
     """in_progress -> waiting_citizen: ask the reporter; the SLA clock pauses."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "ask the citizen about", [CaseStatus.in_progress])
+    _require(case, "ask the citizen about", STAFF_STEPS["request_info"])
     if case.citizen_id is None:
         raise InvalidInput("the reporter erased their data and cannot be asked")
     text = _text(question, "the question")
@@ -322,7 +353,7 @@ def resolve(
     """in_progress (or waiting_citizen) -> resolved, with an outcome and what was done."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "resolve", [CaseStatus.in_progress, CaseStatus.waiting_citizen])
+    _require(case, "resolve", STAFF_STEPS["resolve"])
     text = _text(resolution, "the resolution")
     _resume_clock(case, now)
     case.outcome = outcome.value
@@ -338,7 +369,7 @@ def close(session: Session, case: Case, *, actor: Actor, now: datetime | None = 
     """resolved -> closed, by staff."""
     now = now or utcnow()
     _require_handler(actor, case)
-    _require(case, "close", [CaseStatus.resolved])
+    _require(case, "close", STAFF_STEPS["close"])
     case.closed_at = now
     return _apply(
         session, case, _staff(actor), CaseEventKind.closed,
@@ -354,7 +385,7 @@ def reopen(
     _require_handler(actor, case)
     if not actor.may(Permission.REOPEN_CASES, case.unit_id):
         raise Forbidden("only an admin may reopen a case")
-    _require(case, "reopen", [CaseStatus.resolved, CaseStatus.closed])
+    _require(case, "reopen", STAFF_STEPS["reopen"])
     text = _text(reason, "the reason")
     _clear_resolution(case)
     return _apply(
@@ -387,6 +418,63 @@ def add_note(
         visibility=Visibility.internal,
         now=now,
     )
+
+
+def mark_misdirected(
+    session: Session, case: Case, note: str, *, actor: Actor, now: datetime | None = None
+) -> CaseEvent:
+    """ "Salah alamat": the case was sent to a unit outside the handler's scope. It waits in
+    the admins' view until an admin forwards it (which clears the mark); its deadlines keep
+    running. An internal event with the handler's note."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "mark as misdirected", STAFF_STEPS["misdirect"])
+    if case.misdirected_at is not None:
+        raise IllegalTransition("this case is already marked as sent to the wrong unit")
+    text = _text(note, "the note")
+    case.misdirected_at = now
+    return _apply(
+        session, case, _staff(actor), CaseEventKind.misdirected,
+        body=text, visibility=Visibility.internal, now=now,
+    )  # fmt: skip
+
+
+LAPOR_ID = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+LAPOR_ID_MAX = 40
+
+
+def clean_lapor_id(value: str) -> str | None:
+    """An SP4N-LAPOR! tracking number: letters, digits and single dashes, at most 40
+    characters (upper-cased); empty means none. InvalidInput otherwise."""
+    value = value.strip().upper()
+    if not value:
+        return None
+    if len(value) > LAPOR_ID_MAX or not LAPOR_ID.fullmatch(value):
+        raise InvalidInput(
+            f"an SP4N-LAPOR! tracking number has letters, digits and dashes only, "
+            f"at most {LAPOR_ID_MAX} characters"
+        )
+    return value
+
+
+def set_lapor_id(
+    session: Session, case: Case, lapor_id: str, *, actor: Actor, now: datetime | None = None
+) -> CaseEvent:
+    """Set, change or (with an empty value) remove the case's SP4N-LAPOR! tracking number;
+    an internal note records it."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    value = clean_lapor_id(lapor_id)
+    if value == case.lapor_id:
+        raise InvalidInput("the case already has this SP4N-LAPOR! tracking number")
+    case.lapor_id = value
+    body = (
+        f"SP4N-LAPOR! tracking number: {value}" if value else "SP4N-LAPOR! tracking number removed"
+    )
+    return _apply(
+        session, case, _staff(actor), CaseEventKind.note,
+        body=body, visibility=Visibility.internal, now=now,
+    )  # fmt: skip
 
 
 def can_reopen(case: Case, policy: CasePolicy, *, now: datetime) -> bool:

@@ -1,4 +1,6 @@
-"""The supervisor's case list: filters, sorting and keyset (cursor) pagination, in SQL."""
+"""The supervisor's case list: filters, sorting and keyset (cursor) pagination, in SQL; the
+inbox's views and their counts (one query); which cases have an undelivered notice; who a
+case may be assigned to."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from core.access import Actor, visible_cases_clause
-from core.cases.models import Case, CaseStatus
+from core.access import Actor, Permission, roles_with, visible_cases_clause
+from core.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Privacy
 from core.masterdata.models import Officer, Unit
+from core.outbox.models import OutboundMessage, OutboxStatus
+from core.people.models import AppUser, UserUnit
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.errors import InvalidInput
 from core.surveys.unit_scores import EARLIEST_DAY, LATEST_DAY, check_day
@@ -30,6 +35,33 @@ MAX_ID = 2**63 - 1  # ids are 64-bit signed integers in the database
 class CaseSort(StrEnum):
     newest = "newest"  # received_at descending
     due = "due"  # running deadline ascending: most overdue first (clock running only)
+    urgent = "urgent"  # running deadline ascending, then the paused or finished (no deadline)
+
+
+class InboxView(StrEnum):
+    """The staff inbox's views; each is a condition over the cases the actor may open."""
+
+    verify = "verify"  # received: to verify
+    overdue = "overdue"  # open and past its running deadline
+    handling = "handling"  # verified or in progress
+    waiting = "waiting"  # waiting for the citizen
+    rating = "rating"  # resolved, not yet rated by the citizen
+    mine = "mine"  # open and assigned to the actor
+    misdirected = "misdirected"  # open and marked "salah alamat" (admins only)
+    all = "all"
+
+
+# The order of a view's list: the open views most urgent first.
+VIEW_SORT: dict[InboxView, CaseSort] = {
+    InboxView.verify: CaseSort.due,
+    InboxView.overdue: CaseSort.due,
+    InboxView.handling: CaseSort.due,
+    InboxView.waiting: CaseSort.newest,
+    InboxView.rating: CaseSort.newest,
+    InboxView.mine: CaseSort.urgent,
+    InboxView.misdirected: CaseSort.urgent,
+    InboxView.all: CaseSort.newest,
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +74,9 @@ class CaseFilter:
     text: str | None = None
     received_from: date | None = None
     received_to: date | None = None
+    assignee_id: int | None = None
+    privacy: str | None = None  # a Privacy value
+    misdirected: bool | None = None  # marked "salah alamat" (True) or not (False)
 
 
 @dataclass(frozen=True)
@@ -96,9 +131,24 @@ def summaries(session: Session, stmt: Select[Any]) -> list[CaseSummary]:
 
 def _encode_cursor(sort: CaseSort, case: CaseSummary) -> str:
     key = case.received_at if sort is CaseSort.newest else case.due_at
-    assert key is not None and case.id is not None
-    raw = json.dumps([sort.value, key.isoformat(), case.id]).encode()
+    assert (key is not None or sort is CaseSort.urgent) and case.id is not None
+    raw = json.dumps([sort.value, key.isoformat() if key else None, case.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_urgent_cursor(cursor: str) -> tuple[datetime | None, int]:
+    """An `urgent` cursor: its moment is None once the list has reached the cases without a
+    running deadline."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, key, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if kind == CaseSort.urgent.value and key is None:
+            if type(case_id) is not int or not 1 <= case_id <= MAX_ID:
+                raise ValueError
+            return None, case_id
+    except (ValueError, TypeError, OverflowError):
+        raise InvalidInput("the cursor is invalid; start again without it") from None
+    return _decode_cursor(CaseSort.urgent, cursor)
 
 
 def _decode_cursor(sort: CaseSort, cursor: str) -> tuple[datetime, int]:
@@ -124,7 +174,12 @@ def _decode_cursor(sort: CaseSort, cursor: str) -> tuple[datetime, int]:
 
 
 def _check_filters(filters: CaseFilter) -> None:
-    for name, value in (("unit_id", filters.unit_id), ("officer_id", filters.officer_id)):
+    ids = (
+        ("unit_id", filters.unit_id),
+        ("officer_id", filters.officer_id),
+        ("assignee_id", filters.assignee_id),
+    )
+    for name, value in ids:
         if value is not None and not -MAX_ID <= value <= MAX_ID:
             raise InvalidInput(f"{name} is out of range")
     if filters.received_from is not None:
@@ -137,6 +192,110 @@ def _check_filters(filters: CaseFilter) -> None:
         and filters.received_to < filters.received_from
     ):
         raise InvalidInput("received_to must not be before received_from")
+    if filters.privacy is not None and filters.privacy not in {p.value for p in Privacy}:
+        raise InvalidInput("privacy must be biasa, anonim or rahasia")
+
+
+def _filter_conditions(filters: CaseFilter, tz: ZoneInfo, now: datetime) -> list[Any]:
+    where: list[Any] = []
+    if filters.statuses:
+        where.append(col(Case.status).in_([s.value for s in filters.statuses]))
+    if filters.unit_id is not None:
+        where.append(Case.unit_id == filters.unit_id)
+    if filters.officer_id is not None:
+        where.append(Case.officer_id == filters.officer_id)
+    if filters.assignee_id is not None:
+        where.append(Case.assignee_id == filters.assignee_id)
+    if filters.category:
+        where.append(Case.category == filters.category)
+    if filters.privacy:
+        where.append(Case.privacy == filters.privacy)
+    if filters.misdirected is True:
+        where.append(col(Case.misdirected_at).is_not(None))
+    elif filters.misdirected is False:
+        where.append(col(Case.misdirected_at).is_(None))
+    if filters.overdue is True:
+        where.append(col(Case.due_at) < now)
+    elif filters.overdue is False:
+        where.append(or_(col(Case.due_at).is_(None), col(Case.due_at) >= now))
+    if filters.text:
+        like = f"%{filters.text.strip().lower()}%"
+        where.append(
+            or_(
+                func.lower(Case.description).like(like),
+                func.lower(Case.reference).like(like),
+                func.lower(col(Case.lapor_id)).like(like),
+            )
+        )
+    if filters.received_from or filters.received_to:
+        lo, hi = local_day_bounds_utc(
+            filters.received_from or EARLIEST_DAY, filters.received_to or LATEST_DAY, tz
+        )
+        where.extend([Case.received_at >= lo, Case.received_at < hi])
+    return where
+
+
+def _open() -> Any:
+    return col(Case.status).in_([s.value for s in OPEN_STATUSES])
+
+
+def view_conditions(view: InboxView, *, actor: Actor, now: datetime) -> list[Any]:
+    """The SQL conditions of an inbox view (on top of the actor's visible cases)."""
+    match view:
+        case InboxView.verify:
+            return [Case.status == CaseStatus.received.value]
+        case InboxView.overdue:
+            return [_open(), col(Case.due_at) < now]
+        case InboxView.handling:
+            return [col(Case.status).in_([CaseStatus.verified.value, CaseStatus.in_progress.value])]
+        case InboxView.waiting:
+            return [Case.status == CaseStatus.waiting_citizen.value]
+        case InboxView.rating:
+            return [Case.status == CaseStatus.resolved.value, col(Case.rated_at).is_(None)]
+        case InboxView.mine:
+            return [_open(), Case.assignee_id == actor.user_id]
+        case InboxView.misdirected:
+            return [_open(), col(Case.misdirected_at).is_not(None)]
+        case InboxView.all:
+            return []
+
+
+def views_for(*, actor: Actor) -> list[InboxView]:
+    """The views an actor's inbox offers: "Perlu dialihkan" (misdirected) is the admins'."""
+    return [v for v in InboxView if v is not InboxView.misdirected or actor.is_admin]
+
+
+def count_views(
+    session: Session,
+    filters: CaseFilter,
+    tz: ZoneInfo,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> dict[InboxView, int]:
+    """How many cases each of the actor's views holds under `filters`, in one query over
+    the cases the actor may open (never a number from a case they could not open)."""
+    _check_filters(filters)
+    now = now or utcnow()
+    views = views_for(actor=actor)
+    where = visible_cases_clause(actor=actor) + _filter_conditions(filters, tz, now)
+    # Every view but "all" selects open or resolved cases: the sums read only those rows
+    # (the (unit, status) index finds them), and "all" is counted from the index alone, in
+    # a subquery of the same statement; closed and rejected cases, most of a mature
+    # database, are never read row by row.
+    columns: list[Any] = []
+    for view in views:
+        conditions = view_conditions(view, actor=actor, now=now)
+        if conditions:
+            hit = sql_case((and_(*conditions), 1), else_=0)
+            columns.append(func.coalesce(func.sum(hit), 0))
+        else:
+            every = sa_select(func.count()).select_from(Case).where(*where).correlate(None)
+            columns.append(every.scalar_subquery())
+    live = [s.value for s in (*OPEN_STATUSES, CaseStatus.resolved)]
+    stmt = sa_select(*columns).select_from(Case).where(*where, col(Case.status).in_(live))
+    row = session.execute(stmt).one()
+    return {view: int(value) for view, value in zip(views, row, strict=True)}
 
 
 def list_cases(
@@ -145,38 +304,22 @@ def list_cases(
     tz: ZoneInfo,
     *,
     actor: Actor,
+    view: InboxView | None = None,
     sort: CaseSort = CaseSort.newest,
     cursor: str | None = None,
     limit: int = 50,
     now: datetime | None = None,
 ) -> CasePage:
+    """A page of the cases the actor may open, under `filters` (and an inbox view)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}")
     _check_filters(filters)
     now = now or utcnow()
-    where = visible_cases_clause(actor=actor)
-    if filters.statuses:
-        where.append(col(Case.status).in_([s.value for s in filters.statuses]))
-    if filters.unit_id is not None:
-        where.append(Case.unit_id == filters.unit_id)
-    if filters.officer_id is not None:
-        where.append(Case.officer_id == filters.officer_id)
-    if filters.category:
-        where.append(Case.category == filters.category)
-    if filters.overdue is True:
-        where.append(col(Case.due_at) < now)
-    elif filters.overdue is False:
-        where.append(or_(col(Case.due_at).is_(None), col(Case.due_at) >= now))
-    if filters.text:
-        like = f"%{filters.text.strip().lower()}%"
-        where.append(
-            or_(func.lower(Case.description).like(like), func.lower(Case.reference).like(like))
-        )
-    if filters.received_from or filters.received_to:
-        lo, hi = local_day_bounds_utc(
-            filters.received_from or EARLIEST_DAY, filters.received_to or LATEST_DAY, tz
-        )
-        where.extend([Case.received_at >= lo, Case.received_at < hi])
+    where = visible_cases_clause(actor=actor) + _filter_conditions(filters, tz, now)
+    if view is not None:
+        if view not in views_for(actor=actor):
+            raise InvalidInput(f"the view {view.value} is not offered to you")
+        where += view_conditions(view, actor=actor, now=now)
 
     stmt = summary_select().where(*where)
     if sort is CaseSort.newest:
@@ -189,7 +332,7 @@ def list_cases(
                     and_(col(Case.received_at) == at, col(Case.id) < last_id),
                 )
             )
-    else:
+    elif sort is CaseSort.due:
         stmt = stmt.where(col(Case.due_at).is_not(None)).order_by(
             col(Case.due_at).asc(), col(Case.id).asc()
         )
@@ -198,8 +341,62 @@ def list_cases(
             stmt = stmt.where(
                 or_(col(Case.due_at) > at, and_(col(Case.due_at) == at, col(Case.id) > last_id))
             )
+    else:
+        no_deadline = col(Case.due_at).is_(None)
+        stmt = stmt.order_by(no_deadline, col(Case.due_at).asc(), col(Case.id).asc())
+        if cursor:
+            due, last_id = _decode_urgent_cursor(cursor)
+            if due is None:
+                stmt = stmt.where(no_deadline, col(Case.id) > last_id)
+            else:
+                stmt = stmt.where(
+                    or_(
+                        col(Case.due_at) > due,
+                        and_(col(Case.due_at) == due, col(Case.id) > last_id),
+                        no_deadline,
+                    )
+                )
     rows = summaries(session, stmt.limit(limit + 1))
     page = CasePage(items=rows[:limit])
     if len(rows) > limit:
         page.next_cursor = _encode_cursor(sort, rows[limit - 1])
     return page
+
+
+def cases_with_failed_notice(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """Which of these cases have a notice to the citizen that could not be delivered."""
+    if not case_ids:
+        return set()
+    stmt = (
+        sa_select(col(CaseEvent.case_id))
+        .join(OutboundMessage, col(OutboundMessage.case_event_id) == col(CaseEvent.id))
+        .where(
+            col(OutboundMessage.status) == OutboxStatus.failed.value,
+            col(CaseEvent.case_id).in_(list(case_ids)),
+        )
+        .distinct()
+    )
+    return {int(case_id) for case_id in session.execute(stmt).scalars()}
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A staff account a case may be assigned to (core's `assign` checks each case)."""
+
+    id: int
+    name: str
+
+
+def assignable_users(session: Session, *, actor: Actor) -> list[Handler]:
+    """Active accounts that may handle cases in the actor's units (for admins: every such
+    account, admins too)."""
+    roles = [role.value for role in roles_with(Permission.HANDLE_CASES)]
+    stmt = sa_select(col(AppUser.id), col(AppUser.username), col(AppUser.display_name)).where(
+        col(AppUser.active).is_(True), col(AppUser.role).in_(roles)
+    )
+    scope = actor.unit_scope()
+    if scope is not None:
+        in_scope = sa_select(col(UserUnit.user_id)).where(col(UserUnit.unit_id).in_(scope or {-1}))
+        stmt = stmt.where(col(AppUser.id).in_(in_scope))
+    rows = session.execute(stmt.order_by(col(AppUser.username))).all()
+    return [Handler(int(uid), name or username) for uid, username, name in rows]

@@ -3,19 +3,28 @@ duplicate hints. Who may open what is core.access's rule."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from core.access import (
+    GLOBAL_ROLES,
     Actor,
+    Permission,
     can_see_reporter,
     can_view_case,
+    roles_with,
     visible_cases_clause,
 )
 from core.cases.models import (
     OPEN_STATUSES,
+    ActorKind,
+    Attachment,
+    AttachmentStatus,
     Case,
     CaseEvent,
     Privacy,
@@ -23,7 +32,9 @@ from core.cases.models import (
 )
 from core.cases.policy import CasePolicy, parse_reference
 from core.cases.queries import CaseSummary, summaries, summary_select
-from core.people.models import AccessAudit, AuditAction, Citizen
+from core.masterdata.models import Unit
+from core.outbox.models import OutboundMessage, OutboxStatus
+from core.people.models import AccessAudit, AppUser, AuditAction, Citizen, Role, UserUnit
 from core.shared.clock import utcnow
 from core.shared.errors import NotFound
 
@@ -137,3 +148,139 @@ def duplicate_hints(
         .limit(limit)
     )
     return summaries(session, stmt)
+
+
+# The case page --------------------------------------------------------------------------
+
+
+class DeliveryState(StrEnum):
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a notice to the citizen stands: queued, sent (when) or failed (why)."""
+
+    state: DeliveryState
+    sent_at: datetime | None = None
+    reason: str | None = None
+
+
+def event_deliveries(session: Session, event_ids: Iterable[int]) -> dict[int, list[Delivery]]:
+    """The delivery of each event's notices (outbox rows), by event id: one query for a
+    whole timeline. An event that notified nobody, or whose rows are gone (retention, the
+    reporter's erasure), has none."""
+    ids = sorted(set(event_ids))
+    out: dict[int, list[Delivery]] = {}
+    if not ids:
+        return out
+    rows = session.exec(
+        select(
+            OutboundMessage.case_event_id,
+            OutboundMessage.status,
+            OutboundMessage.sent_at,
+            OutboundMessage.last_error,
+        )
+        .where(col(OutboundMessage.case_event_id).in_(ids))
+        .order_by(col(OutboundMessage.id))
+    ).all()
+    for event_id, status, sent_at, error in rows:
+        if event_id is None:
+            continue
+        if status == OutboxStatus.sent.value:
+            delivery = Delivery(DeliveryState.sent, sent_at=sent_at)
+        elif status == OutboxStatus.failed.value:
+            delivery = Delivery(DeliveryState.failed, reason=error or "-")
+        else:
+            delivery = Delivery(DeliveryState.queued)
+        out.setdefault(event_id, []).append(delivery)
+    return out
+
+
+def event_actor_names(session: Session, events: Iterable[CaseEvent]) -> dict[int, str]:
+    """The staff who acted in `events`, by user id: display name, else username."""
+    ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(AppUser.id, AppUser.display_name, AppUser.username).where(col(AppUser.id).in_(ids))
+    ).all()
+    return {uid: (name or username) for uid, name, username in rows if uid is not None}
+
+
+def event_actor_kind(event: CaseEvent) -> ActorKind:
+    try:
+        return ActorKind(event.actor_kind)
+    except ValueError:
+        return ActorKind.system
+
+
+def case_attachments(session: Session, case: Case, *, actor: Actor) -> list[Attachment]:
+    """The case's photos, for those who may open the case."""
+    if not can_view_case(case, actor=actor):
+        raise NotFound(f"case {case.id} does not exist")
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.case_id == case.id).order_by(col(Attachment.id))
+        ).all()
+    )
+
+
+def attachment_file(
+    session: Session, case: Case, attachment_id: int, root: Path, *, actor: Actor
+) -> tuple[Path, str]:
+    """The file of one stored photo of `case` (and its type), for those who may open the
+    case; NotFound otherwise, or while it is not downloaded yet, or when the file is gone."""
+    if not can_view_case(case, actor=actor):
+        raise NotFound(f"case {case.id} does not exist")
+    att = session.get(Attachment, attachment_id)
+    if att is None or att.case_id != case.id:
+        raise NotFound(f"attachment {attachment_id} does not exist")
+    if att.status != AttachmentStatus.stored or not att.path:
+        raise NotFound("this photo has not been downloaded yet; try again later")
+    base = root.resolve()
+    path = (base / att.path).resolve()
+    if base not in path.parents or not path.is_file():
+        raise NotFound("the photo file is missing")
+    return path, att.content_type or "image/jpeg"
+
+
+def case_assignees(session: Session, case: Case) -> list[AppUser]:
+    """The active accounts a case may be assigned to: those who may open it and handle it
+    (its unit, its confidentiality, never the officer it names)."""
+    handlers = [r.value for r in roles_with(Permission.HANDLE_CASES)]
+    global_roles = [r.value for r in GLOBAL_ROLES]
+    in_unit = select(UserUnit.user_id).where(UserUnit.unit_id == case.unit_id)
+    users = session.exec(
+        select(AppUser)
+        .where(
+            AppUser.active == True,  # noqa: E712
+            col(AppUser.role).in_(handlers),
+            or_(col(AppUser.role).in_(global_roles), col(AppUser.id).in_(in_unit)),
+        )
+        .order_by(col(AppUser.display_name), col(AppUser.username))
+    ).all()
+    out = []
+    for user in users:
+        assert user.id is not None
+        who = Actor(
+            user_id=user.id,
+            username=user.username,
+            role=Role(user.role),
+            unit_ids=frozenset({case.unit_id}),
+            officer_id=user.officer_id,
+        )
+        if can_view_case(case, actor=who) and who.may(Permission.HANDLE_CASES, case.unit_id):
+            out.append(user)
+    return out
+
+
+def forward_units(session: Session, case: Case, *, actor: Actor) -> list[Unit]:
+    """The active units `actor` may forward `case` to (their scope, not its own unit)."""
+    stmt = select(Unit).where(Unit.active == True, Unit.id != case.unit_id)  # noqa: E712
+    scope = actor.unit_scope()
+    if scope is not None:
+        stmt = stmt.where(col(Unit.id).in_(scope or {-1}))
+    return list(session.exec(stmt.order_by(col(Unit.name))).all())

@@ -5,18 +5,23 @@ DESIGN section 3, each with exactly one audit event, in the caller's transaction
 
 from core.cases.filing import complaints_today, file_complaint, validate_draft
 from core.cases.lifecycle import (
+    STAFF_STEPS,
     add_note,
+    allowed_steps,
     assign,
     autoclose,
     can_reopen,
     citizen_rate,
     citizen_reply,
+    clean_lapor_id,
     close,
+    mark_misdirected,
     reject,
     reopen,
     reporter_erased,
     request_info,
     resolve,
+    set_lapor_id,
     verify,
 )
 from core.cases.policy import (
@@ -44,6 +49,7 @@ from core.cases.reading import (
 __all__ = [
     "MAX_ATTACHMENTS",
     "MAX_TEXT",
+    "STAFF_STEPS",
     "SYSTEM",
     "CasePolicy",
     "ComplaintDraft",
@@ -51,6 +57,7 @@ __all__ = [
     "IllegalTransition",
     "TooManyComplaints",
     "add_note",
+    "allowed_steps",
     "assign",
     "autoclose",
     "can_reopen",
@@ -59,6 +66,7 @@ __all__ = [
     "citizen_cases",
     "citizen_rate",
     "citizen_reply",
+    "clean_lapor_id",
     "close",
     "complaints_today",
     "duplicate_hints",
@@ -66,6 +74,7 @@ __all__ = [
     "get_case_for_citizen",
     "get_case_for_staff",
     "get_case_for_staff_by_reference",
+    "mark_misdirected",
     "public_timeline",
     "record_case_read",
     "reject",
@@ -73,6 +82,7 @@ __all__ = [
     "reporter_erased",
     "request_info",
     "resolve",
+    "set_lapor_id",
     "validate_draft",
     "verify",
 ]
