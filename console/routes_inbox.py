@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -248,8 +248,6 @@ def _context(
         "since": since,
         "seen": "" if since is None else str(int(since.timestamp())),
         "left": left,
-        # A deadline is the midnight after its last day: shown as that day's last minute.
-        "last_minute": lambda due_at: due_at - timedelta(minutes=1),
         "refresh": policies.settings.console_refresh_seconds,
         "categories": CATEGORIES,
         "statuses": list(CaseStatus),

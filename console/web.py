@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
-from console.i18n import long_time, normalise_language, short_time, t
+from console.i18n import long_time, normalise_language, short_time, shown_deadline, t
 from core.access import Actor, Permission
 from core.cases.categories import category_label
 from core.people.staff_sessions import resume_staff_session, touch_staff_session
@@ -169,6 +169,7 @@ def render(
         when=lambda moment: long_time(moment, lang, tz, zone),
         when_short=lambda moment: short_time(moment, lang, tz, zone),
         category=lambda code: category_label(code, lang),
+        deadline=lambda due_at: shown_deadline(due_at, tz),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

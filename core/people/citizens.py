@@ -39,8 +39,6 @@ _CONVERSATION = (
         col(ConversationState.step),
         col(ConversationState.data),
         col(ConversationState.screen_message_id),
-        col(ConversationState.reply_to),
-        col(ConversationState.reply),
     )
     .select_from(_ANCHOR)
     .outerjoin(Contact, _OF_CITIZEN)
@@ -68,8 +66,10 @@ def load_conversation(
 ) -> tuple[Citizen | None, ChatState]:
     """The citizen behind a conversation (None before their first message) and its state."""
     row = session.execute(_CONVERSATION, _params(channel, address)).one()
-    citizen, step, data, screen, reply_to, reply = row
-    return citizen, state_from_row(channel, address, step, data, screen, reply_to, reply)
+    # The last answer is not read back: it is only ever written, to be given again to a
+    # message delivered twice (conversations.flow reads it then, with load_state).
+    citizen, step, data, screen = row
+    return citizen, state_from_row(channel, address, step, data, screen)
 
 
 def get_or_create_citizen(
