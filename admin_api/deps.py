@@ -3,7 +3,6 @@ user."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from core.access import Actor, actor_for
 from core.policies import Policies
 from core.shared.config import Settings
 from core.shared.db import session_scope
+from httpkit import turns
 
 # Relative: Swagger resolves it against the schema's own URL (/api/openapi.json).
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
@@ -39,34 +39,20 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WRITE_TURN_SECONDS = 30.0
-
-
 async def write_turn(
     request: Request, engine: Annotated[Engine, Depends(get_engine)]
 ) -> AsyncIterator[None]:
-    """On SQLite, requests that write take turns here, before any database work.
-
-    SQLite has one writer. A request that writes holds SQLite's write lock from its first
-    query to its commit, across several hops through FastAPI's thread pool; if the requests
-    waiting for that lock sat in the pool's threads, the holder could find no thread to
-    finish on (found by bench/load_bench.py: 500s after a 10 s stall). Waiting happens here,
-    in the event loop, where it holds no thread."""
-    if request.method in READ_METHODS or engine.dialect.name != "sqlite":
-        yield
-        return
-    turn: asyncio.Lock = request.app.state.write_turn
+    """On SQLite, requests that write take turns before any database work
+    (`httpkit.turns.write_turn`); a turn that does not come answers 503."""
     try:
-        await asyncio.wait_for(turn.acquire(), WRITE_TURN_SECONDS)
-    except TimeoutError:
+        async with turns.write_turn(
+            request, engine, writes=request.method not in turns.READ_METHODS
+        ):
+            yield
+    except turns.DatabaseBusy:
         raise HTTPException(
             503, "the database is busy with other changes; try again", {"Retry-After": "2"}
         ) from None
-    try:
-        yield
-    finally:
-        turn.release()
 
 
 def get_session(
@@ -75,7 +61,7 @@ def get_session(
     _turn: Annotated[None, Depends(write_turn)],
 ) -> Iterator[Session]:
     """One transaction per request; a request that may write takes SQLite's write lock first."""
-    write = request.method not in READ_METHODS
+    write = request.method not in turns.READ_METHODS
     with session_scope(engine, write=write) as session:
         yield session
 

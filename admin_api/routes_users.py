@@ -6,12 +6,10 @@ from datetime import date
 from functools import partial
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request
-from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep, actor_from_token, bearer_token
-from admin_api.routes_auth import count_failure, count_try, login_address, token_out
+from admin_api.routes_auth import token_out, too_many_failed_logins
 from admin_api.schemas import (
     AuditPageOut,
     OfficerLinkIn,
@@ -23,12 +21,12 @@ from admin_api.schemas import (
     UserOut,
     UserUpdateIn,
 )
-from admin_api.steps import read_step, write_step
-from core.access import Actor
 from core.people import users as users
-from core.people.login_limits import record_success
-from core.people.models import AppUser, AuditAction, Role
+from core.people.models import AuditAction, Role
 from core.policies import Policies
+from httpkit.logins import TooManyTries
+from httpkit.logins import change_own_password as change_own_password_flow
+from httpkit.steps import read_step
 
 router = APIRouter()
 
@@ -76,33 +74,16 @@ async def change_own_password(
     A wrong current password counts as a failed login of your account from your address
     (the same delays as `POST /auth/token`, 429 with Retry-After)."""
     policies: Policies = request.app.state.policies
-    settings, engine = policies.settings, policies.engine
-
-    def load(session: Session) -> tuple[Actor, str]:
-        actor = actor_from_token(session, settings, bearer)
-        return actor, users.own_password_hash(session, actor=actor)
-
-    # Read, check and hash with no transaction open, then a short write of its own.
-    actor, stored = await read_step(request, engine, load)
-    users.check_new_own_password(body.current_password, body.new_password, actor=actor)
-    # A wrong current password is a failed login of this account from this address.
-    address = login_address(request, settings)
-    await count_try(request, policies, actor.username, address)
+    settings = policies.settings
+    actor = await read_step(
+        request, policies.engine, partial(actor_from_token, settings=settings, token=bearer)
+    )
     try:
-        new_hash = await anyio.to_thread.run_sync(
-            partial(users.new_own_password_hash, stored, body.current_password, actor=actor),
-            body.new_password,
+        user = await change_own_password_flow(
+            request, policies, actor, body.current_password, body.new_password
         )
-    except users.WrongCurrentPassword:
-        await count_failure(request, policies, actor.username, actor.user_id)
-        raise
-
-    def store(session: Session) -> AppUser:
-        user = users.store_own_password(session, new_hash, stored, actor=actor)
-        record_success(session, actor.username, address)
-        return user
-
-    user = await write_step(request, engine, store)
+    except TooManyTries as exc:
+        raise too_many_failed_logins(exc.wait) from None
     return token_out(settings, actor.user_id, user.token_version)
 
 

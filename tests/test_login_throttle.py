@@ -356,9 +356,9 @@ def test_a_reverse_proxy_missing_from_trusted_proxies_is_warned_about_once(
 ) -> None:
     """Behind nginx on the same host with TRUSTED_PROXIES unset, every login counts under
     127.0.0.1: the operator is told, once, what to set."""
-    from admin_api import routes_auth
+    from httpkit import logins  # where the warning is given, once per process
 
-    monkeypatch.setattr(routes_auth, "_proxy_warning_given", False)
+    monkeypatch.setattr(logins, "_proxy_warning_given", False)
     with Session(engine) as s:
         make_user(s, "spv", Role.supervisor, [make_unit(s, "dukcapil")])
         s.commit()
