@@ -13,6 +13,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from console.i18n import t
 from console.web import (
     MAX_ID,
     PREFIX,
@@ -350,6 +351,11 @@ async def case_preview(
     return await _show(request, staff, reference, drafts={step: draft})
 
 
+class UnknownDuplicate(InvalidInput):
+    """A reject naming as the original a reference the user cannot open: said on the form
+    (which keeps what was typed), the same for a hidden case as for no case."""
+
+
 @router.post("/cases/{reference}/{step}")
 async def case_step(request: Request, staff: CurrentStaff, reference: str, step: str) -> Response:
     form = dict(await request.form())
@@ -367,14 +373,17 @@ async def case_step(request: Request, staff: CurrentStaff, reference: str, step:
             case "verify":
                 svc.verify(session, case, policies.cases, actor=actor, now=now)
             case "reject":
-                svc.reject(
-                    session,
-                    case,
-                    draft["reason"],
-                    actor=actor,
-                    duplicate_of=draft["duplicate_of"].strip() or None,
-                    now=now,
-                )
+                try:
+                    svc.reject(
+                        session,
+                        case,
+                        draft["reason"],
+                        actor=actor,
+                        duplicate_of=draft["duplicate_of"].strip() or None,
+                        now=now,
+                    )
+                except NotFound:  # the duplicate's reference: the case itself was found
+                    raise UnknownDuplicate(t(staff.lang, "case.duplicate_unknown")) from None
             case "assign":
                 svc.assign(
                     session,

@@ -206,3 +206,30 @@ def test_logging_in_on_a_browser_signs_out_whoever_was_signed_in(world: World) -
     assert r.status_code == 303
     stolen = TestClient(client.app, cookies={"asnfb_staff": admin_cookie})
     assert stolen.get("/staff/", follow_redirects=False).status_code == 303  # to the login
+
+
+def test_a_reject_naming_an_unknown_or_hidden_original_keeps_the_form(world: World) -> None:
+    """The original named as duplicate is looked up as the user: a report they may not open
+    is answered like no report, on the form, with what they typed kept."""
+    client = world.client
+    _log_in(client, "head-a")
+    ordinary = world.reports[0].case.reference
+    secret = world.reports[2].case.reference  # rahasia: hidden from the unit head
+    page = client.get(f"/staff/cases/{ordinary}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    answers = []
+    for original in (secret, "KPG-0000-0000"):
+        r = client.post(
+            f"/staff/cases/{ordinary}/reject",
+            data={
+                "csrf": csrf.group(1),
+                "reason": "Sama dengan laporan lain.",
+                "duplicate_of": original,
+            },
+        )
+        assert r.status_code == 400
+        assert "Tidak ada laporan dengan nomor tersebut yang dapat Anda buka" in r.text
+        assert "Sama dengan laporan lain." in r.text  # what was typed is kept
+        answers.append(r.text.replace(original, "REF"))
+    assert world.reports[2].description not in answers[0]
