@@ -8,7 +8,7 @@ from functools import partial
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -17,15 +17,13 @@ from console.web import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
     SESSION_COOKIE,
-    Staff,
+    CurrentStaff,
     check_csrf,
-    current_staff,
     policies_of,
     render,
     write,
 )
 from core.people import users
-from core.people.models import AppUser
 from core.people.preferences import set_own_language
 from core.people.staff_sessions import (
     end_staff_session,
@@ -36,7 +34,6 @@ from core.shared.errors import DomainError
 from httpkit.logins import TooManyTries, WrongPassword, change_own_password, check_login
 
 router = APIRouter()
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -139,9 +136,7 @@ async def login(
         prune_staff_sessions(session, idle, now=now)
         if previous:  # whoever was signed in on this browser is signed out
             end_staff_session(session, previous)
-        user = session.get(AppUser, account.user_id)
-        assert user is not None
-        token, _csrf = open_staff_session(session, user, now=now)
+        token, _csrf = open_staff_session(session, account.user_id, now=now)
         return token
 
     token = await write(request, begin)
@@ -207,13 +202,8 @@ async def password_change(request: Request, staff: CurrentStaff) -> Response:
         )
     now = policies.now()
 
-    def begin(session: Session) -> str:
-        user = session.get(AppUser, staff.actor.user_id)
-        assert user is not None
-        token, _csrf = open_staff_session(session, user, now=now)
-        return token
-
-    token = await write(request, begin)  # every other session of the account has ended
+    begin = partial(open_staff_session, user_id=staff.actor.user_id, now=now)
+    token, _csrf = await write(request, begin)  # every other session of the account ended
     response = RedirectResponse(f"{PREFIX}/?changed=password", status_code=303)
     set_session_cookie(request, response, token)
     return response

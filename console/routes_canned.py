@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from console.web import (
     MAX_ID,
     PREFIX,
+    CurrentStaff,
     Staff,
     check_csrf,
-    current_staff,
     policies_of,
     read,
     render,
@@ -32,7 +32,6 @@ from core.cases.models import CannedResponse
 from core.shared.errors import Forbidden, InvalidInput
 
 router = APIRouter()
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 FIELDS = ("action", "title", "body_id", "body_en")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import Session
@@ -17,9 +17,9 @@ from console.i18n import t
 from console.web import (
     MAX_ID,
     PREFIX,
+    CurrentStaff,
     Staff,
     check_csrf,
-    current_staff,
     parse_id,
     policies_of,
     read,
@@ -62,7 +62,6 @@ from core.people.models import Address, AppUser, Citizen
 from core.shared.errors import Conflict, InvalidInput, NotFound
 
 router = APIRouter()
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 # The steps of the page, in the order they are offered; the text field each one sends.
 STEPS = (

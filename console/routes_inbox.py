@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,16 +13,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from console.i18n import normalise_language
 from console.web import (
     PREFIX,
-    SESSION_COOKIE,
-    NotSignedIn,
+    CurrentStaff,
     Staff,
     check_csrf,
-    current_staff,
     parse_id,
     policies_of,
+    polling_staff,
     read,
     render,
     write,
@@ -49,11 +46,9 @@ from core.cases.sla import TimeLeft, time_left
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import list_officers, list_units
 from core.people.preferences import mark_inbox_seen
-from core.people.staff_sessions import resume_staff_session
 from core.shared.errors import DomainError, InvalidInput
 
 router = APIRouter()
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 PAGE = 50
 MAX_BULK = 200
 DEFAULT_VIEW = InboxView.verify
@@ -313,24 +308,6 @@ async def inbox(request: Request, staff: CurrentStaff) -> Response:
 
     since = await write(request, seen)
     return await _page(request, staff, params, since)
-
-
-async def polling_staff(request: Request) -> Staff:
-    """The signed-in user, as `current_staff`, but without counting the request as activity:
-    the inbox's own refresh must not keep an idle session alive on a shared computer."""
-    policies = policies_of(request)
-    token = request.cookies.get(SESSION_COOKIE, "")
-    idle, now = policies.settings.console_idle, policies.now()
-    found = await read(request, partial(resume_staff_session, token=token, idle=idle, now=now))
-    if found is None:
-        raise NotSignedIn
-    return Staff(
-        actor=found.actor,
-        session_id=found.session_id,
-        csrf=found.csrf_token,
-        name=found.display_name,
-        lang=normalise_language(found.language),
-    )
 
 
 @router.get("/inbox/views")

@@ -7,11 +7,21 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from console.web import PREFIX, Staff, check_csrf, current_staff, policies_of, read, render, write
+from console.web import (
+    PREFIX,
+    CurrentStaff,
+    Staff,
+    check_csrf,
+    parse_id,
+    policies_of,
+    read,
+    render,
+    write,
+)
 from core.access import Permission
 from core.cases.categories import CATEGORIES
 from core.cases.intake import (
@@ -38,7 +48,6 @@ from core.people.models import Intake
 from core.shared.errors import DomainError, Forbidden
 
 router = APIRouter()
-CurrentStaff = Annotated[Staff, Depends(current_staff)]
 FIELDS = ("channel", "unit", "officer", "service", "category", "description", "privacy",
           "phone", "email", "lapor_id")  # fmt: skip
 
@@ -50,11 +59,6 @@ class Problem:
     key: str
     field: str | None = None
     params: dict[str, object] = dataclass_field(default_factory=dict)
-
-
-def _optional_id(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() else None
 
 
 def _page(
@@ -128,7 +132,7 @@ def _form_problems(values: dict[str, str], policy: CasePolicy) -> list[Problem]:
     """Every problem of the form that core's input rules find without the database, so that
     the user corrects them all at once (core checks them again when it records)."""
     problems = []
-    if _optional_id(values["unit"]) is None:
+    if parse_id(values["unit"]) is None:
         problems.append(Problem("intake.error.unit", "unit"))
     if values["channel"] not in {i.value for i in STAFF_INTAKES}:
         problems.append(Problem("intake.error.channel", "channel"))
@@ -157,7 +161,7 @@ async def intake_record(request: Request, staff: CurrentStaff) -> Response:
     policies = policies_of(request)
     values = {name: str(form.get(name) or "")[:4000] for name in FIELDS}
     problems = _form_problems(values, policies.cases)
-    unit_id = _optional_id(values["unit"])
+    unit_id = parse_id(values["unit"])
     channel = next((i for i in STAFF_INTAKES if i.value == values["channel"]), None)
     privacy = next((p for p in Privacy if p.value == values["privacy"]), None)
     if problems or unit_id is None or channel is None or privacy is None:
@@ -168,8 +172,8 @@ async def intake_record(request: Request, staff: CurrentStaff) -> Response:
         category=values["category"],
         description=values["description"],
         privacy=privacy,
-        officer_id=_optional_id(values["officer"]),
-        service_id=_optional_id(values["service"]),
+        officer_id=parse_id(values["officer"]),
+        service_id=parse_id(values["service"]),
         channel=channel,
     )
     contact = CitizenContact(phone=values["phone"], email=values["email"])

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
@@ -109,8 +109,7 @@ async def write(request: Request, step: Callable[[Session], T]) -> T:
     return await steps.write(request, policies_of(request).engine, step)
 
 
-async def current_staff(request: Request) -> Staff:
-    """The signed-in user (FastAPI dependency); NotSignedIn when there is none."""
+async def _signed_in(request: Request, *, activity: bool) -> Staff:
     policies = policies_of(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     idle = policies.settings.console_idle
@@ -118,7 +117,7 @@ async def current_staff(request: Request) -> Staff:
     found = await read(request, partial(resume_staff_session, token=token, idle=idle, now=now))
     if found is None:
         raise NotSignedIn
-    if found.needs_touch:
+    if activity and found.needs_touch:
         await write(request, partial(touch_staff_session, session_id=found.session_id, now=now))
     return Staff(
         actor=found.actor,
@@ -127,6 +126,21 @@ async def current_staff(request: Request) -> Staff:
         name=found.display_name,
         lang=normalise_language(found.language),
     )
+
+
+async def current_staff(request: Request) -> Staff:
+    """The signed-in user (FastAPI dependency); NotSignedIn when there is none. The request
+    counts as activity: it keeps the session from going idle."""
+    return await _signed_in(request, activity=True)
+
+
+async def polling_staff(request: Request) -> Staff:
+    """The signed-in user, as `current_staff`, but without counting the request as activity:
+    the inbox's own refresh must not keep an idle session alive on a shared computer."""
+    return await _signed_in(request, activity=False)
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
 
 
 def check_csrf(request: Request, staff: Staff, form: dict[str, Any]) -> None:

@@ -188,6 +188,12 @@ def test_odd_ids_and_numbers_get_an_answer_not_an_error(world: World) -> None:
         r = client.get(path)
         assert r.status_code in (200, 400, 404, 422), f"{path}: {r.status_code}"
         assert "Content-Security-Policy" in r.headers, path
+    form = client.get("/staff/intake").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    for unit in ("\u00b2", "99999999999"):
+        r = client.post("/staff/intake", data={"csrf": csrf.group(1), "unit": unit})
+        assert r.status_code == 400, unit  # the form again, saying what to fix
 
 
 def test_logging_in_on_a_browser_signs_out_whoever_was_signed_in(world: World) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.access import Actor, actor_for
 from core.people.models import AppUser, StaffSession
+from core.shared.errors import NotFound
 
 # A session's last-seen time is written at most this often (a write per request would
 # queue every page behind SQLite's one writer); the idle limit is counted from it.
@@ -33,9 +34,12 @@ class ResumedSession:
     needs_touch: bool  # last seen long enough ago to write the time again
 
 
-def open_staff_session(session: Session, user: AppUser, *, now: datetime) -> tuple[str, str]:
-    """A new session for `user`; returns the cookie's token and the CSRF token."""
-    assert user.id is not None
+def open_staff_session(session: Session, user_id: int, *, now: datetime) -> tuple[str, str]:
+    """A new session for the active account `user_id`; returns the cookie's token and the
+    CSRF token."""
+    user = session.get(AppUser, user_id)
+    if user is None or user.id is None or not user.active:
+        raise NotFound("the account does not exist or is inactive")
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(
