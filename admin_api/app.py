@@ -18,9 +18,11 @@ from sqlalchemy.engine import Engine
 
 from admin_api import (
     routes_auth,
+    routes_calendar,
     routes_cases,
     routes_digests,
     routes_evaluations,
+    routes_hold,
     routes_masterdata,
     routes_qr,
     routes_scores,
@@ -70,6 +72,8 @@ def create_app(first: Policies | Settings, engine: Engine | None = None, /) -> F
     app.include_router(routes_evaluations.router)
     app.include_router(routes_digests.router)
     app.include_router(routes_qr.router)
+    app.include_router(routes_calendar.router)
+    app.include_router(routes_hold.router)
     document_problems(app)
     if settings.api_docs_enabled:
         install_docs(app)

@@ -95,7 +95,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(_domain_status(exc), exc.message, code=exc.code)
+        # `reason`: the exact rule that refused, a stable key integrations may rely on.
+        reason: dict[str, Any] = {"reason": exc.why} if exc.why else {}
+        return problem(_domain_status(exc), exc.message, code=exc.code, **reason)
 
     @app.exception_handler(OverflowError)
     async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:

@@ -16,8 +16,23 @@ from admin_api.deps import CurrentActor, EngineDep, PoliciesDep, SessionDep, Set
 from core.access import Actor, can_see_location, can_see_reporter
 from core.cases import service as svc
 from core.cases.categories import CATEGORIES, category_label
-from core.cases.models import Attachment, AttachmentStatus, Case, CaseEvent, CaseOutcome, CaseStatus
-from core.cases.queries import CaseFilter, CaseSort, CaseSummary, list_cases
+from core.cases.models import (
+    Attachment,
+    AttachmentStatus,
+    Case,
+    CaseEvent,
+    CaseOutcome,
+    CaseStatus,
+    Privacy,
+)
+from core.cases.queries import (
+    VIEW_SORT,
+    CaseFilter,
+    CaseSort,
+    CaseSummary,
+    InboxView,
+    list_cases,
+)
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_unit
 from core.outbox.addresses import citizen_addresses
@@ -279,11 +294,21 @@ def list_cases_route(
     ] = None,
     received_from: date | None = None,
     received_to: date | None = None,
-    sort: CaseSort = CaseSort.newest,
+    assignee_id: int | None = None,
+    privacy: Privacy | None = None,
+    misdirected: Annotated[
+        bool | None, Query(description="marked as sent to the wrong unit (salah alamat)")
+    ] = None,
+    view: Annotated[InboxView | None, Query(description="one of the console inbox's views")] = None,
+    sort: Annotated[
+        CaseSort | None, Query(description="default: the view's order, else newest")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePageOut:
-    """Cases of your units, newest first (`sort=due`: most overdue first)."""
+    """Cases of your units, newest first (`sort=due`: most overdue first); `view` selects
+    one of the console inbox's views (`verify`, `overdue`, `handling`, `waiting`, `rating`,
+    `mine`, `misdirected` for admins, `all`) in its own order."""
     unit_id = None
     if unit:
         unit_id = visible_unit(session, unit, actor=actor).id
@@ -298,11 +323,16 @@ def list_cases_route(
         text=q,
         received_from=received_from,
         received_to=received_to,
+        assignee_id=assignee_id,
+        privacy=privacy.value if privacy else None,
+        misdirected=misdirected,
     )
     now = policies.now()
+    order = sort or (VIEW_SORT[view] if view else CaseSort.newest)
     page = list_cases(
-        session, filters, settings.tz, actor=actor, sort=sort, cursor=cursor, limit=limit, now=now
-    )
+        session, filters, settings.tz, actor=actor, view=view, sort=order, cursor=cursor,
+        limit=limit, now=now,
+    )  # fmt: skip
     return CasePageOut(items=_summary_out(page.items, now), next_cursor=page.next_cursor)
 
 

@@ -118,6 +118,7 @@ def _digest(
         settings.default_service_population,
         actor=reader,
         now=now,
+        min_responses=settings.ikm_min_responses,
     )
     return unit, data, reader
 
@@ -192,6 +193,7 @@ def send_digest_now(
         settings.default_service_population,
         worker=worker_name(),  # a killed API worker's claim is then taken over at once
         now=policies.now(),
+        min_responses=settings.ikm_min_responses,
     )
     if queued is None:
         raise HTTPException(

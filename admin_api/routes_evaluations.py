@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
-from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
@@ -21,7 +20,7 @@ from core.evaluations.models import EvaluationPeriod, Level
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_officer, visible_unit
 from core.shared.clock import local_day_bounds_utc
-from core.shared.spreadsheet import csv_writer, write_row
+from core.shared.spreadsheet import csv_writer
 from core.surveys.officer_scores import OfficerScore, officer_scores
 from core.surveys.unit_scores import Period
 
@@ -107,8 +106,21 @@ class AuditOut(BaseModel):
     kind: str
     officer_evaluation_id: int | None
     actor_user_id: int | None
+    actor_name: str | None = Field(description="who acted: display name, else username")
+    officer_name: str | None = Field(description="the officer the event is about, if any")
     detail: str | None
     created_at: datetime
+
+
+class FinalizeIn(BaseModel):
+    """Only to finalize before the period has ended (administrators): why."""
+
+    early_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="required to finalize before the period's last day is over "
+        "(administrators only); kept in the audit trail",
+    )
 
 
 class OfficerScoreOut(BaseModel):
@@ -210,7 +222,9 @@ def decide(
 def import_results(
     actor: CurrentActor, session: SessionDep, period_id: int, file: UploadFile
 ) -> PeriodDetailOut | JSONResponse:
-    """CSV with columns nip, results_level (above/meets/below or di atas/sesuai/di bawah)."""
+    """CSV with columns nip, results_level (or hasil_kerja): Di Atas / Sesuai / Di Bawah
+    Ekspektasi as e-Kinerja writes them (any case or spacing, "Diatas", "Ekspetasi"), or
+    above / meets / below."""
     period = ev.get_period(session, period_id, actor=actor)
     raw = file.file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
@@ -228,10 +242,55 @@ def import_results(
     return _detail_out(session, actor, period)
 
 
-@router.post("/evaluation-periods/{period_id}/finalize", response_model=PeriodOut)
-def finalize(actor: CurrentActor, session: SessionDep, period_id: int) -> PeriodOut:
+@router.post(
+    "/evaluation-periods/{period_id}/finalize",
+    response_model=PeriodOut,
+    responses={
+        409: {
+            "description": "Not yet: the period has not ended (only an administrator may "
+            "finalize early, with `early_reason`), or decisions are missing: `missing` lists "
+            "every officer by name with the fields still to decide "
+            "(`behaviour_level`, `results_level`)",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+    },
+)
+def finalize(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    period_id: int,
+    body: FinalizeIn | None = None,
+) -> PeriodOut | JSONResponse:
     period = ev.get_period(session, period_id, actor=actor)
-    return _period_out(session, ev.finalize(session, period, actor=actor))
+    try:
+        done = ev.finalize(
+            session,
+            period,
+            actor=actor,
+            tz=settings.tz,
+            now=policies.now(),
+            early_reason=body.early_reason if body else None,
+        )
+    except ev.DecisionsMissing as exc:
+        return problem(
+            409,
+            exc.message,
+            code=exc.code,
+            missing=[
+                {
+                    "evaluation_id": m.evaluation_id,
+                    "officer_name": m.officer_name,
+                    "nip": m.nip,
+                    "fields": list(m.fields),
+                }
+                for m in exc.missing
+            ],
+        )
+    return _period_out(session, done)
 
 
 @router.get("/evaluation-periods/{period_id}/audit", response_model=list[AuditOut])
@@ -258,6 +317,8 @@ def _export(
     responses={200: {"content": {"text/csv": {}}}},
 )
 def export_csv(actor: CurrentActor, session: SessionDep, period_id: int) -> Response:
+    """Machine-friendly: one header row (`nip`, `nama`, ... as documented in the README),
+    one row per NIP."""
     period, rows = _export(actor, session, period_id)
     buf = io.StringIO()
     writer = csv_writer(buf)  # formulas in names and reasons neutralized
@@ -275,21 +336,26 @@ def export_csv(actor: CurrentActor, session: SessionDep, period_id: int) -> Resp
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def export_xlsx(actor: CurrentActor, session: SessionDep, period_id: int) -> Response:
-    period, rows = _export(actor, session, period_id)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = period.name
-    write_row(ws, ev.EXPORT_COLUMNS)
-    for row in rows:
-        write_row(ws, row)  # text as string cells, never formulas
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 28
-    buf = io.BytesIO()
-    wb.save(buf)
+def export_xlsx(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    period_id: int,
+) -> Response:
+    """For people: a title, the period, the unit(s), the table under Indonesian headers
+    (from row 6) and a signature block for the unit head."""
+    period = ev.get_period(session, period_id, actor=actor)
+    content = ev.export_workbook(
+        session,
+        period,
+        actor=actor,
+        tz=settings.tz,
+        place=settings.evaluation_signature_place,
+        now=policies.now(),
+    )
     return Response(
-        buf.getvalue(),
+        content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="skp-bukti-{period.name}.xlsx"'},
     )

@@ -17,11 +17,13 @@ from admin_api.schemas import (
     UnitScoreDetailOut,
     UnitScoreListOut,
     UnitScoreOut,
+    WeightingOut,
 )
 from core.access import Actor
 from core.masterdata.service import visible_unit
 from core.shared.config import Settings
-from core.surveys.report import skm_report_xlsx
+from core.surveys.report import skm_report_xlsx, weighting_lines
+from core.surveys.skm import WEIGHT, enough_responses
 from core.surveys.unit_scores import (
     EARLIEST_DAY,
     LATEST_DAY,
@@ -64,7 +66,7 @@ def _unit_detail(
     )
 
 
-def _score_fields(score: Score) -> dict[str, object]:
+def _score_fields(score: Score, min_responses: int) -> dict[str, object]:
     ikm = score.ikm
     grade = score.grade
     return {
@@ -72,17 +74,28 @@ def _score_fields(score: Score) -> dict[str, object]:
         "ikm": float(ikm) if ikm is not None else None,
         "grade": grade.letter if grade else None,
         "grade_label": grade.label if grade else None,
+        "enough_data": enough_responses(score.n, min_responses),
+        "min_responses": min_responses,
     }
 
 
-def _unit_out(u: UnitScore) -> UnitScoreOut:
+def _weighting() -> WeightingOut:
+    return WeightingOut(
+        element_weight=f"{WEIGHT.numerator}/{WEIGHT.denominator}",
+        exact=True,
+        statement_id=" ".join(weighting_lines("id")),
+        statement_en=" ".join(weighting_lines("en")),
+    )
+
+
+def _unit_out(u: UnitScore, min_responses: int) -> UnitScoreOut:
     return UnitScoreOut(
         unit_code=u.unit_code,
         unit_name=u.unit_name,
         population=u.population,
         minimum_sample=u.minimum_sample,
         sample_sufficient=u.sample_sufficient,
-        **_score_fields(u.score),
+        **_score_fields(u.score, min_responses),
     )
 
 
@@ -101,7 +114,7 @@ def scores_per_unit(
     )
     return UnitScoreListOut(
         period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
-        units=[_unit_out(r) for r in rows],
+        units=[_unit_out(r, settings.ikm_min_responses) for r in rows],
     )
 
 
@@ -120,7 +133,8 @@ def scores_for_unit(
     detail = _unit_detail(actor, session, settings, code, period)
     return UnitScoreDetailOut(
         period=PeriodOut(start=period.start, end=period.end, timezone=settings.timezone),
-        unit=_unit_out(detail.unit),
+        unit=_unit_out(detail.unit, settings.ikm_min_responses),
+        weighting=_weighting(),
         elements=[
             ElementOut(
                 number=e.number, name=e.name, nrr=float(e.nrr), weighted_nrr=float(e.weighted_nrr)
@@ -131,7 +145,7 @@ def scores_for_unit(
             ServiceScoreOut(
                 service_id=s.service_id,
                 service_name=s.service_name,
-                **_score_fields(s.score),
+                **_score_fields(s.score, settings.ikm_min_responses),
             )
             for s in detail.services
         ],
@@ -157,7 +171,7 @@ def skm_report(
     period = _period(settings, start, end, now)
     detail = _unit_detail(actor, session, settings, code, period)
     generated: datetime = now.astimezone(settings.tz)
-    body = skm_report_xlsx(detail, period, generated)
+    body = skm_report_xlsx(detail, period, generated, min_responses=settings.ikm_min_responses)
     filename = (
         f"skm-{detail.unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     )

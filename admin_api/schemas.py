@@ -66,17 +66,35 @@ class ImportOut(BaseModel):
 
 
 class ElementOut(BaseModel):
+    """NRR and weighted NRR (NRR x 1/9), each rounded half-up to 3 decimals from the exact
+    mean: the JSON number has exactly the digits of the rounded figure."""
+
     number: int
     name: str
     nrr: float
     weighted_nrr: float
 
 
+class WeightingOut(BaseModel):
+    """How the nine elements are weighted: exactly 1/9 each (not the annex's rounded 0.111)."""
+
+    element_weight: str  # "1/9"
+    exact: bool
+    statement_id: str
+    statement_en: str
+
+
 class ScoreOut(BaseModel):
+    """`ikm` is rounded half-up to 2 decimals and graded on that value. `enough_data` is false
+    below `min_responses` (IKM_MIN_RESPONSES): a display then shows "belum cukup data (n = …)"
+    instead of the figure and its grade (core.surveys.skm.enough_responses)."""
+
     n: int
     ikm: float | None
     grade: str | None
     grade_label: str | None
+    enough_data: bool
+    min_responses: int
 
 
 class UnitScoreOut(ScoreOut):
@@ -106,6 +124,7 @@ class UnitScoreListOut(BaseModel):
 class UnitScoreDetailOut(BaseModel):
     period: PeriodOut
     unit: UnitScoreOut
+    weighting: WeightingOut
     elements: list[ElementOut]
     services: list[ServiceScoreOut]
     generated_at: datetime

@@ -66,6 +66,7 @@ def run_digests(policies: Policies, now: datetime | None = None) -> RunReport:
         settings.default_service_population,
         worker_name(),
         now=now,
+        min_responses=settings.ikm_min_responses,
     )
 
 
@@ -83,6 +84,7 @@ def catch_up(policies: Policies, now: datetime | None = None) -> RunReport | Non
         settings.default_service_population,
         worker_name(),
         now=now,
+        min_responses=settings.ikm_min_responses,
     )
 
 

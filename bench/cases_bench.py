@@ -63,7 +63,7 @@ WORDS = ("antre", "loket", "pungutan", "lama", "kasar", "berkas", "hilang", "sur
 CASE_COLS = (
     "reference, citizen_id, privacy, unit_id, officer_id, category, description, status, "
     "priority, received_at, verify_due_at, resolve_due_at, due_at, reopened_count, updated_at, "
-    "channel"
+    "channel, assignee_id"
 )
 EVENT_COLS = "case_id, actor_kind, kind, from_status, to_status, visibility, created_at"
 
@@ -91,6 +91,10 @@ def generate(n: int, sqlite: bool) -> tuple[list[tuple[object, ...]], list[tuple
         if status in ("received", "verified", "in_progress"):
             due = received + timedelta(days=rng.choice((3, 7, 60)))
         unit = rng.randrange(1, UNITS + 1)
+        # Verified cases have a handler: one of the unit's two staff (users 2u and 2u + 1),
+        # or, in the benchmark supervisor's units, them too (user 1).
+        handlers = [2 * unit, 2 * unit + 1] + ([1] if unit in SCOPE else [])
+        assignee = None if status == "received" else rng.choice(handlers)
         words = " ".join(rng.choice(WORDS) for _ in range(6))
         privacy = rng.choices(("biasa", "anonim", "rahasia"), (90, 7, 3))[0]
         cases.append(
@@ -111,6 +115,7 @@ def generate(n: int, sqlite: bool) -> tuple[list[tuple[object, ...]], list[tuple
                 0,
                 _fmt(received, sqlite),
                 "telegram",
+                assignee,
             )
         )
         events.append((i, "citizen", "created", None, "received", "public", _fmt(received, sqlite)))
@@ -164,15 +169,27 @@ def load(url: str, n: int) -> float:
             {"h": hash_password("benchmark-password"), "now": NOW},
         )
         conn.execute(
-            text("INSERT INTO user_unit (user_id, unit_id) VALUES (1, :u)"),
-            [{"u": u} for u in sorted(SCOPE)],
+            text(
+                "INSERT INTO app_user (id, username, password_hash, role, active, created_at) "
+                "VALUES (:id, :name, 'x', 'supervisor', true, :now)"
+            ),
+            [
+                {"id": 2 * u + k, "name": f"staff{2 * u + k}", "now": NOW}
+                for u in range(1, UNITS + 1)
+                for k in (0, 1)
+            ],
+        )
+        conn.execute(
+            text("INSERT INTO user_unit (user_id, unit_id) VALUES (:user, :u)"),
+            [{"user": 1, "u": u} for u in sorted(SCOPE)]
+            + [{"user": 2 * u + k, "u": u} for u in range(1, UNITS + 1) for k in (0, 1)],
         )
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         if sqlite:
             cur.executemany(
-                f"INSERT INTO cases ({CASE_COLS}) VALUES ({', '.join('?' * 16)})", cases
+                f"INSERT INTO cases ({CASE_COLS}) VALUES ({', '.join('?' * 17)})", cases
             )
             cur.executemany(
                 f"INSERT INTO case_event ({EVENT_COLS}) VALUES ({', '.join('?' * 7)})", events

@@ -5,6 +5,13 @@ officer, from 200,000 citizens, some of whom answer often) and 200,000 cases; th
 `compute_period` for one quarter over all units (a first compute, and a recompute that keeps
 decisions), and the export of the finalized period.
 
+Against a floor measured in the same run, on the same data: the bare window queries that
+yield the counted responses (core.surveys.officer_scores: one response per respondent,
+officer and day, capped per respondent; and the same per unit, for the unit mean every
+officer is shrunk toward), plus a bulk insert of 8,000 snapshot rows (rolled back). The
+compute is expected within 1.5x of that floor. The officers' window query alone is printed
+too (before the capped unit mean, it was the whole floor).
+
     python bench/evaluation_bench.py [--responses N] [--engine sqlite|postgres|both]
 """
 
@@ -18,16 +25,18 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from common import postgres_database
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.access import Actor
 from core.evaluations import service as ev
-from core.evaluations.models import Level
+from core.evaluations.models import EvaluationPeriod, Level, OfficerEvaluation
 from core.people.models import Role
+from core.shared.clock import local_day_bounds_utc
 from core.shared.db import make_engine
 from core.shared.migrate import upgrade
+from core.surveys import officer_scores as scores_sql
 
 TZ = ZoneInfo("Asia/Makassar")
 UNITS = 200
@@ -175,14 +184,94 @@ def load(url: str, responses: int) -> float:
     return time.perf_counter() - t0
 
 
+def unit_window(engine: Engine, period_start: date, period_end: date) -> float:
+    """Seconds of the bare window query of the units' capped means (the second window pass
+    `officer_scores` makes: the unit mean is counted under the same caps)."""
+    lo, hi = local_day_bounds_utc(period_start, period_end, TZ)
+    stmt = text(scores_sql._UNIT_COUNTED).bindparams(*scores_sql._params())
+    params = {"units": list(range(1, UNITS + 1)), "lo": lo, "hi": hi, "cap": 3}
+    with Session(engine) as s:
+        s.execute(stmt, params).all()
+        t0 = time.perf_counter()
+        s.execute(stmt, params).all()
+        return time.perf_counter() - t0
+
+
+def scores_alone(engine: Engine, period_start: date, period_end: date) -> float:
+    """Seconds of `officer_scores` for every officer, as the compute calls it (its unit means
+    are counted under the same caps: a window query of their own)."""
+    lo, hi = local_day_bounds_utc(period_start, period_end, TZ)
+    pairs = [(i, 1 + i % UNITS) for i in range(1, OFFICERS + 1)]
+    with Session(engine) as s:
+        t0 = time.perf_counter()
+        scores_sql.officer_scores(s, pairs, lo, hi, scores_sql.ScorePolicy())
+        return time.perf_counter() - t0
+
+
+def floor(engine: Engine, period_start: date, period_end: date) -> tuple[float, float, int]:
+    """(window query s, bulk insert s, counted responses): what the compute cannot beat."""
+    lo, hi = local_day_bounds_utc(period_start, period_end, TZ)
+    stmt = text(scores_sql._COUNTED).bindparams(*scores_sql._params())
+    params = {"units": list(range(1, UNITS + 1)), "lo": lo, "hi": hi, "cap": 3}
+    with Session(engine) as s:
+        s.execute(stmt, params).all()  # warm the cache as the compute will find it
+        t0 = time.perf_counter()
+        counted = sum(int(n) for _, n, _ in s.execute(stmt, params).all())
+        window = time.perf_counter() - t0
+    with Session(engine) as s:
+        scratch = EvaluationPeriod(
+            name="floor", kind="quarterly", start=period_start, end=period_end
+        )
+        s.add(scratch)
+        s.flush()
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "period_id": scratch.id,
+                "officer_id": i,
+                "nip": f"{198001010000000000 + i}",
+                "officer_name": f"Officer {i:05d}",
+                "unit_id": 1 + i % UNITS,
+                "survey_n": 11,
+                "raw_mean": 3.1,
+                "score": 3.1,
+                "score_low": 2.8,
+                "score_high": 3.4,
+                "unit_mean": 3.0,
+                "insufficient": False,
+                "complaints_received": 1,
+                "complaints_substantiated": 0,
+                "cases_overdue": 0,
+                "nonconf_complaints_received": 1,
+                "nonconf_complaints_substantiated": 0,
+                "nonconf_cases_overdue": 0,
+                "suggested_level": "meets",
+                "suggestion_reason_code": "evidence",
+                "suggestion_reason_params": '{"n": 11, "score": 3.1}',
+                "updated_at": now,
+            }
+            for i in range(1, OFFICERS + 1)
+        ]
+        t0 = time.perf_counter()
+        s.execute(insert(OfficerEvaluation.__table__), rows)  # type: ignore[attr-defined]
+        s.flush()
+        bulk = time.perf_counter() - t0
+        s.rollback()
+    return window, bulk, counted
+
+
 def run(label: str, url: str, responses: int) -> None:
     print(f"{label}: loaded in {load(url, responses):.0f} s")
     engine = make_engine(url)
     admin = Actor(1, "admin", Role.admin)
     policy = ev.EvaluationPolicy()
+    start, end = date(2026, 7, 1), date(2026, 9, 30)
+    window, bulk, floor_counted = floor(engine, start, end)
+    scores = scores_alone(engine, start, end)
+    unit = unit_window(engine, start, end)
     with Session(engine) as s:
         period = ev.create_period(
-            s, "quarterly", date(2026, 7, 1), [f"u{i}" for i in range(1, UNITS + 1)], actor=admin
+            s, "quarterly", start, [f"u{i}" for i in range(1, UNITS + 1)], actor=admin
         )
         s.commit()
         t0 = time.perf_counter()
@@ -201,16 +290,29 @@ def run(label: str, url: str, responses: int) -> None:
         for r in ev.evaluations(s, period):
             r.rating = ev.rating(Level.meets, Level(r.behaviour_level or "meets"))
             s.add(r)
-        ev.finalize(s, period, actor=admin)
+        ev.finalize(s, period, actor=admin, tz=TZ)
         s.commit()
         t0 = time.perf_counter()
         exported = ev.export_rows(s, period, actor=admin)
         export = time.perf_counter() - t0
         counted = sum(r.survey_n for r in rows)
+    floor_s = window + unit + bulk
+    verdict = "ok" if first <= 1.5 * floor_s and second <= 1.5 * floor_s else "OVER 1.5x"
+    print(
+        f"  floor: window queries {window + unit:.2f} s (officers' {window:.2f} s: "
+        f"{floor_counted:,d} counted responses; units' {unit:.2f} s) + bulk insert of "
+        f"{OFFICERS:,d} rows {bulk:.2f} s = {floor_s:.2f} s"
+    )
+    print(f"  officer_scores() alone (what compute_period calls): {scores:.2f} s")
     print(
         f"  compute one quarter: {count:,d} officers, {counted:,d} counted responses: "
-        f"{first:.2f} s; recompute keeping decisions {second:.2f} s; "
-        f"export {len(exported):,d} rows {export:.2f} s"
+        f"{first:.2f} s ({first / floor_s:.2f}x floor); recompute keeping decisions "
+        f"{second:.2f} s ({second / floor_s:.2f}x floor) [{verdict}]; export "
+        f"{len(exported):,d} rows {export:.2f} s"
+    )
+    print(
+        f"  (against the officers' window query + insert alone, {window + bulk:.2f} s: "
+        f"compute {first / (window + bulk):.2f}x)"
     )
     engine.dispose()
 

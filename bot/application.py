@@ -83,6 +83,7 @@ def build_application(
         tz=settings.tz,
         area_name=settings.area_name,
         case_policy=policies.cases,
+        pseudonym_key=settings.pseudonym_key,
         outbox_retention_days=settings.outbox_retention_days,
         clock=policies.clock,
     )

@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import routes_auth, routes_case, routes_inbox, routes_intake
-from console.i18n import normalise_language
+from console.i18n import normalise_language, refusal
+from console.routes_calendar import router as calendar_router
 from console.routes_canned import router as canned_router
 from console.web import PREFIX, BadCsrf, NotSignedIn, login_redirect, render, secure_headers
 from core.policies import Policies
@@ -42,6 +43,7 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(routes_inbox.router)
     console.include_router(routes_case.router)
     console.include_router(canned_router)
+    console.include_router(calendar_router)
     console.include_router(routes_intake.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -70,7 +72,7 @@ def create_console(policies: Policies) -> FastAPI:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         # Why a step is refused helps (400, 409); what does not exist or is not yours is
         # said the same way for every page, naming nothing.
-        detail = str(exc) if status in (400, 409) else ""
+        detail = refusal(_lang(request), exc) if status in (400, 409) else ""
         return _error_page(request, status, f"error.{status}", detail)
 
     @console.exception_handler(RequestValidationError)

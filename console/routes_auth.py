@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from console.i18n import LANGUAGES, normalise_language
+from console.i18n import LANGUAGES, normalise_language, refusal
 from console.web import (
     LOGIN_CSRF_COOKIE,
     PREFIX,
@@ -190,7 +190,7 @@ async def password_change(request: Request, staff: CurrentStaff) -> Response:
             error="login.throttled",
             error_params={"minutes": max(1, -(-exc.wait // 60))},
         )
-    except DomainError as exc:  # too weak, unchanged: core says why (in English)
+    except DomainError as exc:  # too weak, unchanged: core says why
         return render(
             request,
             "password.html",
@@ -198,7 +198,7 @@ async def password_change(request: Request, staff: CurrentStaff) -> Response:
             staff,
             status_code=400,
             error="password.rejected",
-            detail=str(exc),
+            detail=refusal(staff.lang, exc),
         )
     now = policies.now()
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from console.i18n import refusal
 from console.web import (
     MAX_ID,
     PREFIX,
@@ -97,7 +98,9 @@ async def canned_create(request: Request, staff: CurrentStaff) -> Response:
     try:
         await write(request, create)
     except InvalidInput as exc:
-        return await _page(request, staff, draft=draft, error=str(exc), status_code=400)
+        return await _page(
+            request, staff, draft=draft, error=refusal(staff.lang, exc), status_code=400
+        )
     return RedirectResponse(f"{PREFIX}/canned?saved=1", status_code=303)
 
 
@@ -119,7 +122,12 @@ async def canned_update(
         await write(request, update)
     except InvalidInput as exc:
         return await _page(
-            request, staff, edit=canned_id, draft=draft, error=str(exc), status_code=400
+            request,
+            staff,
+            edit=canned_id,
+            draft=draft,
+            error=refusal(staff.lang, exc),
+            status_code=400,
         )
     return RedirectResponse(f"{PREFIX}/canned?saved=1", status_code=303)
 

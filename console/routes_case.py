@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from console.i18n import t
+from console.i18n import refusal, t
 from console.web import (
     MAX_ID,
     PREFIX,
@@ -66,6 +66,7 @@ router = APIRouter()
 # The steps of the page, in the order they are offered; the text field each one sends.
 STEPS = (
     "verify",
+    "hold",
     "reject",
     "assign",
     "request_info",
@@ -76,6 +77,7 @@ STEPS = (
     "note",
 )
 TEXT_FIELD = {
+    "hold": "question",
     "reject": "reason",
     "request_info": "question",
     "resolve": "resolution",
@@ -84,6 +86,7 @@ TEXT_FIELD = {
     "misdirect": "note",
 }
 CANNED_ACTION = {  # the canned responses' action of each step with a text
+    "hold": "request_info",  # (never offered together with request_info: see `_load`)
     "reject": "reject",
     "request_info": "request_info",
     "resolve": "resolve",
@@ -91,8 +94,9 @@ CANNED_ACTION = {  # the canned responses' action of each step with a text
     "note": "note",
     "misdirect": "misdirected",
 }
-CITIZEN_TEXTS = frozenset({"reject", "request_info", "resolve", "reopen"})
+CITIZEN_TEXTS = frozenset({"hold", "reject", "request_info", "resolve", "reopen"})
 NOTIFYING = {a.value: a for a in NoticeAction}
+NOTIFYING["hold"] = NoticeAction.request_info  # holding asks the citizen the same way
 FIELDS: tuple[str, ...] = (
     "reason",
     "duplicate_of",
@@ -114,6 +118,7 @@ class TimelineEntry:
     who: str  # a staff member's name, or "" for the citizen / the system (see kind)
     actor_kind: ActorKind
     deliveries: list[Delivery]
+    says: str | None = None  # a body core wrote, in the user's language (else: the body)
 
 
 @dataclass
@@ -127,6 +132,8 @@ class CasePage:
     reporter: list[Address] | None  # None: hidden, or erased (case.citizen_id is None)
     show_location: bool
     photos: list[Attachment]
+    photos_pending: int  # sent by the citizen, not downloaded yet
+    photos_failed: int  # could not be downloaded
     duplicates: list[CaseSummary]
     steps: frozenset[str]
     assignees: list[AppUser]
@@ -166,6 +173,27 @@ def _preview(
     return None if message is None else render_notice(message).text
 
 
+def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    rows = session.exec(select(AppUser).where(col(AppUser.username).in_(usernames))).all()
+    return {u.username: u.display_name or u.username for u in rows}
+
+
+def _says(facts: svc.Described, names: dict[str, str], lang: str) -> str:
+    """What core wrote in an event's body, in the user's words (names, not usernames)."""
+    if facts.what == "lapor_set":
+        return t(lang, "event.says.lapor_set", number=facts.number or "")
+    if facts.what == "lapor_removed":
+        return t(lang, "event.says.lapor_removed")
+    who = names.get(facts.username or "", facts.username or "")
+    if facts.unit and who:
+        return t(lang, "event.says.forwarded_assigned", unit=facts.unit, name=who)
+    if facts.unit:
+        return t(lang, "event.says.forwarded", unit=facts.unit)
+    return t(lang, "event.says.assigned", name=who)
+
+
 def _load(
     session: Session,
     request: Request,
@@ -182,12 +210,15 @@ def _load(
     names = event_actor_names(session, events)
     public = [e.id for e in events if e.visibility == Visibility.public.value and e.id]
     deliveries = event_deliveries(session, public)
+    facts = {e.id: found for e in events if (found := svc.described(e)) is not None}
+    shown = _display_names(session, {f.username for f in facts.values() if f.username})
     timeline = [
         TimelineEntry(
             event=e,
             who=names.get(e.actor_user_id, "") if e.actor_user_id is not None else "",
             actor_kind=event_actor_kind(e),
             deliveries=deliveries.get(e.id or 0, []),
+            says=_says(facts[e.id], shown, lang) if e.id in facts else None,
         )
         for e in events
     ]
@@ -200,6 +231,8 @@ def _load(
         if show_reporter:
             reporter = citizen_addresses(session, case.citizen_id)
     unit = session.get(Unit, case.unit_id)
+    attached = case_attachments(session, case, actor=actor)
+    photos = [a for a in attached if a.status == AttachmentStatus.stored.value]
     steps = svc.allowed_steps(case, actor=actor)
     canned: dict[str, list[CannedResponse]] = {}
     if steps:
@@ -208,7 +241,9 @@ def _load(
     drafts = {k: dict(v) for k, v in drafts.items()}
     if canned_id is not None:
         chosen = get_canned(session, canned_id)
-        step = next((s for s, a in CANNED_ACTION.items() if a == chosen.action), None)
+        step = next(
+            (s for s, a in CANNED_ACTION.items() if a == chosen.action and s in steps), None
+        )
         if step is not None and chosen.active:
             text_lang = citizen_lang if step in CITIZEN_TEXTS else lang
             text = fill_canned(
@@ -225,11 +260,9 @@ def _load(
         show_reporter=show_reporter,
         reporter=reporter,
         show_location=can_see_location(case, actor=actor),
-        photos=[
-            a
-            for a in case_attachments(session, case, actor=actor)
-            if a.status == AttachmentStatus.stored.value
-        ],
+        photos=photos,
+        photos_pending=sum(a.status == AttachmentStatus.pending.value for a in attached),
+        photos_failed=sum(a.status == AttachmentStatus.failed.value for a in attached),
         duplicates=svc.duplicate_hints(session, case, policies.cases, actor=actor),
         steps=steps,
         assignees=case_assignees(session, case) if "assign" in steps else [],
@@ -394,6 +427,8 @@ async def case_step(request: Request, staff: CurrentStaff, reference: str, step:
                 )
             case "request_info":
                 svc.request_info(session, case, draft["question"], actor=actor, now=now)
+            case "hold":
+                svc.hold(session, case, draft["question"], actor=actor, now=now)
             case "resolve":
                 outcome = _outcome(draft["outcome"])
                 if outcome is None:
@@ -420,7 +455,7 @@ async def case_step(request: Request, staff: CurrentStaff, reference: str, step:
             staff,
             reference,
             drafts={step: draft},
-            errors={step: str(exc)},
+            errors={step: refusal(staff.lang, exc)},
             status_code=status,
         )
     return RedirectResponse(f"{PREFIX}/cases/{ref}?done={step}#h-timeline", status_code=303)

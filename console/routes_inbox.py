@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from console.i18n import refusal
 from console.web import (
     PREFIX,
     CurrentStaff,
@@ -389,7 +390,7 @@ async def inbox_bulk(request: Request, staff: CurrentStaff) -> Response:
         try:
             await write(request, act)
         except DomainError as exc:
-            results.append(BulkResult(names[case_id], refused=str(exc)))
+            results.append(BulkResult(names[case_id], refused=refusal(staff.lang, exc)))
         else:
             results.append(BulkResult(names[case_id]))
     return await _page(request, staff, params, since, results, action)

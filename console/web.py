@@ -16,7 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
-from console.i18n import long_time, normalise_language, short_time, shown_deadline, t
+from console.i18n import (
+    long_time,
+    normalise_language,
+    short_time,
+    shown_count,
+    shown_deadline,
+    t,
+)
 from core.access import Actor, Permission
 from core.cases.categories import category_label
 from core.people.staff_sessions import resume_staff_session, touch_staff_session
@@ -184,6 +191,7 @@ def render(
         when_short=lambda moment: short_time(moment, lang, tz, zone),
         category=lambda code: category_label(code, lang),
         deadline=lambda due_at: shown_deadline(due_at, tz),
+        count=lambda number, searched=False: shown_count(number, lang, searched=searched),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

@@ -94,6 +94,7 @@ class FlowConfig:
     tz: ZoneInfo
     area_name: str
     case_policy: CasePolicy
+    pseudonym_key: str  # PSEUDONYM_KEY: survey responses' respondent keys (core.surveys)
     outbox_retention_days: int = 90  # told to citizens in the privacy notice
     # The composition root's clock (`Policies.clock`): every moment an update records or
     # compares against is read from it.

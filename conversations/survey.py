@@ -30,6 +30,7 @@ from core.masterdata.service import (
     offered_service,
     offered_unit,
 )
+from core.people.models import Intake
 from core.shared.errors import InvalidInput
 from core.surveys.skm import ELEMENT_COUNT
 from core.surveys.submission import (
@@ -212,10 +213,16 @@ def _submit(ctx: Ctx) -> Outcome:
         age_band=data.get("age_band"),
         education=data.get("education"),
         occupation=data.get("occupation"),
+        channel=Intake(ctx.st.channel.value),  # the citizen's identity for the caps is there
     )
     try:
         submit_survey(
-            ctx.session, draft, citizen_id=ctx.citizen.id, tz=ctx.cfg.tz, now=ctx.cfg.clock()
+            ctx.session,
+            draft,
+            citizen_id=ctx.citizen.id,
+            tz=ctx.cfg.tz,
+            pseudonym_key=ctx.cfg.pseudonym_key,
+            now=ctx.cfg.clock(),
         )
     except AlreadyAnsweredToday:
         to_menu(ctx)

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     RECEIVE_DIGEST = "receive_digest"  # the weekly digest in Telegram
     RECEIVE_REMINDERS = "receive_reminders"  # the daily SLA reminder in Telegram
     MANAGE_TEXTS = "manage_texts"  # the canned responses offered in the console's forms
+    MANAGE_CALENDAR = "manage_calendar"  # the office's closed days (the SLA clock skips them)
+    FINALIZE_EARLY = "finalize_early"  # finalize an evaluation period before it ends (reason)
 
 
 P = Permission

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from core.access import Actor, actor_for
 from core.cases.filing import file_complaint
@@ -32,7 +32,8 @@ from core.cases.policy import CasePolicy, ComplaintDraft
 from core.cases.sla import SlaPolicy
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import new_public_code
-from core.people.models import AppUser, Citizen, Intake, Role
+from core.outbox.models import OutboundMessage, OutboxStatus
+from core.people.models import AppUser, Channel, Citizen, Contact, Intake, Role
 from core.people.users import create_user
 from core.shared.clock import local_date, utcnow
 from core.shared.errors import Conflict
@@ -97,6 +98,11 @@ class DemoResult:
     cases: int = 0
 
 
+# Demo citizens' Telegram chats: ids past Telegram's 52-bit user ids, so that no real
+# person who writes to a demo installation's bot can ever be one of them.
+DEMO_CHAT = 9_000_000_000_000_000
+
+
 def database_is_empty(session: Session) -> bool:
     return session.exec(select(Unit.id).limit(1)).first() is None
 
@@ -112,7 +118,7 @@ def seed_demo(
     tz: ZoneInfo,
     *,
     seed: int = 2026,
-    surveys: int = 400,
+    surveys: int = 1300,
     policy: CasePolicy | None = None,
     now: datetime | None = None,
 ) -> DemoResult:
@@ -150,8 +156,11 @@ def seed_demo(
         unit_rows.append((unit, services, officers))
 
     now = now or utcnow()
+    # The supervisor's busy units hear about 15 citizens a week (a weekly IKM to show); the
+    # others about 3 (their weekly figure is "belum cukup data", their monthly one is not).
+    weights = [9 if u.code in SUPERVISOR_UNITS else 2 for u, _, _ in unit_rows]
     for _ in range(surveys):
-        unit, services, officers = rng.choice(unit_rows)
+        unit, services, officers = rng.choices(unit_rows, weights)[0]
         assert unit.id is not None
         quality = 2.2 + (sum(map(ord, unit.code)) % 17) / 10  # each unit its own level
         answers = [max(1, min(4, round(rng.gauss(quality, 0.7)))) for _ in range(9)]
@@ -277,7 +286,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     (S.in_progress, 20.0, "dpmptsp", P.anonim, In.telegram, ""),
     (S.in_progress, 25.0, "kec-oebobo", P.biasa, In.telegram, "note"),
     (S.in_progress, 30.0, "dinsos", P.biasa, In.telegram, ""),
-    (S.in_progress, 70.0, "dukcapil", P.biasa, In.telegram, "replied"),  # overdue
+    (S.in_progress, 85.0, "dukcapil", P.biasa, In.telegram, "replied"),  # overdue
     (S.in_progress, 75.0, "rsud-sk-lerik", P.biasa, In.counter, ""),  # overdue
     (S.waiting_citizen, 6.0, "dukcapil", P.biasa, In.telegram, ""),
     (S.waiting_citizen, 10.0, "dinkes", P.biasa, In.telegram, ""),
@@ -367,6 +376,11 @@ def _demo_cases(
             citizen = Citizen(consent_at=received, created_at=received)
             session.add(citizen)
             session.flush()
+            assert citizen.id is not None
+            chat = Contact(
+                channel=Channel.telegram, address=str(DEMO_CHAT + n), citizen_id=citizen.id
+            )
+            session.add(chat)
             case = file_complaint(session, citizen, draft, policy, now=received)
         else:
             phone = f"08{rng.randrange(11, 59)}{rng.randrange(10**7, 10**8)}"
@@ -424,4 +438,27 @@ def _demo_cases(
         else:
             close(session, case, actor=handler, now=at(0.95))
     session.flush()
+    _deliver_demo_notices(session)
     return len(filed)
+
+
+def _deliver_demo_notices(session: Session) -> None:
+    """The demo's history: its notices to citizens were delivered when they were written,
+    except the newest one, which shows what a notice that could not be delivered looks
+    like (the citizen blocked the bot). Notices of what staff do next are queued as usual."""
+    session.execute(
+        update(OutboundMessage)
+        .where(col(OutboundMessage.status) == OutboxStatus.pending.value)
+        .values(status=OutboxStatus.sent.value, sent_at=OutboundMessage.created_at, attempts=1)
+    )
+    newest = session.exec(
+        select(OutboundMessage)
+        .where(col(OutboundMessage.case_event_id).is_not(None))
+        .order_by(col(OutboundMessage.created_at).desc())
+    ).first()
+    if newest is not None:
+        newest.status = OutboxStatus.failed.value
+        newest.sent_at = None
+        newest.last_error = "Forbidden: bot was blocked by the user"
+        session.add(newest)
+    session.flush()

@@ -10,11 +10,12 @@ and the same clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from core.cases.calendar import ClosedDaysCache, warn_missing_cuti_bersama
 from core.cases.policy import CasePolicy
 from core.evaluations.rules import EvaluationPolicy
 from core.people.login_limits import LoginPolicy
@@ -41,11 +42,15 @@ class Policies:
 
 
 def build(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> Policies:
-    """Every policy from `settings`, once."""
+    """Every policy from `settings`, once. The SLA clock reads the office's closed days
+    through one per-process cache (core.cases.calendar)."""
+    cases = CasePolicy.from_settings(settings)
+    sla = replace(cases.sla, closed_days=ClosedDaysCache(engine))
+    warn_missing_cuti_bersama(sla, now=clock())
     return Policies(
         settings=settings,
         engine=engine,
-        cases=CasePolicy.from_settings(settings),
+        cases=replace(cases, sla=sla),
         evaluations=EvaluationPolicy.from_settings(settings),
         logins=LoginPolicy.from_settings(settings),
         clock=clock,

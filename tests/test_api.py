@@ -236,6 +236,7 @@ def test_every_route_needs_a_token(world: World) -> None:
             evaluation_id=1,
             user_id=1,
             week="2026-W47",
+            day="2026-12-02",
         )
         for method in ops:
             r = world.client.request(method.upper(), concrete)
@@ -276,6 +277,8 @@ def test_scores_equal_the_hand_computed_fixture(world: World) -> None:
             "ikm": 76.39,
             "grade": "C",
             "grade_label": "Kurang Baik",
+            "enough_data": False,  # 2 responses, fewer than IKM_MIN_RESPONSES (10)
+            "min_responses": 10,
         }
     ]
     empty = world.client.get(
@@ -301,9 +304,10 @@ def test_xlsx_report_holds_the_same_figures(world: World) -> None:
     assert rows[1][:3] == ("Persyaratan", 3.5, 0.389)
     assert rows[9][:3] == ("Sarana dan Prasarana", 3.5, 0.389)
     values = {row[1]: row[2] for row in ws.iter_rows(values_only=True) if row and row[1]}
-    assert values["IKM"] == 76.39
-    assert values["Mutu pelayanan"] == "C (Kurang Baik)"
-    assert list(wb["Per layanan"].iter_rows(values_only=True))[1] == ("KTP-el", 2, 76.39, "C")
+    # 2 responses, fewer than IKM_MIN_RESPONSES (10): no figure, no grade (the API has 76.39).
+    assert values["IKM"] == values["Mutu pelayanan"] == "belum cukup data (n = 2)"
+    too_few = "belum cukup data (n = 2)"
+    assert list(wb["Per layanan"].iter_rows(values_only=True))[1] == ("KTP-el", 2, too_few, too_few)
 
 
 def test_bad_query_and_body_get_problem_details(world: World) -> None:

@@ -24,7 +24,7 @@ from core.cases import service as svc
 from core.cases.models import Case, CaseEvent, CaseOutcome, CaseStatus, Privacy
 from core.cases.sla import SlaPolicy
 from core.masterdata.models import Unit
-from core.people.models import Role
+from core.people.models import AppUser, Role
 from core.shared import db as db
 from core.shared.config import Settings
 from tests.contacts import telegram_citizen
@@ -233,6 +233,7 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
     now = datetime.now(UTC)
     with Session(api.engine, expire_on_commit=False) as s:
         officer = make_officer(s, api.units["a"], "Yohanes")
+        spv = s.exec(select(AppUser).where(AppUser.username == "supervisor")).one()
         rows = []
         for i in range(3000):
             unit = api.units["a" if i % 3 else "b"]
@@ -251,7 +252,9 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
                     verify_due_at=received,
                     resolve_due_at=received,
                     due_at=due,
-                    privacy="biasa",
+                    privacy="anonim" if i % 11 == 0 else "biasa",
+                    assignee_id=spv.id if i % 4 == 0 else None,
+                    misdirected_at=received if i % 13 == 0 else None,
                 )
             )
         s.add_all(rows)
@@ -284,6 +287,16 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
         (f"officer_id={officer.id}", lambda c: c.officer_id == officer.id),
         ("q=ANTRE", lambda c: "antre lama" in c.description),
         ("overdue=true", lambda c: c.due_at is not None and c.due_at < datetime.now(UTC)),
+        ("privacy=anonim", lambda c: c.privacy == "anonim"),
+        (f"assignee_id={spv.id}", lambda c: c.assignee_id == spv.id),
+        ("misdirected=true", lambda c: c.misdirected_at is not None),
+        ("view=verify", lambda c: c.status == "received"),
+        (
+            "view=mine",
+            lambda c: (
+                c.assignee_id == spv.id and c.status in ("received", "verified", "in_progress")
+            ),
+        ),
     ]
     for query, pred in cases:
         got = {i["reference"] for i in walk(query, limit=97)}
@@ -295,6 +308,12 @@ def test_filters_and_pagination_over_thousands_of_cases(api: Api) -> None:
     dues = [i["due_at"] for i in by_due]
     assert dues == sorted(dues) and None not in dues
     assert api.client.get("/cases?unit=unit-b", headers=h).status_code == 404
+    mine = [i["due_at"] for i in walk("view=mine", limit=60)]  # the view's order: urgent first
+    assert mine == sorted(mine, key=lambda due: (due is None, due or ""))
+    # "Perlu dialihkan" is the admins' view; a supervisor is told so.
+    refused = api.client.get("/cases?view=misdirected", headers=h)
+    assert refused.status_code == 422 and "not offered" in refused.json()["detail"]
+    assert api.client.get("/cases?privacy=secret", headers=h).status_code == 422
 
 
 def test_attachment_download_for_authorised_users_only(

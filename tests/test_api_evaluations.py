@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from core.evaluations import service as ev
 from core.evaluations.models import EvaluationPeriod, Level
 from core.masterdata.models import Unit
 from core.people.models import Role
+from core.policies import build
 from core.shared.config import Settings
 from tests.contacts import telegram_citizen
 from tests.factories import PASSWORD, add_response, local, make_officer, make_unit, make_user
@@ -33,6 +34,7 @@ from tests.factories import PASSWORD, add_response, local, make_officer, make_un
 WITA = ZoneInfo("Asia/Makassar")
 ROLES = ("admin", "supervisor", "unit_head", "viewer")
 Q4 = date(2026, 10, 1)
+AFTER_Q4 = datetime(2026, 12, 31, 16, tzinfo=UTC)  # 1 January 2027 00:00 WITA
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Api:
                 for r in rows:
                     ev.decide_behaviour(s, p, r.id or 0, None, actor=self.admin)
                     ev.set_results_level(s, p, r.id or 0, Level.meets, actor=self.admin)
-                ev.finalize(s, p, actor=self.admin)
+                ev.finalize(s, p, actor=self.admin, tz=WITA, now=AFTER_Q4)
             elif state == "decided":
                 for r in rows:
                     ev.decide_behaviour(s, p, r.id or 0, None, actor=self.admin)
@@ -97,7 +99,8 @@ def api(settings: Settings, engine: Engine) -> Iterator[Api]:
         s.commit()
         officers = {"a": oa.id or 0, "b": ob.id or 0}
         actor = Actor(admin.id or 0, "admin", Role.admin)
-    with TestClient(create_app(settings, engine)) as client:
+    # The API's clock: the quarter under evaluation has ended.
+    with TestClient(create_app(build(settings, engine, clock=lambda: AFTER_Q4))) as client:
         tokens = {
             r: client.post("/auth/token", data={"username": r, "password": PASSWORD}).json()[
                 "access_token"
@@ -202,6 +205,14 @@ def test_full_period_through_the_api_and_exports(api: Api) -> None:
     assert row["suggestion_reason_en"].startswith("8 responses, score ")
     early = c.post(f"/evaluation-periods/{pid}/finalize", headers=h)
     assert early.status_code == 409 and "still need a decision" in early.json()["detail"]
+    assert early.json()["missing"] == [
+        {
+            "evaluation_id": row["id"],
+            "officer_name": "Yohanes Ndun",
+            "nip": "198504122010031001",
+            "fields": ["behaviour_level", "results_level"],
+        }
+    ]
     override = c.post(
         f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
         headers=h,
@@ -218,7 +229,7 @@ def test_full_period_through_the_api_and_exports(api: Api) -> None:
             "results_level": "meets",
         },
     ).json()
-    assert decided["rating"] == "Kurang"
+    assert decided["rating"] == "Kurang/Misconduct"
     bad_csv = c.post(
         f"/evaluation-periods/{pid}/results",
         headers=h,
@@ -234,18 +245,39 @@ def test_full_period_through_the_api_and_exports(api: Api) -> None:
     period = c.get(f"/evaluation-periods/{pid}", headers=h).json()["officers"][0]
     text = c.get(f"/evaluation-periods/{pid}/export.csv", headers=h).content.decode("utf-8-sig")
     [exported] = list(csv.DictReader(io.StringIO(text)))
-    assert exported["nip"] == period["nip"] and exported["predikat"] == "Kurang"
+    assert exported["nip"] == period["nip"] and exported["predikat"] == "Kurang/Misconduct"
     assert float(exported["skor"]) == round(period["score"], 2)
-    assert exported["perilaku"] == "di bawah ekspektasi"
+    assert exported["perilaku"] == "Di Bawah Ekspektasi"
     assert exported["alasan_perubahan"] == "Sering terlambat."
+    assert (exported["kode_unit"], exported["unit_kerja"]) == ("unit-a", "Unit A")
+    assert exported["perilaku_diputuskan_oleh"] == "supervisor"
+    assert exported["hasil_kerja_dicatat_oleh"] == "supervisor"
     wb = load_workbook(
         io.BytesIO(c.get(f"/evaluation-periods/{pid}/export.xlsx", headers=h).content)
     )
-    rows = list(wb.active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert list(rows[0]) == list(ev.EXPORT_COLUMNS)
-    assert rows[1][0] == period["nip"] and rows[1][-1] == "Kurang"
-    kinds = [e["kind"] for e in c.get(f"/evaluation-periods/{pid}/audit", headers=h).json()]
+    assert wb.active is not None
+    texts = [v for row in wb.active.iter_rows(values_only=True) for v in row if v is not None]
+    assert texts[:3] == [
+        "Bukti Dukung Umpan Balik Masyarakat untuk Penilaian Kinerja Pegawai",
+        "Periode: 2026-Q4 (1 Oktober 2026 s.d. 31 Desember 2026)",
+        "Unit kerja: Unit A",
+    ]
+    # Signed where EVALUATION_SIGNATURE_PLACE says, on the API's day (WITA), by the head of
+    # the unit (an account without a linked officer: its name, the NIP left to fill in).
+    assert texts[-4:] == [
+        "Kupang, 1 Januari 2027",
+        "Kepala Unit A",
+        "unit_head",
+        "NIP. " + "." * 24,
+    ]
+    rows = ev.xlsx_table(wb.active)
+    assert rows[0] == list(ev.EXPORT_COLUMNS)
+    assert rows[1][0] == period["nip"] and rows[1][-1] == "Kurang/Misconduct"
+    audit = c.get(f"/evaluation-periods/{pid}/audit", headers=h).json()
+    kinds = [e["kind"] for e in audit]
     assert kinds == ["created", "computed", "overridden", "results_set", "finalized"]
+    assert {e["actor_name"] for e in audit} == {"supervisor"}
+    assert [e["officer_name"] for e in audit[2:4]] == ["Yohanes Ndun", "Yohanes Ndun"]
 
 
 def test_officer_scores_for_any_range(api: Api) -> None:
@@ -313,12 +345,19 @@ def test_readers_without_full_evidence_see_no_suggestion_and_final_decisions_onl
         "officers"
     ]
     assert (row["complaints_received"], row["complaints_substantiated"]) == (2, 1)
-    assert "1 pengaduan terbukti" in row["suggestion_reason"]
+    # One substantiated complaint of a serious category (pungli) suggests "below", and the
+    # reason names the category: for evaluators, who may open the rahasia case.
+    assert row["suggested_level"] == "below"
+    assert row["suggestion_reason"].endswith(
+        "1 pengaduan terbukti, di antaranya kategori berat: Permintaan imbalan / pungli (1) "
+        "(satu saja sudah menyarankan di bawah ekspektasi)"
+    )
+    assert "Request for payment / illegal levy (1)" in row["suggestion_reason_en"]
     decided = c.post(
         f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
         headers=api.h("supervisor"),
         json={
-            "behaviour_level": "below",
+            "behaviour_level": "meets",
             "override_reason": "Lihat laporan.",
             "results_level": "meets",
         },
@@ -359,10 +398,22 @@ def test_readers_without_full_evidence_see_no_suggestion_and_final_decisions_onl
     assert c.post(f"/evaluation-periods/{pid}/finalize", headers=api.h("supervisor")).is_success
     final = seen("viewer")
     assert (final["behaviour_level"], final["results_level"], final["rating"]) == (
-        "below",
         "meets",
-        "Kurang",
+        "meets",
+        "Baik",
     )
+    # Nothing a unit head or viewer reads names the rahasia case's category.
+    for role in ("unit_head", "viewer"):
+        read = [
+            c.get(f"/evaluation-periods/{pid}{tail}", headers=api.h(role))
+            for tail in ("", "/audit", "/export.csv", "/export.xlsx")
+        ]
+        assert all(r.status_code == 200 for r in read)
+        text = " ".join(r.text for r in read[:3]).lower()
+        sheet = load_workbook(io.BytesIO(read[3].content)).active
+        assert sheet is not None
+        text += " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row).lower()
+        assert "pungli" not in text and "imbalan" not in text and "berat" not in text, role
     assert final["suggested_level"] is None and final["override_reason"] is None
     for role, received, suggestion in (("viewer", "1", ""), ("supervisor", "2", "x")):
         text = c.get(f"/evaluation-periods/{pid}/export.csv", headers=api.h(role)).text
@@ -374,7 +425,46 @@ def test_readers_without_full_evidence_see_no_suggestion_and_final_decisions_onl
             io.BytesIO(c.get(f"/evaluation-periods/{pid}/export.xlsx", headers=api.h(role)).content)
         ).active
         assert sheet is not None
-        header, values = list(sheet.iter_rows(values_only=True))
+        header, values = ev.xlsx_table(sheet)
         cells = dict(zip(header, values, strict=True))
         assert str(cells["pengaduan_diterima"]) == received
         assert bool(cells["saran_perilaku"]) is bool(suggestion)
+
+
+def test_finalizing_before_the_end_needs_an_admin_and_a_reason(api: Api) -> None:
+    """The API's clock is 1 January 2027 00:00 WITA: January 2027 has not ended."""
+    c = api.client
+    pid = c.post(
+        "/evaluation-periods",
+        headers=api.h("supervisor"),
+        json={"kind": "monthly", "start": "2027-01-01", "unit_codes": ["unit-a"]},
+    ).json()["id"]
+    [row] = c.post(f"/evaluation-periods/{pid}/compute", headers=api.h("supervisor")).json()[
+        "officers"
+    ]
+    decided = c.post(
+        f"/evaluation-periods/{pid}/officers/{row['id']}/decision",
+        headers=api.h("supervisor"),
+        json={"confirm": True, "results_level": "meets"},
+    )
+    assert decided.status_code == 200, decided.text
+    path = f"/evaluation-periods/{pid}/finalize"
+    refused = c.post(path, headers=api.h("supervisor"), json={"early_reason": "Cepat"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "the period runs until 31 January 2027: it can be finalized from 1 February 2027 "
+        "00:00 WITA; only an administrator may finalize it earlier, giving a reason"
+    )
+    no_reason = c.post(path, headers=api.h("admin"))
+    assert no_reason.status_code == 422 and "give the reason" in no_reason.json()["detail"]
+    too_long = c.post(path, headers=api.h("admin"), json={"early_reason": "x" * 2001})
+    assert too_long.status_code == 422
+    done = c.post(
+        path, headers=api.h("admin"), json={"early_reason": "Mutasi pegawai per 15 Januari."}
+    )
+    assert done.status_code == 200 and done.json()["status"] == "finalized"
+    last = c.get(f"/evaluation-periods/{pid}/audit", headers=api.h("supervisor")).json()[-1]
+    assert (last["kind"], last["actor_name"]) == ("finalized_early", "admin")
+    assert last["detail"].endswith(
+        "before the period ended (2027-01-31): Mutasi pegawai per 15 Januari."
+    )

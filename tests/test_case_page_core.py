@@ -143,9 +143,14 @@ def test_salah_alamat_waits_for_an_admin_who_forwards_it(w: World) -> None:
     with pytest.raises(InvalidInput, match="within your units"):  # says nothing of dinkes
         svc.assign(s, case, actor=w.spv, unit_code="dinkes")
     assert case.misdirected_at is not None
-    svc.assign(s, case, actor=w.admin, unit_code="dinkes")
+    forwarded = svc.assign(s, case, actor=w.admin, unit_code="dinkes")
     assert case.misdirected_at is None and case.unit_id == w.other.id
     assert w.events(case) == ["created", "misdirected", "verified", "assigned"]
+    # Pages that speak the user's language read back what core wrote, not the English.
+    assert svc.described(forwarded) == svc.Described("assignment", unit=w.other.name)
+    handed = svc.assign(s, case, actor=w.admin, assignee_id=w.admin.user_id)
+    assert svc.described(handed) == svc.Described("assignment", username="admin")
+    assert svc.described(event) is None  # the supervisor's own words stay theirs
 
 
 def test_the_lapor_tracking_number_is_checked_set_changed_and_removed(w: World) -> None:
@@ -161,8 +166,9 @@ def test_the_lapor_tracking_number_is_checked_set_changed_and_removed(w: World) 
     assert "LPR-2611-0042" in (event.body or "")
     svc.set_lapor_id(s, case, "A" * 40, actor=w.spv, now=T0)
     assert case.lapor_id == "A" * 40
-    svc.set_lapor_id(s, case, "", actor=w.spv, now=T0)
-    assert case.lapor_id is None
+    assert svc.described(event) == svc.Described("lapor_set", number="LPR-2611-0042")
+    removed = svc.set_lapor_id(s, case, "", actor=w.spv, now=T0)
+    assert case.lapor_id is None and svc.described(removed) == svc.Described("lapor_removed")
     assert w.events(case) == ["created", "note", "note", "note"]
 
 
@@ -219,6 +225,7 @@ def test_the_steps_offered_follow_the_role_and_the_status(w: World) -> None:
     assert svc.allowed_steps(case, actor=w.outsider) == frozenset()
     assert svc.allowed_steps(case, actor=w.spv) == {
         "verify",
+        "hold",  # a reachable reporter can be asked for what is missing first
         "reject",
         "misdirect",
         "note",

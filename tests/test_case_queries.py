@@ -29,7 +29,7 @@ from core.people.models import AppUser, Role
 from core.people.preferences import mark_inbox_seen
 from core.shared.errors import InvalidInput
 from tests.factories import make_user
-from tests.test_cases import POLICY, T0, WITA, World
+from tests.test_cases import DESC, POLICY, T0, WITA, World
 
 SLA = SlaPolicy(tz=WITA)
 
@@ -158,6 +158,29 @@ def test_counts_follow_the_filters(w: World, mix: dict[str, Case]) -> None:
     counts = count_views(w.s, CaseFilter(privacy="rahasia"), WITA, actor=w.spv, now=NOW)
     assert counts[InboxView.all] == 1 and counts[InboxView.verify] == 1
     assert counts[InboxView.handling] == 0
+
+
+def test_under_a_search_a_view_stops_counting_past_the_cap(
+    w: World, mix: dict[str, Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word found in most cases of a large office is not counted case by case: a view
+    holds at most COUNT_CAP + 1 ("more than COUNT_CAP"); below the cap it is exact."""
+    import core.cases.queries as queries
+    from console.i18n import shown_count
+
+    word = DESC.split()[1].lower()
+    exact = count_views(w.s, CaseFilter(text=word), WITA, actor=w.spv, now=NOW)
+    assert exact[InboxView.all] == len(_all(w, InboxView.all, text=word)) > 4
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    capped = count_views(w.s, CaseFilter(text=word), WITA, actor=w.spv, now=NOW)
+    assert capped == {view: min(n, 4) for view, n in exact.items()}
+    assert capped[InboxView.all] == 4
+    unsearched = count_views(w.s, CaseFilter(), WITA, actor=w.spv, now=NOW)
+    assert unsearched[InboxView.all] == len(_all(w, InboxView.all))  # no search: exact
+    cap = queries.COUNT_CAP
+    assert shown_count(cap + 1, "id", searched=True) == "3+"  # the patched cap
+    assert shown_count(83_412, "id") == "83.412" and shown_count(83_412, "en") == "83,412"
+    assert shown_count(3, "id", searched=True) == "3"
 
 
 def test_new_filters_assignee_privacy_misdirected_and_lapor_id(

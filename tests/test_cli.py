@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from typer.testing import CliRunner
 from app.cli import cli
 from core.cases.models import Case, CaseStatus, Privacy
 from core.masterdata.models import Officer, Unit
+from core.outbox.addresses import citizen_address
+from core.outbox.models import OutboundMessage, OutboxStatus
 from core.people.models import AppUser
 from core.people.users import authenticate
 from core.shared.db import make_engine
@@ -79,6 +82,13 @@ def test_seed_demo_into_a_migrated_empty_database(
         now = datetime.now(UTC)
         assert any(c.due_at is not None and _aware(c.due_at) < now for c in cases)
         assert all(_aware(c.received_at) < now for c in cases)
+        # Citizens who wrote to the bot can be told (a case page's previews say so); their
+        # past notices were delivered but one, which shows an undelivered notice's flag.
+        from_bot = [c for c in cases if c.channel == "telegram"]
+        assert from_bot and all(c.citizen_id and citizen_address(s, c.citizen_id) for c in from_bot)
+        states = Counter(m.status for m in s.exec(select(OutboundMessage)).all())
+        assert states[OutboxStatus.failed] == 1 and states[OutboxStatus.sent] > 40
+        assert states[OutboxStatus.pending] == 0
     # Never into a database that has data.
     again = runner.invoke(cli, ["seed-demo"])
     assert again.exit_code == 1 and "already has data" in again.output

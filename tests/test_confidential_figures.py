@@ -250,7 +250,7 @@ def _check_exports(
         )
     ).active
     assert sheet is not None
-    header, *values = list(sheet.iter_rows(values_only=True))
+    header, *values = ev.xlsx_table(sheet)  # the table under its CSV column names
     rows += [
         {str(k): "" if v is None else str(v) for k, v in zip(header, r, strict=True)}
         for r in values
@@ -271,7 +271,7 @@ def _decide_all(run: Run, *, finalize: bool) -> None:
         for pid in run.periods.values():
             period = ev.get_period(s, pid, actor=admin)
             if finalize:
-                ev.finalize(s, period, actor=admin)
+                ev.finalize(s, period, actor=admin, tz=WITA, now=Q4_HI)  # Q4 has ended
                 continue
             for row in ev.evaluations(s, period):
                 ev.decide_behaviour(s, period, row.id or 0, None, actor=admin)

@@ -322,6 +322,11 @@ def test_the_reporter_and_the_photos_show_only_where_the_rules_allow(
         att = Attachment(case_id=case.id, source="telegram", reference="x", path=f"{case.id}/p.jpg")
         att.status = AttachmentStatus.stored.value
         s.add(att)
+        # A second photo is still on Telegram's side; a third could not be fetched.
+        s.add(Attachment(case_id=case.id, source="telegram", reference="y"))
+        lost = Attachment(case_id=case.id, source="telegram", reference="z")
+        lost.status = AttachmentStatus.failed.value
+        s.add(lost)
         s.commit()
         photo_url = f"{office.base}/staff/cases/{secret}/photos/{att.id}"
 
@@ -333,6 +338,8 @@ def test_the_reporter_and_the_photos_show_only_where_the_rules_allow(
         )
     expect(page.get_by_role("img", name=f"Foto 1 laporan {secret}")).to_be_visible()
     assert page.request.get(photo_url).body() == photo
+    expect(page.get_by_text("1 foto dari warga belum selesai diunduh")).to_be_visible()
+    expect(page.get_by_text("1 foto dari warga tidak dapat diunduh")).to_be_visible()
 
     admin = browser.new_context()
     admin_page = admin.new_page()
@@ -412,7 +419,7 @@ def test_an_admins_canned_response_fills_a_form_and_a_stale_step_says_why(
     # The waiting tab still offers the question: core refuses it, and the page says why.
     stale.locator("#act-request_info").get_by_role("button", name="Kirim pertanyaan").click()
     expect(stale.get_by_role("alert")).to_contain_text("Tindakan ini tidak dapat dilakukan:")
-    expect(stale.get_by_role("alert")).to_contain_text("waiting_citizen")
+    expect(stale.get_by_role("alert")).to_contain_text("status pengaduan sekarang «Menunggu warga»")
     assert len([k for k, _ in office.notices(ref) if k == "info_requested"]) == 1
     spv_context.close()
 
@@ -469,7 +476,7 @@ def test_without_javascript_the_preview_and_the_canned_texts_still_work(
     lapor = page.get_by_label("Nomor SP4N-LAPOR!")
     lapor.fill("LAPOR 2611/42")
     page.get_by_role("button", name="Simpan nomor").click()
-    expect(page.get_by_role("alert")).to_contain_text("letters, digits and dashes")
+    expect(page.get_by_role("alert")).to_contain_text("hanya berisi huruf, angka dan tanda hubung")
     page.get_by_label("Nomor SP4N-LAPOR!").fill("lpr-2611-0042")
     page.get_by_role("button", name="Simpan nomor").click()
     expect(page.locator(".lapor-id")).to_have_text("LPR-2611-0042")

@@ -294,9 +294,9 @@ def test_bulk_verify_then_assign_reports_each_case(page: Page, inbox: Inbox) -> 
     expect(results.locator("li.done")).to_have_text(f"{refs['today']}: selesai")
     refused = results.locator("li.refused")
     expect(refused).to_contain_text(f"{refs['fresh']}: ditolak")
-    expect(refused).to_contain_text("cannot assign a case that is received")
+    expect(refused).to_contain_text("status pengaduan sekarang «Diterima»")  # core's rule
     page.get_by_role("link", name=refs["today"]).click()
-    expect(page.get_by_text("assigned to petugas")).to_be_visible()
+    expect(page.get_by_text("Ditugaskan kepada petugas.")).to_be_visible()
 
 
 def test_a_unit_head_never_learns_of_a_confidential_report(page: Page, inbox: Inbox) -> None:

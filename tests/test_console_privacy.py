@@ -38,6 +38,7 @@ PAGES: dict[str, str] = {
     "/cases/{reference}/photos/{attachment_id}": "photo",
     "/intake": "page",
     "/canned": "page",
+    "/calendar": "page",
 }
 USERS = ("admin", "spv-a", "head-a", "viewer-a", "spv-b", "linked-a")
 

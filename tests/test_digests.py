@@ -28,6 +28,7 @@ from core.cases import service as svc
 from core.cases.models import Case, CaseOutcome, Privacy
 from core.cases.reminders import send_reminders
 from core.cases.sla import SlaPolicy
+from core.digests.figures import DigestData
 from core.digests.models import DigestRun
 from core.digests.service import (
     CHART_SIZE,
@@ -140,18 +141,34 @@ def test_digest_content_computed_by_hand(world: World) -> None:
     assert "Periode 09-11-2026 s.d. 15-11-2026" in text_id
     assert "Pengaduan: 2 baru, 2 terbuka, 2 terlambat, 1 selesai" in text_id
     assert f"Terlambat paling lama: {refs['c']}, {refs['b']}" in text_id
-    assert "IKM minggu ini: 84,72 (B), 2 responden dari minimal 80" in text_id
-    assert "IKM minggu lalu: 50,00 (D)" in text_id
+    # Fewer responses than IKM_MIN_RESPONSES (10): no figure, the target beside it.
+    assert (
+        "IKM minggu ini: belum cukup data (n = 2; IKM ditampilkan mulai 10 responden,"
+        " target Krejcie-Morgan 80)"
+    ) in text_id
+    assert "IKM minggu lalu: belum cukup data (n = 1;" in text_id
     assert "Unsur terendah kuartal ini: Waktu Penyelesaian (2,50), Persyaratan (3,00)" in text_id
     assert "Petugas dengan pengaduan terbukti: Yohanes Ndun (1)" in text_id
     text_en = render_digest(data, "en")
     assert "Complaints: 2 new, 2 open, 2 overdue, 1 resolved" in text_en
-    assert "IKM this quarter: 73.61 (C), 4 respondents of at least 80" in text_en
+    assert "IKM this quarter: not enough data (n = 4; the IKM is shown from 10" in text_en
+    shown = build_digest_with(world, min_responses=1)
+    assert "IKM minggu ini: 84,72 (B), 2 responden dari minimal 80" in render_digest(shown, "id")
+    assert "IKM this quarter: 73.61 (C), 4 respondents of at least 80" in render_digest(shown, "en")
     for text in (text_id, text_en):
         assert str(REPORTER) not in text and world.officer.nip not in text
     png = render_chart(data, "id")
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == CHART_SIZE
+
+
+def build_digest_with(world: World, *, min_responses: int) -> DigestData:
+    with Session(world.engine) as s:
+        unit = s.get(Unit, world.unit.id)
+        assert unit is not None
+        return build_digest(
+            s, unit, W46, WITA, 1000, actor=world.admin, min_responses=min_responses
+        )
 
 
 def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> None:

@@ -30,6 +30,7 @@ POLICY = ev.EvaluationPolicy()
 Q4 = date(2026, 10, 1)
 LO = datetime(2026, 9, 30, 16, tzinfo=UTC)
 HI = datetime(2026, 12, 31, 16, tzinfo=UTC)
+AFTER_Q4 = HI  # 1 January 2027 00:00 WITA: the quarter has ended
 
 
 def answers(q6: int, q7: int) -> list[int]:
@@ -71,10 +72,10 @@ def test_a_single_answer_is_not_evidence(raw: float, unit_mean: float) -> None:
 @pytest.mark.parametrize(
     ("results", "behaviour", "predikat"),
     [
-        ("above", "below", "Kurang"),
+        ("above", "below", "Kurang/Misconduct"),
         ("above", "meets", "Baik"),
         ("above", "above", "Sangat Baik"),
-        ("meets", "below", "Kurang"),
+        ("meets", "below", "Kurang/Misconduct"),
         ("meets", "meets", "Baik"),
         ("meets", "above", "Baik"),
         ("below", "below", "Sangat Kurang"),
@@ -83,6 +84,8 @@ def test_a_single_answer_is_not_evidence(raw: float, unit_mean: float) -> None:
     ],
 )
 def test_rating_matrix(results: str, behaviour: str, predikat: str) -> None:
+    """All nine cells of the predikat kinerja pegawai, PermenPANRB 6/2022, Lampiran (hasil kerja
+    x perilaku kerja; labels as in Anak Lampiran 4's worked examples: "Kurang/Misconduct")."""
     assert ev.rating(Level(results), Level(behaviour)) == predikat
 
 
@@ -118,7 +121,7 @@ def test_period_bounds() -> None:
     with pytest.raises(InvalidInput, match="first day"):
         ev.period_bounds("monthly", date(2026, 11, 2))
     assert ev.parse_level(" Di  Atas ") is Level.above
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match="'excellent' is not a level: use Di Atas Ekspektasi"):
         ev.parse_level("excellent")
 
 
@@ -171,15 +174,19 @@ def test_officer_scores_in_sql_with_anti_gaming(w: World) -> None:
     yoh, maria = scores[w.yohanes.id or 0], scores[w.maria.id or 0]
     assert yoh.n == 5 and yoh.raw_mean == pytest.approx(3.6)
     assert maria.n == 4 and maria.raw_mean == pytest.approx((1 + 4 * 3) / 4)
-    # The unit prior uses every response of the unit: 5 + 30 + 5 = 40 responses.
-    unit_total = (4 + 3.5 + 3 + 4 + 3.5) + 30 * 1 + 5 * 4
-    assert yoh.unit_mean == pytest.approx(unit_total / 40)
-    assert yoh.shrunk == pytest.approx((10 * unit_total / 40 + 18) / 15)
+    # The unit prior counts under the same caps (per unit): 5 + 1 + 3 = 9 responses.
+    unit_total = (4 + 3.5 + 3 + 4 + 3.5) + 1 * 1 + 3 * 4
+    assert yoh.unit_mean == pytest.approx(unit_total / 9)
+    assert yoh.shrunk == pytest.approx((10 * unit_total / 9 + 18) / 15)
     assert not yoh.insufficient and maria.insufficient
 
 
 def _file_case(
-    w: World, officer_id: int, outcome: CaseOutcome | None, privacy: Privacy = Privacy.biasa
+    w: World,
+    officer_id: int,
+    outcome: CaseOutcome | None,
+    privacy: Privacy = Privacy.biasa,
+    category: str = "tidak_patut",
 ) -> None:
     policy = CasePolicy(sla=SlaPolicy(tz=WITA), complaints_per_day=100)
     admin = Actor(w.spv.user_id, "spv", Role.admin)
@@ -191,7 +198,7 @@ def _file_case(
         ComplaintDraft(
             unit_id=w.unit.id or 0,
             officer_id=officer_id,
-            category="tidak_patut",
+            category=category,
             description="Petugas membentak warga di loket pelayanan.",
             privacy=privacy,
         ),
@@ -223,7 +230,7 @@ def test_period_lifecycle(w: World) -> None:
     period = ev.create_period(w.s, "quarterly", Q4, ["dukcapil"], actor=w.spv)
     assert (period.name, period.end) == ("2026-Q4", date(2026, 12, 31))
     with pytest.raises(Conflict, match="compute"):
-        ev.finalize(w.s, period, actor=w.spv)
+        ev.finalize(w.s, period, actor=w.spv, tz=WITA, now=AFTER_Q4)
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv, now=now) == 2
     rows = {r.officer_name: r for r in ev.evaluations(w.s, period)}
@@ -259,8 +266,11 @@ def test_period_lifecycle(w: World) -> None:
     )
     ev.set_results_level(w.s, period, yoh.id or 0, Level.above, actor=w.spv)
     assert yoh.rating == "Sangat Baik"
-    with pytest.raises(Conflict, match="1 officer\\(s\\) still need a decision: Maria Bria"):
-        ev.finalize(w.s, period, actor=w.spv)
+    with pytest.raises(ev.DecisionsMissing, match="1 officer\\(s\\) still need a decision") as no:
+        ev.finalize(w.s, period, actor=w.spv, tz=WITA, now=AFTER_Q4)
+    assert no.value.missing == [
+        ev.MissingDecision(maria.id or 0, "Maria Bria", maria.nip, ("results_level",))
+    ]
 
     # Recomputing refreshes the evidence and keeps the decisions.
     add_response(
@@ -275,7 +285,7 @@ def test_period_lifecycle(w: World) -> None:
     )
     assert (count, errors) == (1, [])
     assert maria.rating == "Baik"
-    ev.finalize(w.s, period, actor=w.spv)
+    ev.finalize(w.s, period, actor=w.spv, tz=WITA, now=AFTER_Q4)
     assert period.status == "finalized"
 
     # Frozen: nothing changes, whatever happens later.
@@ -288,7 +298,7 @@ def test_period_lifecycle(w: World) -> None:
         lambda: ev.compute_period(w.s, period, POLICY, WITA, actor=w.spv),
         lambda: ev.decide_behaviour(w.s, period, yoh.id or 0, Level.below, "x", actor=w.spv),
         lambda: ev.set_results_level(w.s, period, yoh.id or 0, Level.below, actor=w.spv),
-        lambda: ev.finalize(w.s, period, actor=w.spv),
+        lambda: ev.finalize(w.s, period, actor=w.spv, tz=WITA, now=AFTER_Q4),
     ):
         with pytest.raises(Conflict, match="finalized"):
             change()
@@ -366,7 +376,7 @@ def test_only_those_who_may_open_every_case_evaluate(w: World) -> None:
         with pytest.raises(Forbidden):
             ev.decide_behaviour(w.s, period, row.id or 0, None, actor=actor)
         with pytest.raises(Forbidden):
-            ev.finalize(w.s, period, actor=actor)
+            ev.finalize(w.s, period, actor=actor, tz=WITA, now=AFTER_Q4)
 
 
 def test_evidence_is_snapshotted_whole_and_without_rahasia_and_shown_by_reader(w: World) -> None:

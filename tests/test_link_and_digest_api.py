@@ -86,7 +86,8 @@ def test_digest_preview_chart_and_send_now(client: TestClient, engine: Engine) -
         s.commit()
     preview = client.get("/digests/dukcapil/2026-W46?lang=en", headers=admin)
     assert preview.status_code == 200
-    assert "IKM this week: 75.00 (C), 1 respondents" in preview.json()["text"]
+    # One response, fewer than IKM_MIN_RESPONSES (10): no figure, no grade.
+    assert "IKM this week: not enough data (n = 1;" in preview.json()["text"]
     chart = client.get("/digests/dukcapil/2026-W46/chart.png", headers=admin)
     assert Image.open(io.BytesIO(chart.content)).size == (800, 400)
     assert client.get("/digests/dukcapil/2026-W46", headers=_h(client, "kadis")).status_code == 403

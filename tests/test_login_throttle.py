@@ -411,5 +411,6 @@ def test_production_hashes_are_argon2id_with_64_mib(monkeypatch: pytest.MonkeyPa
     assert PasswordHash((hasher,)).hash("x").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("JWT_SECRET", "p" * 48)
+    monkeypatch.setenv("PSEUDONYM_KEY", "k" * 48)
     with pytest.raises(ConfigError, match=CHEAP_ARGON2_ENV):
         load_settings(_env_file=None)

@@ -181,3 +181,24 @@ def test_upgrade_turns_stored_reasons_into_codes_that_read_the_same(fresh_db_url
         assert [tuple(r) for r in stored] == expected
         assert conn.execute(text("SELECT count(*) FROM evaluation_event")).scalar_one() == 1
     engine.dispose()
+
+
+def test_the_inbox_indexes_go_down_and_come_back(fresh_db_url: str) -> None:
+    """0016 adds the indexes the inbox's views are counted and paged from; down removes them
+    and up builds them again."""
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+    wanted = {"ix_cases_unit_id_status_due_at_id", "ix_cases_assignee_id_status_unit_id_due_at_id"}
+
+    def indexes() -> set[str]:
+        return {str(i["name"]) for i in inspect(engine).get_indexes("cases")}
+
+    assert wanted <= indexes()
+    with engine.begin() as conn:
+        cfg = alembic_config(fresh_db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0015")
+    assert not wanted & indexes()
+    upgrade(fresh_db_url)
+    assert wanted <= indexes() and is_at_head(engine)
+    engine.dispose()

@@ -84,6 +84,7 @@ ROUTES: dict[str, str] = {
     "/evaluation-periods/{period_id}/audit": "evaluation",
     "/evaluation-periods/{period_id}/export.csv": "evaluation-csv",
     "/evaluation-periods/{period_id}/export.xlsx": "evaluation-xlsx",
+    "/closed-days": "scan",
 }
 
 

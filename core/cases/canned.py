@@ -33,27 +33,42 @@ def _check_body(text: str, what: str, *, required: bool) -> str:
     text = text.strip()
     if not text:
         if required:
-            raise InvalidInput(f"{what} must not be empty")
+            raise InvalidInput(f"{what} must not be empty", why="canned.body_empty")
         return ""
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"{what} must be at most {MAX_TEXT} characters")
+        raise InvalidInput(
+            f"{what} must be at most {MAX_TEXT} characters",
+            why="text.too_long",
+            max=MAX_TEXT,
+            length=len(text),
+        )
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
-        raise InvalidInput(f"{what} has an unmatched brace; use {{ref}} and {{unit}}") from None
+        raise InvalidInput(
+            f"{what} has an unmatched brace; use {{ref}} and {{unit}}", why="canned.brace"
+        ) from None
     unknown = fields - PLACEHOLDERS
     if unknown:
         names = ", ".join(sorted(f"{{{name}}}" for name in unknown))
-        raise InvalidInput(f"{what} uses unknown placeholders {names}; use {{ref}} and {{unit}}")
+        raise InvalidInput(
+            f"{what} uses unknown placeholders {names}; use {{ref}} and {{unit}}",
+            why="canned.placeholders",
+            names=names,
+        )
     return text
 
 
 def _check_title(title: str) -> str:
     title = " ".join(title.split())
     if not title:
-        raise InvalidInput("the title must not be empty")
+        raise InvalidInput("the title must not be empty", why="canned.title_empty")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"the title must be at most {MAX_TITLE} characters")
+        raise InvalidInput(
+            f"the title must be at most {MAX_TITLE} characters",
+            why="canned.title_too_long",
+            max=MAX_TITLE,
+        )
     return title
 
 

@@ -14,6 +14,7 @@ from core.access import (
     actor_for,
     can_view_case,
 )
+from core.cases.calendar import office_sla
 from core.cases.categories import CATEGORIES
 from core.cases.models import (
     ActorKind,
@@ -66,16 +67,20 @@ def complaints_today(
 def validate_draft(session: Session, draft: ComplaintDraft, policy: CasePolicy) -> None:
     require_active_unit(session, draft.unit_id)
     if draft.category not in CATEGORIES:
-        raise InvalidInput(f"unknown category {draft.category!r}")
+        raise InvalidInput(f"unknown category {draft.category!r}", why="case.category_unknown")
     check_description(policy, draft.description)
     if draft.officer_id is not None:
         officer = session.get(Officer, draft.officer_id)
         if officer is None or officer.unit_id != draft.unit_id:
-            raise InvalidInput("this officer does not serve in the chosen unit")
+            raise InvalidInput(
+                "this officer does not serve in the chosen unit", why="case.officer_not_in_unit"
+            )
     if draft.service_id is not None:
         service = session.get(Service, draft.service_id)
         if service is None or service.unit_id != draft.unit_id:
-            raise InvalidInput("this service does not belong to the chosen unit")
+            raise InvalidInput(
+                "this service does not belong to the chosen unit", why="case.service_not_in_unit"
+            )
     check_attachments(len(draft.photos))
     check_location(draft.latitude, draft.longitude)
 
@@ -111,6 +116,7 @@ def open_case(
 ) -> Case:
     """Store a draft that passed `validate_draft` as a new case: the reference, the deadlines,
     the `created` event by `who` (the citizen, or the staff member who recorded it)."""
+    sla = office_sla(session, policy.sla)  # the office's closed days as of this transaction
     case = Case(
         reference="",
         channel=draft.channel.value,
@@ -124,8 +130,8 @@ def open_case(
         latitude=draft.latitude,
         longitude=draft.longitude,
         received_at=now,
-        verify_due_at=policy.sla.verify_due(now),
-        resolve_due_at=policy.sla.resolve_due(now),
+        verify_due_at=sla.verify_due(now),
+        resolve_due_at=sla.resolve_due(now),
         lapor_id=lapor_id,
         updated_at=now,
     )
@@ -219,4 +225,4 @@ def _insert_with_reference(session: Session, policy: CasePolicy, case: Case, now
             return
         except IntegrityError:  # another case took this number a moment ago
             continue
-    raise Conflict("could not allocate a case reference; try again")
+    raise Conflict("could not allocate a case reference; try again", why="case.reference_busy")

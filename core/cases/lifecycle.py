@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -16,6 +17,7 @@ from core.access import (
     actor_for,
     can_view_case,
 )
+from core.cases.calendar import office_sla
 from core.cases.models import (
     ActorKind,
     Case,
@@ -58,7 +60,11 @@ _OPEN = (
 # The statuses from which each staff step may be taken (the functions below check them).
 STAFF_STEPS: dict[str, tuple[CaseStatus, ...]] = {
     "verify": (CaseStatus.received,),
-    "reject": (CaseStatus.received, CaseStatus.verified),
+    # "Tunda" (SP4N-LAPOR!): an incomplete report is held and the reporter asked for what is
+    # missing, before verification; the verification clock pauses.
+    "hold": (CaseStatus.received,),
+    # (waiting_citizen: only a held report, never verified; see `is_held`)
+    "reject": (CaseStatus.received, CaseStatus.verified, CaseStatus.waiting_citizen),
     "assign": (CaseStatus.verified, CaseStatus.in_progress),
     "request_info": (CaseStatus.in_progress,),
     "resolve": (CaseStatus.in_progress, CaseStatus.waiting_citizen),
@@ -76,13 +82,23 @@ def allowed_steps(case: Case, *, actor: Actor) -> frozenset[str]:
     if not can_view_case(case, actor=actor) or not actor.may(Permission.HANDLE_CASES, case.unit_id):
         return frozenset()
     steps = {step for step, statuses in STAFF_STEPS.items() if case.status in statuses}
+    if case.status == CaseStatus.waiting_citizen:
+        # A held report was never verified: it may be turned down, not resolved; a report
+        # waiting in progress may be resolved, not rejected.
+        steps.discard("resolve" if is_held(case) else "reject")
     if case.citizen_id is None:
         steps.discard("request_info")
+        steps.discard("hold")
     if not actor.may(Permission.REOPEN_CASES, case.unit_id):
         steps.discard("reopen")
     if case.misdirected_at is not None or actor.is_global:
         steps.discard("misdirect")  # an admin's scope has no wrong unit: they forward it
     return frozenset(steps)
+
+
+def is_held(case: Case) -> bool:
+    """A report held before verification ("tunda"), waiting for the reporter's answer."""
+    return case.status == CaseStatus.waiting_citizen and case.verified_at is None
 
 
 # Transitions ------------------------------------------------------------------------------
@@ -93,7 +109,9 @@ def _require(case: Case, action: str, allowed: Iterable[CaseStatus]) -> None:
     if case.status not in {s.value for s in allowed}:
         names = ", ".join(s.value for s in allowed)
         raise IllegalTransition(
-            f"cannot {action} a case that is {case.status}; only a case that is {names}"
+            f"cannot {action} a case that is {case.status}; only a case that is {names}",
+            why="case.step_not_allowed",
+            status=case.status,
         )
 
 
@@ -112,10 +130,15 @@ def _text(value: str, what: str, *, required: bool = True) -> str | None:
     value = value.strip()
     if not value:
         if required:
-            raise InvalidInput(f"{what} must not be empty")
+            raise InvalidInput(f"{what} must not be empty", why="text.empty")
         return None
     if len(value) > MAX_TEXT:
-        raise InvalidInput(f"{what} must be at most {MAX_TEXT} characters")
+        raise InvalidInput(
+            f"{what} must be at most {MAX_TEXT} characters",
+            why="text.too_long",
+            max=MAX_TEXT,
+            length=len(value),
+        )
     return value
 
 
@@ -183,12 +206,16 @@ def _queue_notification(
 def verify(
     session: Session, case: Case, policy: CasePolicy, *, actor: Actor, now: datetime | None = None
 ) -> CaseEvent:
-    """received -> verified: the complaint is complete and ours; the unit's clock starts."""
+    """received -> verified: the complaint is complete and ours; the unit's clock starts,
+    and (SLA_RESOLVE_FROM=complete, Perpres 76/2013) the 60 days to settle it start again."""
     now = now or utcnow()
     _require_handler(actor, case)
     _require(case, "verify", STAFF_STEPS["verify"])
+    sla = office_sla(session, policy.sla)
     case.verified_at = now
-    case.followup_due_at = policy.sla.followup_due(now)
+    case.followup_due_at = sla.followup_due(now)
+    if sla.resolves_from_verification():
+        case.resolve_due_at = sla.resolve_due(now)
     return _apply(
         session, case, _staff(actor), CaseEventKind.verified,
         to_status=CaseStatus.verified, notify=MessageTemplate.case_verified, now=now,
@@ -204,25 +231,68 @@ def reject(
     duplicate_of: str | None = None,
     now: datetime | None = None,
 ) -> CaseEvent:
-    """received/verified -> rejected (spam, not our authority, duplicate of another case)."""
+    """received/verified (or held: see `hold`) -> rejected (spam, not our authority,
+    duplicate of another case, never completed)."""
     now = now or utcnow()
     _require_handler(actor, case)
     _require(case, "reject", STAFF_STEPS["reject"])
+    _require_unless_waiting_in_progress(case, "reject")
     text = _text(reason, "the reason")
     assert text is not None
     if duplicate_of:
         original = get_case_for_staff_by_reference(session, duplicate_of, actor=actor)
         if original.id == case.id:
-            raise InvalidInput("a case cannot duplicate itself")
+            raise InvalidInput("a case cannot duplicate itself", why="case.duplicate_self")
         case.duplicate_of_id = original.id
         text = rejection_text(case, text, original)
     case.reject_reason = text
     case.closed_at = now
+    case.paused_at = None  # a held report's wait ends with it
     return _apply(
         session, case, _staff(actor), CaseEventKind.rejected,
         to_status=CaseStatus.rejected, body=text, notify=MessageTemplate.case_rejected,
         now=now,
     )  # fmt: skip
+
+
+# What `assign` and `set_lapor_id` write in their event's body (in English, for the audit
+# and the API); `described` reads it back for pages that speak the user's language.
+FORWARDED = "forwarded to "
+ASSIGNED = "assigned to "
+LAPOR_SET = "SP4N-LAPOR! tracking number: "
+LAPOR_REMOVED = "SP4N-LAPOR! tracking number removed"
+_ASSIGNED_RE = re.compile(rf"(?:^|; ){ASSIGNED}([a-z0-9._-]+)$")  # usernames: users.py
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a body written by core says: `what` is one of "assignment", "lapor_set",
+    "lapor_removed"; `unit` the unit a case was forwarded to (its name), `username` the
+    account it was assigned to, `number` the SP4N-LAPOR! number."""
+
+    what: str
+    unit: str | None = None
+    username: str | None = None
+    number: str | None = None
+
+
+def described(event: CaseEvent) -> Described | None:
+    """The facts of an event whose body core wrote (an assignment, an SP4N-LAPOR! number);
+    None for a body a person wrote."""
+    body = event.body or ""
+    if event.kind == CaseEventKind.assigned.value and body:
+        found = _ASSIGNED_RE.search(body)
+        rest = body[: found.start()] if found else body
+        if rest and not rest.startswith(FORWARDED):
+            return None
+        unit = rest.removeprefix(FORWARDED) or None
+        return Described("assignment", unit=unit, username=found.group(1) if found else None)
+    if event.kind == CaseEventKind.note.value and event.visibility == Visibility.internal.value:
+        if body == LAPOR_REMOVED:
+            return Described("lapor_removed")
+        if body.startswith(LAPOR_SET) and LAPOR_ID.fullmatch(body.removeprefix(LAPOR_SET)):
+            return Described("lapor_set", number=body.removeprefix(LAPOR_SET))
+    return None
 
 
 def assign(
@@ -244,21 +314,28 @@ def assign(
         # One answer for a unit that does not exist and one outside the actor's scope: the
         # answer must not tell which unit codes exist elsewhere.
         if unit is None or unit.id is None or not unit.active or not actor.can_see_unit(unit.id):
-            raise InvalidInput(f"no active unit {unit_code!r} within your units")
+            raise InvalidInput(
+                f"no active unit {unit_code!r} within your units",
+                why="case.unit_unknown",
+                unit=unit_code.strip(),
+            )
         if unit.id != case.unit_id:
             case.unit_id = unit.id
             case.misdirected_at = None  # it has reached a unit that handles it
             # The named officer stays: the case still names them (conflict of interest).
             case.service_id = None
-            parts.append(f"forwarded to {unit.name}")
+            parts.append(f"{FORWARDED}{unit.name}")
     if assignee_id is not None:
         user = session.get(AppUser, assignee_id)
         if user is None or not _may_handle(session, user, case):
-            raise InvalidInput("the assignee must be an active user who may handle this case")
+            raise InvalidInput(
+                "the assignee must be an active user who may handle this case",
+                why="case.assignee_not_allowed",
+            )
         case.assignee_id = assignee_id
-        parts.append(f"assigned to {user.username}")
+        parts.append(f"{ASSIGNED}{user.username}")
     if not parts and case.status == CaseStatus.in_progress:
-        raise InvalidInput("name an assignee or a unit to forward to")
+        raise InvalidInput("name an assignee or a unit to forward to", why="case.assign_nothing")
     first_time = case.status == CaseStatus.verified
     return _apply(
         session, case, _staff(actor), CaseEventKind.assigned,
@@ -287,8 +364,28 @@ def request_info(
     now = now or utcnow()
     _require_handler(actor, case)
     _require(case, "ask the citizen about", STAFF_STEPS["request_info"])
+    return _ask(session, case, question, actor=actor, now=now)
+
+
+def hold(
+    session: Session, case: Case, question: str, *, actor: Actor, now: datetime | None = None
+) -> CaseEvent:
+    """received -> waiting_citizen ("tunda", SP4N-LAPOR!): the report cannot be verified
+    because something is missing; ask the reporter for it. The verification clock pauses
+    as the later pause does (`request_info`); the answer brings the report back to
+    `received` with every deadline moved by the time it waited (`citizen_reply`)."""
+    now = now or utcnow()
+    _require_handler(actor, case)
+    _require(case, "hold", STAFF_STEPS["hold"])
+    return _ask(session, case, question, actor=actor, now=now)
+
+
+def _ask(session: Session, case: Case, question: str, *, actor: Actor, now: datetime) -> CaseEvent:
+    """Ask the reporter (one `info_requested` event, its notice) and pause the clock."""
     if case.citizen_id is None:
-        raise InvalidInput("the reporter erased their data and cannot be asked")
+        raise InvalidInput(
+            "the reporter erased their data and cannot be asked", why="case.reporter_erased"
+        )
     text = _text(question, "the question")
     case.paused_at = now
     return _apply(
@@ -296,6 +393,22 @@ def request_info(
         to_status=CaseStatus.waiting_citizen, body=text,
         notify=MessageTemplate.case_info_requested, now=now,
     )  # fmt: skip
+
+
+def _require_unless_waiting_in_progress(case: Case, action: str) -> None:
+    """`reject` of a waiting report only when it is held (never verified)."""
+    if case.status == CaseStatus.waiting_citizen and not is_held(case):
+        raise IllegalTransition(
+            f"cannot {action} a case that is {case.status} after verification",
+            why="case.step_not_allowed",
+            status=case.status,
+        )
+
+
+def _back_from_waiting(case: Case) -> CaseStatus:
+    """Where an answered (or abandoned) wait goes: a held report back to verification, a
+    report in progress back to its handler."""
+    return CaseStatus.received if is_held(case) else CaseStatus.in_progress
 
 
 def _resume_clock(case: Case, now: datetime) -> None:
@@ -312,16 +425,18 @@ def _resume_clock(case: Case, now: datetime) -> None:
 def citizen_reply(
     session: Session, citizen: Citizen, case: Case, text: str, *, now: datetime | None = None
 ) -> CaseEvent:
-    """waiting_citizen -> in_progress: the reporter answered; the clock runs again."""
+    """waiting_citizen -> in_progress (a held report: -> received): the reporter answered;
+    the clock runs again."""
     now = now or utcnow()
     if case.citizen_id != citizen.id:
         raise NotFound("case not found")
     _require(case, "reply to", [CaseStatus.waiting_citizen])
     body = check_answer(text, "the reply")
+    back = _back_from_waiting(case)
     _resume_clock(case, now)
     return _apply(
         session, case, EventActor(ActorKind.citizen), CaseEventKind.citizen_replied,
-        to_status=CaseStatus.in_progress, body=body, now=now,
+        to_status=back, body=body, now=now,
     )  # fmt: skip
 
 
@@ -329,14 +444,16 @@ def reporter_erased(
     session: Session, case: Case, *, now: datetime | None = None
 ) -> CaseEvent | None:
     """The reporter erased their data: a case waiting for their answer can wait no longer,
-    so it goes back to in_progress and its clock runs again (an internal event)."""
+    so it goes back to in_progress (a held report: to received) and its clock runs again
+    (an internal event)."""
     if case.status != CaseStatus.waiting_citizen:
         return None
     now = now or utcnow()
+    back = _back_from_waiting(case)
     _resume_clock(case, now)
     return _apply(
         session, case, SYSTEM, CaseEventKind.reporter_erased,
-        to_status=CaseStatus.in_progress, visibility=Visibility.internal,
+        to_status=back, visibility=Visibility.internal,
         body="the reporter erased their data; their answer will not come", now=now,
     )  # fmt: skip
 
@@ -350,10 +467,18 @@ def resolve(
     actor: Actor,
     now: datetime | None = None,
 ) -> CaseEvent:
-    """in_progress (or waiting_citizen) -> resolved, with an outcome and what was done."""
+    """in_progress (or waiting_citizen, not held) -> resolved, with an outcome and what was
+    done."""
     now = now or utcnow()
     _require_handler(actor, case)
     _require(case, "resolve", STAFF_STEPS["resolve"])
+    if is_held(case):
+        raise IllegalTransition(
+            "cannot resolve a report held before verification; wait for the citizen's answer "
+            "or reject it",
+            why="case.step_not_allowed",
+            status=case.status,
+        )
     text = _text(resolution, "the resolution")
     _resume_clock(case, now)
     case.outcome = outcome.value
@@ -430,7 +555,10 @@ def mark_misdirected(
     _require_handler(actor, case)
     _require(case, "mark as misdirected", STAFF_STEPS["misdirect"])
     if case.misdirected_at is not None:
-        raise IllegalTransition("this case is already marked as sent to the wrong unit")
+        raise IllegalTransition(
+            "this case is already marked as sent to the wrong unit",
+            why="case.already_misdirected",
+        )
     text = _text(note, "the note")
     case.misdirected_at = now
     return _apply(
@@ -452,7 +580,9 @@ def clean_lapor_id(value: str) -> str | None:
     if len(value) > LAPOR_ID_MAX or not LAPOR_ID.fullmatch(value):
         raise InvalidInput(
             f"an SP4N-LAPOR! tracking number has letters, digits and dashes only, "
-            f"at most {LAPOR_ID_MAX} characters"
+            f"at most {LAPOR_ID_MAX} characters",
+            why="case.lapor_format",
+            max=LAPOR_ID_MAX,
         )
     return value
 
@@ -466,11 +596,11 @@ def set_lapor_id(
     _require_handler(actor, case)
     value = clean_lapor_id(lapor_id)
     if value == case.lapor_id:
-        raise InvalidInput("the case already has this SP4N-LAPOR! tracking number")
+        raise InvalidInput(
+            "the case already has this SP4N-LAPOR! tracking number", why="case.lapor_same"
+        )
     case.lapor_id = value
-    body = (
-        f"SP4N-LAPOR! tracking number: {value}" if value else "SP4N-LAPOR! tracking number removed"
-    )
+    body = f"{LAPOR_SET}{value}" if value else LAPOR_REMOVED
     return _apply(
         session, case, _staff(actor), CaseEventKind.note,
         body=body, visibility=Visibility.internal, now=now,

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import (
     Index,
     Text,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +91,16 @@ class Case(SQLModel, table=True):
         Index("ix_cases_received_at_id", "received_at", "id"),
         Index("ix_cases_officer_id_received_at", "officer_id", "received_at"),
         Index("ix_cases_citizen_id_received_at", "citizen_id", "received_at"),
+        # The inbox's views, counted and paged from the index alone (migration 0016).
+        Index("ix_cases_unit_id_status_due_at_id", "unit_id", "status", "due_at", "id"),
+        Index(
+            "ix_cases_assignee_id_status_unit_id_due_at_id",
+            "assignee_id",
+            "status",
+            "unit_id",
+            "due_at",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,3 +205,29 @@ class CannedResponse(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ClosedDay(SQLModel, table=True):
+    """A day the office is closed besides the national calendar (a regional holiday, an office
+    closure), set by an administrator; the SLA clock skips it. Removing one keeps the row
+    (who added it and when, who removed it and when): the table is its own audit trail."""
+
+    __tablename__ = "closed_day"
+    __table_args__ = (
+        # One standing entry per day; removed entries stay beside it.
+        Index(
+            "ix_closed_day_day_standing",
+            "day",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    description: str = Field(max_length=200)
+    created_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    removed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    removed_at: datetime | None = None

@@ -49,12 +49,7 @@ class CasePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> CasePolicy:
         return cls(
-            sla=SlaPolicy(
-                tz=settings.tz,
-                verify_working_days=settings.sla_verify_working_days,
-                followup_working_days=settings.sla_followup_working_days,
-                resolve_days=settings.sla_resolve_days,
-            ),
+            sla=SlaPolicy.from_settings(settings),
             reference_prefix=settings.case_reference_prefix,
             reopen_window_days=settings.reopen_window_days,
             autoclose_days=settings.autoclose_days,

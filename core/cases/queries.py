@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy import case as sql_case
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
@@ -29,6 +28,10 @@ from core.shared.errors import InvalidInput
 from core.surveys.unit_scores import EARLIEST_DAY, LATEST_DAY, check_day
 
 MAX_PAGE = 200
+# Under a text search, each view is counted up to this many (a word may be in half of a
+# mature database's cases: counting them all would read the text of every case of the
+# scope); more is shown as "more than COUNT_CAP". Without a search, counts are exact.
+COUNT_CAP = 200
 MAX_ID = 2**63 - 1  # ids are 64-bit signed integers in the database
 
 
@@ -274,27 +277,25 @@ def count_views(
     now: datetime | None = None,
 ) -> dict[InboxView, int]:
     """How many cases each of the actor's views holds under `filters`, in one query over
-    the cases the actor may open (never a number from a case they could not open)."""
+    the cases the actor may open (never a number from a case they could not open). Under a
+    text search, a view stops counting past COUNT_CAP (it then holds COUNT_CAP + 1)."""
     _check_filters(filters)
     now = now or utcnow()
     views = views_for(actor=actor)
     where = visible_cases_clause(actor=actor) + _filter_conditions(filters, tz, now)
-    # Every view but "all" selects open or resolved cases: the sums read only those rows
-    # (the (unit, status) index finds them), and "all" is counted from the index alone, in
-    # a subquery of the same statement; closed and rejected cases, most of a mature
-    # database, are never read row by row.
+    # One count per view, each a subquery of the same statement, so that each is answered
+    # from the index that fits its view ((unit, status) for the status views, (unit, status,
+    # deadline) for "overdue", (assignee, status) for "mine"), mostly without reading a row.
     columns: list[Any] = []
     for view in views:
         conditions = view_conditions(view, actor=actor, now=now)
-        if conditions:
-            hit = sql_case((and_(*conditions), 1), else_=0)
-            columns.append(func.coalesce(func.sum(hit), 0))
+        if filters.text:
+            hits = sa_select(col(Case.id)).where(*where, *conditions).limit(COUNT_CAP + 1)
+            counted = sa_select(func.count()).select_from(hits.subquery())
         else:
-            every = sa_select(func.count()).select_from(Case).where(*where).correlate(None)
-            columns.append(every.scalar_subquery())
-    live = [s.value for s in (*OPEN_STATUSES, CaseStatus.resolved)]
-    stmt = sa_select(*columns).select_from(Case).where(*where, col(Case.status).in_(live))
-    row = session.execute(stmt).one()
+            counted = sa_select(func.count()).select_from(Case).where(*where, *conditions)
+        columns.append(counted.scalar_subquery())
+    row = session.execute(sa_select(*columns)).one()
     return {view: int(value) for view, value in zip(views, row, strict=True)}
 
 
@@ -321,9 +322,13 @@ def list_cases(
             raise InvalidInput(f"the view {view.value} is not offered to you")
         where += view_conditions(view, actor=actor, now=now)
 
-    stmt = summary_select().where(*where)
+    # The page's ids are chosen first, from the sort's index alone where the conditions allow
+    # (most views: unit, status and deadline are in one index), and only its rows are read:
+    # choosing among 9,000 overdue cases by reading each row took 170 ms on 1M cases.
+    stmt = sa_select(col(Case.id)).where(*where)
+    order: list[Any]
     if sort is CaseSort.newest:
-        stmt = stmt.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+        order = [col(Case.received_at).desc(), col(Case.id).desc()]
         if cursor:
             at, last_id = _decode_cursor(sort, cursor)
             stmt = stmt.where(
@@ -333,9 +338,8 @@ def list_cases(
                 )
             )
     elif sort is CaseSort.due:
-        stmt = stmt.where(col(Case.due_at).is_not(None)).order_by(
-            col(Case.due_at).asc(), col(Case.id).asc()
-        )
+        order = [col(Case.due_at).asc(), col(Case.id).asc()]
+        stmt = stmt.where(col(Case.due_at).is_not(None))
         if cursor:
             at, last_id = _decode_cursor(sort, cursor)
             stmt = stmt.where(
@@ -343,7 +347,7 @@ def list_cases(
             )
     else:
         no_deadline = col(Case.due_at).is_(None)
-        stmt = stmt.order_by(no_deadline, col(Case.due_at).asc(), col(Case.id).asc())
+        order = [no_deadline, col(Case.due_at).asc(), col(Case.id).asc()]
         if cursor:
             due, last_id = _decode_urgent_cursor(cursor)
             if due is None:
@@ -356,7 +360,9 @@ def list_cases(
                         no_deadline,
                     )
                 )
-    rows = summaries(session, stmt.limit(limit + 1))
+    chosen = stmt.order_by(*order).limit(limit + 1)
+    page_rows = summary_select().where(col(Case.id).in_(chosen)).order_by(*order)
+    rows = summaries(session, page_rows)
     page = CasePage(items=rows[:limit])
     if len(rows) > limit:
         page.next_cursor = _encode_cursor(sort, rows[limit - 1])

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from core.access import Permission, actor_for, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, ReminderRun
 from core.cases.queries import summaries, summary_select
-from core.cases.sla import SlaPolicy, add_working_days, end_of_local_day
+from core.cases.sla import SlaPolicy, end_of_local_day
 from core.outbox.addresses import has_staff_contact, staff_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
@@ -29,7 +29,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, *, now: datetime | None = Non
     """Queue today's reminders; returns how many users were reminded."""
     now = now or utcnow()
     today = now.astimezone(sla.tz).date()
-    horizon = end_of_local_day(add_working_days(today, 1, sla.country), sla.tz)
+    horizon = end_of_local_day(sla.calendar().add_working_days(today, 1), sla.tz)
     sent = 0
     with Session(engine) as session:
         users = session.exec(

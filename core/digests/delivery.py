@@ -34,6 +34,7 @@ from core.people.models import AppUser, UserUnit
 from core.shared.clock import utcnow
 from core.shared.db import writer
 from core.shared.workers import worker_gone
+from core.surveys.skm import MIN_RESPONSES_DEFAULT
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def send_unit_digest(
     now: datetime | None = None,
     on_recipient: Callable[[AppUser], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    min_responses: int = MIN_RESPONSES_DEFAULT,
 ) -> int | None:
     """Claim (unit, week) and queue the digest for every recipient not yet served, each
     with the figures over the cases that recipient may open (`digest_for`).
@@ -125,7 +127,7 @@ def send_unit_digest(
             return None
         unit = session.get(Unit, unit_id)
         assert unit is not None and run.id is not None
-        base = survey_digest(session, unit, week, tz, default_population)
+        base = survey_digest(session, unit, week, tz, default_population, min_responses)
         done = set(
             session.exec(select(DigestRecipient.user_id).where(DigestRecipient.run_id == run.id))
         )
@@ -209,6 +211,7 @@ def send_all_digests(
     unit_ids: Sequence[int] | None = None,
     *,
     now: datetime | None = None,
+    min_responses: int = MIN_RESPONSES_DEFAULT,
 ) -> RunReport:
     """Every active unit with a linked digest recipient (or the given units)."""
     report = RunReport()
@@ -231,7 +234,14 @@ def send_all_digests(
     for unit_id in sorted(unit_ids):
         try:
             queued = send_unit_digest(
-                engine, unit_id, week, tz, default_population, worker, now=now
+                engine,
+                unit_id,
+                week,
+                tz,
+                default_population,
+                worker,
+                now=now,
+                min_responses=min_responses,
             )
         except Exception:
             log.exception(

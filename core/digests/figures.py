@@ -15,12 +15,19 @@ from core.access import Actor, Permission, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, CaseOutcome
 from core.masterdata.models import Officer, Unit
 from core.shared.clock import local_day_bounds_utc
-from core.surveys.skm import ELEMENTS, minimum_sample
+from core.surveys.skm import (
+    ELEMENTS,
+    MIN_RESPONSES_DEFAULT,
+    enough_responses,
+    minimum_sample,
+    round_half_up,
+)
 from core.surveys.unit_scores import Period, Score, effective_population, unit_ikm
 
 # A run refreshes its claim before each recipient; a claim silent this long is taken over.
 CLAIM_STALE_AFTER = timedelta(minutes=5)
 TREND_WEEKS = 12
+NRR_DIGEST_PLACES = 2  # the digest shows NRR to 2 decimals, rounded half-up from the exact mean
 CHART_SIZE = (800, 400)  # pixels
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
 RECIPIENT_ROLES = tuple(sorted(r.value for r in roles_with(Permission.RECEIVE_DIGEST)))
@@ -61,7 +68,12 @@ class IkmFigure:
     n: int
     ikm: Decimal | None
     grade: str | None
-    minimum: int
+    minimum: int  # the Krejcie-Morgan minimum: the regulation's target
+    threshold: int = MIN_RESPONSES_DEFAULT  # fewer responses: "belum cukup data (n = ...)"
+
+    @property
+    def enough(self) -> bool:
+        return enough_responses(self.n, self.threshold)
 
 
 @dataclass
@@ -88,10 +100,14 @@ class DigestData:
         )
 
 
-def _figure(score: Score, population: int) -> IkmFigure:
+def _figure(score: Score, population: int, min_responses: int) -> IkmFigure:
     grade = score.grade
     return IkmFigure(
-        score.n, score.ikm, grade.letter if grade else None, minimum_sample(population)
+        score.n,
+        score.ikm,
+        grade.letter if grade else None,
+        minimum_sample(population),
+        min_responses,
     )
 
 
@@ -104,16 +120,25 @@ def build_digest(
     *,
     actor: Actor,
     now: datetime | None = None,
+    min_responses: int = MIN_RESPONSES_DEFAULT,
 ) -> DigestData:
     """The unit's digest for the week as `actor` may see it (`now`: see `digest_for`)."""
-    base = survey_digest(session, unit, week, tz, default_population)
+    base = survey_digest(session, unit, week, tz, default_population, min_responses)
     return digest_for(session, base, tz, actor=actor, now=now)
 
 
 def survey_digest(
-    session: Session, unit: Unit, week: IsoWeek, tz: ZoneInfo, default_population: int
+    session: Session,
+    unit: Unit,
+    week: IsoWeek,
+    tz: ZoneInfo,
+    default_population: int,
+    min_responses: int = MIN_RESPONSES_DEFAULT,
 ) -> DigestData:
-    """The figures that hold no case (IKM, lowest elements, trend); no case figure yet."""
+    """The figures that hold no case (IKM, lowest elements, trend); no case figure yet.
+
+    An IKM on fewer than `min_responses` responses is kept with its n but shown as "belum
+    cukup data" (render) and left out of the trend chart."""
     assert unit.id is not None
     data = DigestData(unit_id=unit.id, unit_name=unit.name, week=week)
     population = effective_population(unit, default_population)
@@ -122,17 +147,22 @@ def survey_digest(
         return unit_ikm(session, unit.id or 0, Period(start, end), tz)
 
     this = ikm(week.monday(), week.sunday())
-    data.this_week = _figure(this, population)
-    data.last_week = _figure(ikm(week.previous().monday(), week.previous().sunday()), population)
+    data.this_week = _figure(this, population, min_responses)
+    last = ikm(week.previous().monday(), week.previous().sunday())
+    data.last_week = _figure(last, population, min_responses)
     sunday = week.sunday()
     quarter_start = date(sunday.year, 3 * ((sunday.month - 1) // 3) + 1, 1)
     quarter = ikm(quarter_start, sunday)
-    data.quarter = _figure(quarter, population)
-    elements = sorted(quarter.elements(), key=lambda e: (e.nrr, e.number))[:2]
-    data.lowest_elements = [(ELEMENTS[e.number - 1], e.nrr) for e in elements]
+    data.quarter = _figure(quarter, population, min_responses)
+    elements = sorted(quarter.elements(), key=lambda e: (e.exact, e.number))[:2]
+    data.lowest_elements = [
+        (ELEMENTS[e.number - 1], round_half_up(e.exact, NRR_DIGEST_PLACES)) for e in elements
+    ]
     for back in range(TREND_WEEKS - 1, -1, -1):
         w = week.previous(back)
-        data.trend.append((str(w), ikm(w.monday(), w.sunday()).ikm))
+        point = ikm(w.monday(), w.sunday())
+        shown = point.ikm if enough_responses(point.n, min_responses) else None
+        data.trend.append((str(w), shown))
     return data
 
 

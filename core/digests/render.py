@@ -11,15 +11,19 @@ from core.shared.i18n import ct
 
 
 def _num(value: Decimal | None, lang: str) -> str:
+    """A figure already rounded half-up by core.surveys.skm, written as it is: formatting a
+    Decimal to fewer places would round again, half-even."""
     if value is None:
         return "-"
-    text = f"{value:.2f}"
+    text = f"{value:f}"
     return text.replace(".", ",") if lang == "id" else text
 
 
 def _ikm_line(fig: IkmFigure | None, lang: str) -> str:
     if fig is None or not fig.n:
         return ct(lang, "digest.ikm_none")
+    if not fig.enough:
+        return ct(lang, "digest.ikm_too_few", n=fig.n, threshold=fig.threshold, minimum=fig.minimum)
     return ct(
         lang,
         "digest.ikm_value",

@@ -4,11 +4,12 @@ one or imported as CSV), and finalizing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from core.access import Actor
+from core.access import Actor, Permission
 from core.evaluations.compute import evaluations
 from core.evaluations.models import (
     EvaluationPeriod,
@@ -18,7 +19,8 @@ from core.evaluations.models import (
 )
 from core.evaluations.periods import audit_event, require_writable
 from core.evaluations.rules import parse_level, rating
-from core.shared.clock import utcnow
+from core.shared.clock import local_day_bounds_utc, utcnow
+from core.shared.config import ZONE_NAMES
 from core.shared.csv_input import read_csv
 from core.shared.errors import Conflict, InvalidInput, NotFound
 
@@ -111,17 +113,29 @@ class ImportError_:
     reason: str
 
 
+# The level's column: the API's name, or the export's (so an edited export imports back).
+RESULTS_COLUMNS = ("results_level", "hasil_kerja")
+
+
 def import_results(
     session: Session, period: EvaluationPeriod, raw: bytes, *, actor: Actor
 ) -> tuple[int, list[ImportError_]]:
-    """CSV `nip,results_level`: all rows or none; every bad row reported."""
+    """CSV `nip,results_level` (or `nip,hasil_kerja`), levels as e-Kinerja writes them
+    (`parse_level`): all rows or none; every bad row reported."""
     require_writable(session, period, actor=actor)
     try:
         header, records = read_csv(raw)
     except ValueError as exc:
         return 0, [ImportError_(0, "", str(exc))]
-    if "nip" not in header or "results_level" not in header:
-        return 0, [ImportError_(1, "nip,results_level", "required column missing")]
+    level_column = next((c for c in RESULTS_COLUMNS if c in header), None)
+    if "nip" not in header or level_column is None:
+        return 0, [
+            ImportError_(
+                1,
+                "nip,results_level",
+                "required column missing: nip and results_level (or hasil_kerja)",
+            )
+        ]
     by_nip = {row.nip: row for row in evaluations(session, period)}
     errors: list[ImportError_] = []
     wanted: list[tuple[OfficerEvaluation, Level]] = []
@@ -131,7 +145,7 @@ def import_results(
             errors.append(ImportError_(line, "", record[""]))
             continue
         nip = record.get("nip", "").replace(" ", "")
-        raw_level = record.get("results_level", "")
+        raw_level = record.get(level_column, "")
         row = by_nip.get(nip)
         if row is None:
             errors.append(ImportError_(line, "nip", "no officer with this NIP in the period"))
@@ -140,7 +154,7 @@ def import_results(
         try:
             level = parse_level(raw_level)
         except InvalidInput as exc:
-            errors.append(ImportError_(line, "results_level", exc.message))
+            errors.append(ImportError_(line, level_column, exc.message))
             continue
         if row is not None and nip not in seen:
             seen[nip] = line
@@ -153,24 +167,109 @@ def import_results(
     return len(wanted), []
 
 
+@dataclass(frozen=True)
+class MissingDecision:
+    """An officer whose evaluation still lacks a decision: `fields` are among
+    "behaviour_level" (confirm or override the suggested behaviour) and "results_level"
+    (the work-results level, entered or imported)."""
+
+    evaluation_id: int
+    officer_name: str
+    nip: str
+    fields: tuple[str, ...]
+
+
+FIELD_WORDS = {"behaviour_level": "behaviour decision", "results_level": "work-results level"}
+
+
+class DecisionsMissing(Conflict):
+    """Finalizing refused: `missing` lists every officer and field still undecided."""
+
+    def __init__(self, missing: list[MissingDecision]) -> None:
+        shown = "; ".join(
+            f"{m.officer_name} (NIP {m.nip}): {' and '.join(FIELD_WORDS[f] for f in m.fields)}"
+            for m in missing[:10]
+        )
+        more = f"; and {len(missing) - 10} more (see the list)" if len(missing) > 10 else ""
+        super().__init__(
+            f"{len(missing)} officer(s) still need a decision before the period can be "
+            f"finalized: {shown}{more}",
+            why="evaluation.decisions_missing",
+            n=len(missing),
+        )
+        self.missing = missing
+
+
+def missing_decisions(
+    session: Session, period: EvaluationPeriod, rows: list[OfficerEvaluation] | None = None
+) -> list[MissingDecision]:
+    """Every officer of the period (`rows`, when already loaded) whose behaviour decision or
+    work-results level is missing, by name."""
+    out = []
+    for r in evaluations(session, period) if rows is None else rows:
+        fields = tuple(f for f in ("behaviour_level", "results_level") if not getattr(r, f))
+        if fields:
+            assert r.id is not None
+            out.append(MissingDecision(r.id, r.officer_name, r.nip, fields))
+    return out
+
+
+def period_has_ended(period: EvaluationPeriod, tz: ZoneInfo, *, now: datetime) -> bool:
+    """The period's last local day is over (in the configured time zone)."""
+    _, hi = local_day_bounds_utc(period.start, period.end, tz)
+    return now >= hi
+
+
 def finalize(
-    session: Session, period: EvaluationPeriod, *, actor: Actor, now: datetime | None = None
+    session: Session,
+    period: EvaluationPeriod,
+    *,
+    actor: Actor,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    early_reason: str | None = None,
 ) -> EvaluationPeriod:
-    """Freeze the period. Refused while any officer lacks a decision."""
+    """Freeze the period. Refused before the period has ended (an admin may, with a reason
+    that is audited) and while any officer lacks a decision (every one named, with the
+    fields missing)."""
     now = now or utcnow()
     require_writable(session, period, actor=actor)
     rows = evaluations(session, period)
     if period.computed_at is None or not rows:
         raise Conflict("compute the period before finalizing it")
-    missing = [r for r in rows if not (r.behaviour_level and r.results_level)]
+    early = not period_has_ended(period, tz, now=now)
+    reason = (early_reason or "").strip()
+    if early:
+        ends = f"{period.end.day} {period.end:%B %Y}"
+        opens = period.end + timedelta(days=1)
+        zone = ZONE_NAMES.get(tz.key, tz.key)
+        if not actor.has(Permission.FINALIZE_EARLY):
+            raise Conflict(
+                f"the period runs until {ends}: it can be finalized from "
+                f"{opens.day} {opens:%B %Y} 00:00 {zone}; only an administrator may finalize "
+                "it earlier, giving a reason",
+                why="evaluation.period_not_ended",
+            )
+        if not reason:
+            raise InvalidInput(
+                f"the period runs until {ends}: to finalize it before it has ended, give the "
+                "reason (it is kept in the period's audit trail)",
+                why="evaluation.early_reason_needed",
+            )
+        if len(reason) > 2000:
+            raise InvalidInput("the reason must be at most 2000 characters")
+    missing = missing_decisions(session, period, rows)
     if missing:
-        names = ", ".join(r.officer_name for r in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        raise Conflict(f"{len(missing)} officer(s) still need a decision: {names}{more}")
+        raise DecisionsMissing(missing)
+    count = len(rows)
     period.status = PeriodStatus.finalized.value
     period.finalized_at = now
     period.finalized_by = actor.user_id or None
     session.add(period)
-    audit_event(session, period, "finalized", f"{len(rows)} officers", actor=actor, now=now)
+    if early:
+        detail = f"{count} officers, before the period ended ({period.end.isoformat()}): {reason}"
+        audit_event(session, period, "finalized_early", detail, actor=actor, now=now)
+    else:
+        audit_event(session, period, "finalized", f"{count} officers", actor=actor, now=now)
     session.flush()
     return period

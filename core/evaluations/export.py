@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from core.access import Actor
 from core.evaluations.models import (
     EvaluationEvent,
     EvaluationPeriod,
+    OfficerEvaluation,
     PeriodStatus,
 )
-from core.evaluations.rules import LEVEL_WORDS
+from core.evaluations.periods import period_units
+from core.evaluations.rules import LEVEL_TITLES
 from core.evaluations.views import evaluation_views, sees_full_evidence
+from core.masterdata.models import Officer, Unit
+from core.people.models import AppUser as User
+from core.people.models import Role, UserUnit
+from core.shared.config import ZONE_NAMES
 from core.shared.errors import Conflict
+from core.shared.i18n import ct
+from core.shared.spreadsheet import write_row
 
 
 @dataclass(frozen=True)
@@ -26,39 +41,67 @@ class AuditEntry:
     actor_user_id: int | None
     detail: str | None
     created_at: datetime
+    # Who acted and about whom, by name (display name, else username; the officer's name).
+    actor_name: str | None = None
+    officer_name: str | None = None
 
 
 BEHAVIOUR_EVENTS = frozenset({"confirmed", "overridden"})
 DECISION_EVENTS = BEHAVIOUR_EVENTS | {"results_set"}
 
 
+def _user_name(display_name: str | None, username: str | None) -> str | None:
+    return (display_name or "").strip() or username
+
+
 def audit_trail(session: Session, period: EvaluationPeriod, *, actor: Actor) -> list[AuditEntry]:
-    """Every decision on the period. Without full evidence a reader sees who decided and
-    when, but neither confirm versus override (it would tell the hidden suggestion) nor the
-    levels and reasons."""
+    """Every decision on the period, with the names of who acted and of the officer. Without
+    full evidence a reader sees who decided and when, but neither confirm versus override
+    (it would tell the hidden suggestion) nor the levels and reasons."""
     full = sees_full_evidence(session, period, actor=actor)
-    events = session.exec(
-        select(EvaluationEvent)
-        .where(EvaluationEvent.period_id == period.id)
+    stmt = (
+        sa_select(
+            EvaluationEvent,
+            col(User.display_name),
+            col(User.username),
+            col(OfficerEvaluation.officer_name),
+        )
+        .outerjoin(User, col(User.id) == col(EvaluationEvent.actor_user_id))
+        .outerjoin(
+            OfficerEvaluation,
+            col(OfficerEvaluation.id) == col(EvaluationEvent.officer_evaluation_id),
+        )
+        .where(col(EvaluationEvent.period_id) == period.id)
         .order_by(col(EvaluationEvent.id))
-    ).all()
+    )
     entries = []
-    for e in events:
+    for e, display_name, username, officer_name in session.execute(stmt):
         assert e.id is not None
         kind, detail = e.kind, e.detail
         if not full and kind in DECISION_EVENTS:
             kind = "behaviour_decided" if kind in BEHAVIOUR_EVENTS else kind
             detail = None
         entries.append(
-            AuditEntry(e.id, kind, e.officer_evaluation_id, e.actor_user_id, detail, e.created_at)
+            AuditEntry(
+                e.id,
+                kind,
+                e.officer_evaluation_id,
+                e.actor_user_id,
+                detail,
+                e.created_at,
+                _user_name(display_name, username),
+                officer_name,
+            )
         )
     return entries
 
 
+# The CSV's header: stable, machine-friendly (documented in the README; do not rename).
 EXPORT_COLUMNS = (
     "nip",
     "nama",
-    "unit_id",
+    "kode_unit",
+    "unit_kerja",
     "periode",
     "mulai",
     "selesai",
@@ -74,23 +117,98 @@ EXPORT_COLUMNS = (
     "saran_perilaku",
     "perilaku",
     "alasan_perubahan",
+    "perilaku_diputuskan_oleh",
     "hasil_kerja",
+    "hasil_kerja_dicatat_oleh",
     "predikat",
 )
+# The XLSX's header, for people: the same columns in words.
+EXPORT_HEADERS = (
+    "NIP",
+    "Nama",
+    "Kode unit",
+    "Unit kerja",
+    "Periode",
+    "Mulai",
+    "Selesai",
+    "Jumlah responden",
+    "Skor umpan balik (1-4)",
+    "Batas bawah (95%)",
+    "Batas atas (95%)",
+    "Rerata unit",
+    "Data cukup",
+    "Pengaduan diterima",
+    "Pengaduan terbukti",
+    "Kasus terlambat",
+    "Saran perilaku",
+    "Perilaku kerja",
+    "Alasan perubahan",
+    "Perilaku diputuskan oleh",
+    "Hasil kerja",
+    "Hasil kerja dicatat oleh",
+    "Predikat kinerja",
+)
+assert len(EXPORT_HEADERS) == len(EXPORT_COLUMNS)
+
+
+def _deciders(session: Session, period: EvaluationPeriod) -> dict[int, tuple[str, str]]:
+    """Per officer evaluation: who decided the behaviour level and who last set the
+    work-results level, by name (two small queries over the period's rows)."""
+    decided = {
+        int(row_id): _user_name(display_name, username) or ""
+        for row_id, display_name, username in session.execute(
+            sa_select(col(OfficerEvaluation.id), col(User.display_name), col(User.username))
+            .join(User, col(User.id) == col(OfficerEvaluation.decided_by))
+            .where(col(OfficerEvaluation.period_id) == period.id)
+        )
+    }
+    last = (
+        sa_select(func.max(col(EvaluationEvent.id)))
+        .where(
+            col(EvaluationEvent.period_id) == period.id,
+            col(EvaluationEvent.kind) == "results_set",
+        )
+        .group_by(col(EvaluationEvent.officer_evaluation_id))
+    )
+    entered = {
+        int(row_id): _user_name(display_name, username) or ""
+        for row_id, display_name, username in session.execute(
+            sa_select(
+                col(EvaluationEvent.officer_evaluation_id),
+                col(User.display_name),
+                col(User.username),
+            )
+            .join(User, col(User.id) == col(EvaluationEvent.actor_user_id))
+            .where(col(EvaluationEvent.id).in_(last))
+        )
+        if row_id is not None
+    }
+    return {i: (decided.get(i, ""), entered.get(i, "")) for i in decided.keys() | entered.keys()}
 
 
 def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> list[list[object]]:
-    """One row per NIP, as the e-Kinerja/SKP import expects; finalized periods only. The
-    figures are what `actor` may see (`evaluation_views`): without full evidence the
+    """One row per NIP (columns `EXPORT_COLUMNS`), as the e-Kinerja/SKP import expects;
+    finalized periods only. No internal id: the unit by code and name, deciders by name.
+    The figures are what `actor` may see (`evaluation_views`): without full evidence the
     suggestion and the override reason are left empty."""
     if period.status != PeriodStatus.finalized:
         raise Conflict("only a finalized period can be exported")
     rows = sorted(evaluation_views(session, period, actor=actor), key=lambda r: r.nip)
+    units = {
+        int(uid): (str(code), str(name))
+        for uid, code, name in session.execute(
+            sa_select(col(Unit.id), col(Unit.code), col(Unit.name)).where(
+                col(Unit.id).in_({r.unit_id for r in rows})
+            )
+        )
+    }
+    deciders = _deciders(session, period)
     return [
         [
             r.nip,
             r.officer_name,
-            r.unit_id,
+            units.get(r.unit_id, ("", ""))[0],
+            units.get(r.unit_id, ("", ""))[1],
             period.name,
             period.start.isoformat(),
             period.end.isoformat(),
@@ -103,11 +221,158 @@ def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
             r.complaints_received,
             r.complaints_substantiated,
             r.cases_overdue,
-            LEVEL_WORDS[r.suggested_level] if r.suggested_level else "",
-            LEVEL_WORDS[r.behaviour_level or "meets"],
+            LEVEL_TITLES[r.suggested_level] if r.suggested_level else "",
+            LEVEL_TITLES[r.behaviour_level or "meets"],
             r.override_reason or "",
-            LEVEL_WORDS[r.results_level or "meets"],
+            deciders.get(r.id, ("", ""))[0],
+            LEVEL_TITLES[r.results_level or "meets"],
+            deciders.get(r.id, ("", ""))[1],
             r.rating or "",
         ]
         for r in rows
     ]
+
+
+# The XLSX for people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """Who signs the export: the unit head's name and NIP (blank lines when unknown)."""
+
+    title: str
+    name: str
+    nip: str
+
+
+def unit_head(session: Session, period: EvaluationPeriod) -> Signatory:
+    """The head of the period's unit: an active `unit_head` account of exactly that unit
+    (the first by id), named as its linked officer (with NIP) or its display name. A period
+    over several units, or a unit without such an account, gets blank lines to sign by hand."""
+    unit_ids = period_units(session, period)
+    if len(unit_ids) != 1:
+        return Signatory(ct("id", "export.head_generic"), "", "")
+    unit = session.get(Unit, unit_ids[0])
+    title = ct("id", "export.head_of", unit=unit.name if unit else "")
+    found = session.execute(
+        sa_select(col(User.display_name), col(User.username), col(Officer.name), col(Officer.nip))
+        .join(UserUnit, col(UserUnit.user_id) == col(User.id))
+        .outerjoin(Officer, col(Officer.id) == col(User.officer_id))
+        .where(
+            col(UserUnit.unit_id) == unit_ids[0],
+            col(User.role) == Role.unit_head.value,
+            col(User.active) == True,  # noqa: E712
+        )
+        .order_by(col(User.id))
+        .limit(1)
+    ).first()
+    if found is None:
+        return Signatory(title, "", "")
+    display_name, username, officer_name, nip = found
+    return Signatory(title, officer_name or _user_name(display_name, username) or "", nip or "")
+
+
+def indonesian_date(day: date) -> str:
+    """30 November 2026."""
+    months = ct("id", "months").split(",")
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def export_workbook(
+    session: Session,
+    period: EvaluationPeriod,
+    *,
+    actor: Actor,
+    tz: ZoneInfo,
+    place: str,
+    now: datetime,
+) -> bytes:
+    """The period's export for people: a title, the period, the unit(s), the table under
+    Indonesian headers (`EXPORT_HEADERS`, from row `XLSX_HEADER_ROW`), who finalized it,
+    and a signature block for the unit head ("<place>, <date>", title, name line, NIP line).
+    Every text goes through `write_row` (never a formula)."""
+    rows = export_rows(session, period, actor=actor)
+    unit_ids = period_units(session, period)
+    names = sorted(
+        session.execute(sa_select(col(Unit.name)).where(col(Unit.id).in_(unit_ids))).scalars()
+    )
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = period.name
+    write_row(ws, [ct("id", "export.title")])
+    write_row(
+        ws,
+        [
+            ct(
+                "id",
+                "export.period",
+                name=period.name,
+                start=indonesian_date(period.start),
+                end=indonesian_date(period.end),
+            )
+        ],
+    )
+    write_row(ws, [ct("id", "export.units", units="; ".join(names))])
+    finalizer = session.get(User, period.finalized_by) if period.finalized_by else None
+    when = period.finalized_at
+    finalized = ""
+    if when is not None:
+        local = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(tz)
+        finalized = ct(
+            "id",
+            "export.finalized",
+            name=_user_name(finalizer.display_name, finalizer.username) if finalizer else "-",
+            when=f"{indonesian_date(local.date())} {local:%H.%M}",
+            zone=zone_label(tz),
+        )
+    write_row(ws, [finalized])
+    write_row(ws, [ct("id", "export.weighting")])
+    assert ws.max_row == XLSX_HEADER_ROW - 1
+    write_row(ws, EXPORT_HEADERS)
+    for cell in ws[XLSX_HEADER_ROW]:
+        cell.font = Font(bold=True)
+    ws["A1"].font = Font(bold=True, size=14)
+    for row in rows:
+        write_row(ws, row)  # text as string cells, never formulas
+    head = unit_head(session, period)
+    write_row(ws, [])
+    block = [
+        ct("id", "export.place_date", place=place, date=indonesian_date(now.astimezone(tz).date())),
+        head.title,
+        "",
+        "",
+        "",
+        head.name or "(" + "." * 40 + ")",
+        ct("id", "export.nip", nip=head.nip or "." * 24),
+    ]
+    column = max(1, len(EXPORT_HEADERS) - 4)
+    for text in block:
+        write_row(ws, [None] * (column - 1) + [text])
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 28
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+XLSX_HEADER_ROW = 6
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    return ZONE_NAMES.get(tz.key, tz.key)
+
+
+def xlsx_table(ws: Worksheet) -> list[list[object]]:
+    """The table of an export workbook's sheet, under the CSV's column names (`EXPORT_COLUMNS`)
+    instead of the headers for people: the header row, then one row per NIP (the rows
+    up to the first empty one; the signature block below is left out)."""
+    rows = list(ws.iter_rows(min_row=XLSX_HEADER_ROW, values_only=True))
+    if not rows or tuple(rows[0][: len(EXPORT_HEADERS)]) != EXPORT_HEADERS:
+        raise ValueError(f"row {XLSX_HEADER_ROW} is not the export's header")
+    table: list[list[object]] = [list(EXPORT_COLUMNS)]
+    for values in rows[1:]:
+        if all(v is None for v in values):
+            break
+        table.append(list(values[: len(EXPORT_COLUMNS)]))
+    return table

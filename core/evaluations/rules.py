@@ -4,15 +4,18 @@ the suggested behaviour level with its reason."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from core.cases.categories import CATEGORIES, category_label
 from core.cases.models import CaseOutcome
 from core.evaluations.models import (
     Level,
     OfficerEvaluation,
 )
-from core.shared.config import Settings
+from core.shared.config import ConfigError, Settings
 from core.shared.errors import InvalidInput
 from core.shared.i18n import ct
 from core.surveys.officer_scores import OfficerScore, ScorePolicy
@@ -20,12 +23,16 @@ from core.surveys.officer_scores import OfficerScore, ScorePolicy
 KINDS = ("monthly", "quarterly", "annual")
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
 
-# Work results x work behaviour -> predikat (PermenPANRB 6/2022; DESIGN section 5).
+# Work results x work behaviour -> predikat kinerja pegawai: PermenPANRB 6/2022, Lampiran
+# (penilaian kinerja pegawai: matriks predikat kinerja; docs/rules.md). Where behaviour is
+# below expectation while work results meet or exceed it, the annex writes
+# "Kurang/Misconduct"; both below: "Sangat Kurang".
+MISCONDUCT = "Kurang/Misconduct"
 MATRIX: dict[tuple[Level, Level], str] = {
-    (Level.above, Level.below): "Kurang",
+    (Level.above, Level.below): MISCONDUCT,
     (Level.above, Level.meets): "Baik",
     (Level.above, Level.above): "Sangat Baik",
-    (Level.meets, Level.below): "Kurang",
+    (Level.meets, Level.below): MISCONDUCT,
     (Level.meets, Level.meets): "Baik",
     (Level.meets, Level.above): "Baik",
     (Level.below, Level.below): "Sangat Kurang",
@@ -37,17 +44,31 @@ LEVEL_WORDS = {
     "meets": "sesuai ekspektasi",
     "below": "di bawah ekspektasi",
 }
+# As e-Kinerja and SKP forms write them (title case), for exports read by people.
+LEVEL_TITLES = {
+    "above": "Di Atas Ekspektasi",
+    "meets": "Sesuai Ekspektasi",
+    "below": "Di Bawah Ekspektasi",
+}
+# Accepted spellings, compared after `_level_key` (lower case, letters only, without the
+# word "ekspektasi" or its common misspellings): "Di Atas Ekspektasi", "DIATAS EKSPEKTASI",
+# "di bawah  ekspektasi", "Sesuai Ekspetasi", "di atas", "above" ...
 LEVEL_ALIASES = {
     "above": Level.above,
-    "di atas": Level.above,
-    "di atas ekspektasi": Level.above,
+    "diatas": Level.above,
     "meets": Level.meets,
     "sesuai": Level.meets,
-    "sesuai ekspektasi": Level.meets,
     "below": Level.below,
-    "di bawah": Level.below,
-    "di bawah ekspektasi": Level.below,
+    "dibawah": Level.below,
 }
+_EXPECTATION = re.compile(r"(e[kx]s?pe[kc]?ta?si|expectations?)$")
+
+
+def _level_key(value: str) -> str:
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    stripped = _EXPECTATION.sub("", letters)
+    # "Di Atas Ekspektasi" -> "diatas"; a bare "ekspektasi" is not a level.
+    return stripped if stripped else letters
 
 
 def rating(results: Level, behaviour: Level) -> str:
@@ -56,10 +77,35 @@ def rating(results: Level, behaviour: Level) -> str:
 
 
 def parse_level(value: str) -> Level:
-    level = LEVEL_ALIASES.get(" ".join(value.strip().lower().split()))
+    """A level as people and e-Kinerja files write it: any case and spacing, one word or
+    two ("DIATAS EKSPEKTASI", "di bawah  ekspektasi"), "ekspektasi" misspelt ("Sesuai
+    Ekspetasi") or left out ("di atas"), or the API's own above / meets / below."""
+    level = LEVEL_ALIASES.get(_level_key(value))
     if level is None:
-        raise InvalidInput("use above / meets / below (or di atas / sesuai / di bawah)")
+        shown = " ".join(value.split())[:40]
+        raise InvalidInput(
+            f"'{shown}' is not a level: use Di Atas Ekspektasi, Sesuai Ekspektasi or "
+            "Di Bawah Ekspektasi (or above / meets / below)"
+            if shown
+            else "the level is empty: use Di Atas Ekspektasi, Sesuai Ekspektasi or "
+            "Di Bawah Ekspektasi (or above / meets / below)"
+        )
     return level
+
+
+DEFAULT_SERIOUS = ("pungli", "penyalahgunaan_wewenang", "diskriminasi")
+
+
+def serious_categories(value: str) -> tuple[str, ...]:
+    """BEHAVIOUR_SERIOUS_CATEGORIES: comma-separated category codes (may be empty)."""
+    codes = tuple(dict.fromkeys(c.strip() for c in value.split(",") if c.strip()))
+    unknown = [c for c in codes if c not in CATEGORIES]
+    if unknown:
+        raise ConfigError(
+            f"BEHAVIOUR_SERIOUS_CATEGORIES: unknown category {unknown[0]!r}; use codes of "
+            f"{', '.join(CATEGORIES)}, separated by commas"
+        )
+    return codes
 
 
 @dataclass(frozen=True)
@@ -67,6 +113,8 @@ class BehaviourPolicy:
     above_score: float = 3.5
     below_score: float = 2.5
     below_substantiated: int = 2
+    # One substantiated complaint in one of these categories suggests "below".
+    serious_categories: tuple[str, ...] = DEFAULT_SERIOUS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BehaviourPolicy:
@@ -74,6 +122,7 @@ class BehaviourPolicy:
             above_score=settings.behaviour_above_score,
             below_score=settings.behaviour_below_score,
             below_substantiated=settings.behaviour_below_substantiated,
+            serious_categories=serious_categories(settings.behaviour_serious_categories),
         )
 
 
@@ -105,14 +154,18 @@ class ReasonCode(StrEnum):
     """The shape of a suggestion's reason; its figures are in `ReasonParams`.
 
     `evidence`: "N responses[ (insufficient data)], score S (L-H), <relation> the unit's M;
-    C substantiated complaints"."""
+    C substantiated complaints[, of them in a serious category: <category> (k), ...]"."""
 
     evidence = "evidence"
 
 
 @dataclass(frozen=True)
 class ReasonParams:
-    """The figures a reason is rendered from (stored as JSON beside its code)."""
+    """The figures a reason is rendered from (stored as JSON beside its code).
+
+    `serious`: substantiated complaints per serious category (code -> count), over every
+    case of the period's units, `rahasia` ones included: the reason is shown only to readers
+    who may open every one of those cases (core.evaluations.views)."""
 
     n: int
     score: float
@@ -122,9 +175,33 @@ class ReasonParams:
     relation: str  # above, below, equal (score against the unit's mean)
     substantiated: int
     insufficient: bool
+    serious: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The same text as `json.dumps(asdict(self), sort_keys=True)` without an empty
+        `serious` (reasons stored before that rule read the same), written by hand: it runs
+        once per officer per compute, and `asdict` deep-copies."""
+        if self.serious or self.relation not in ("above", "below", "equal"):
+            data: dict[str, object] = {
+                "high": self.high,
+                "insufficient": self.insufficient,
+                "low": self.low,
+                "n": self.n,
+                "relation": self.relation,
+                "score": self.score,
+                "substantiated": self.substantiated,
+                "unit_mean": self.unit_mean,
+            }
+            if self.serious:
+                data["serious"] = dict(sorted(self.serious.items()))
+            return json.dumps(data, sort_keys=True)
+        return (
+            f'{{"high": {float(self.high)!r}, '
+            f'"insufficient": {"true" if self.insufficient else "false"}, '
+            f'"low": {float(self.low)!r}, "n": {int(self.n)}, "relation": "{self.relation}", '
+            f'"score": {float(self.score)!r}, "substantiated": {int(self.substantiated)}, '
+            f'"unit_mean": {float(self.unit_mean)!r}}}'
+        )
 
     @classmethod
     def from_json(cls, text: str) -> ReasonParams:
@@ -138,10 +215,13 @@ class ReasonParams:
             relation=str(data["relation"]),
             substantiated=int(data["substantiated"]),
             insufficient=bool(data["insufficient"]),
+            serious={str(k): int(v) for k, v in dict(data.get("serious") or {}).items()},
         )
 
 
-def suggestion_reason(score: OfficerScore, substantiated: int) -> tuple[ReasonCode, ReasonParams]:
+def suggestion_reason(
+    score: OfficerScore, substantiated: int, serious: Mapping[str, int] | None = None
+) -> tuple[ReasonCode, ReasonParams]:
     """Why the suggestion, as a code and its figures (rendered per language on reading)."""
     return ReasonCode.evidence, ReasonParams(
         n=score.n,
@@ -152,6 +232,7 @@ def suggestion_reason(score: OfficerScore, substantiated: int) -> tuple[ReasonCo
         relation=_relation(score),
         substantiated=substantiated,
         insufficient=score.insufficient,
+        serious={k: v for k, v in sorted((serious or {}).items()) if v > 0},
     )
 
 
@@ -175,7 +256,11 @@ def render_reason(code: str, params: str | ReasonParams, lang: str) -> str:
     if p.substantiated == 0:
         return text + ct(lang, "reason.no_complaint")
     complaints = "reason.complaint_one" if p.substantiated == 1 else "reason.complaints"
-    return text + ct(lang, complaints, n=p.substantiated)
+    text += ct(lang, complaints, n=p.substantiated)
+    if p.serious:
+        named = ", ".join(f"{category_label(c, lang)} ({n})" for c, n in sorted(p.serious.items()))
+        text += ct(lang, "reason.serious", categories=named)
+    return text
 
 
 def evaluation_reason(row: OfficerEvaluation, lang: str) -> str:
@@ -183,13 +268,27 @@ def evaluation_reason(row: OfficerEvaluation, lang: str) -> str:
     return render_reason(row.suggestion_reason_code, row.suggestion_reason_params, lang)
 
 
-def suggestion_reason_text(score: OfficerScore, substantiated: int, lang: str) -> str:
+def suggestion_reason_text(
+    score: OfficerScore, substantiated: int, lang: str, serious: Mapping[str, int] | None = None
+) -> str:
     """Why the suggestion, in words."""
-    code, params = suggestion_reason(score, substantiated)
+    code, params = suggestion_reason(score, substantiated, serious)
     return render_reason(code, params, lang)
 
 
-def suggest(score: OfficerScore, substantiated: int, policy: BehaviourPolicy) -> Level:
+def suggest(
+    score: OfficerScore,
+    substantiated: int,
+    policy: BehaviourPolicy,
+    serious: Mapping[str, int] | None = None,
+) -> Level:
+    """The suggested behaviour level. "below": one substantiated complaint in a serious
+    category (`policy.serious_categories`), or `below_substantiated` substantiated
+    complaints of any category, or a sufficient score under `below_score`. "above": a
+    sufficient score from `above_score` up whose interval lies above the unit's mean, with
+    no substantiated complaint. Otherwise "meets"."""
+    if any(n > 0 and c in policy.serious_categories for c, n in (serious or {}).items()):
+        return Level.below
     if substantiated >= policy.below_substantiated:
         return Level.below
     if not score.insufficient and score.shrunk < policy.below_score:

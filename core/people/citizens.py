@@ -18,7 +18,7 @@ from core.chat.state import ChatState, state_from_row
 from core.outbox.service import forget_messages_to
 from core.people.models import Address, Channel, Citizen, Contact, Language
 from core.shared.clock import utcnow
-from core.surveys.models import SurveyResponse
+from core.surveys.models import SurveyResponse, erased_respondent_key
 
 _CHANNEL: BindParameter[str] = bindparam("channel")
 _ADDRESS: BindParameter[str] = bindparam("address")
@@ -120,13 +120,17 @@ def unfinished_reports(session: Session, citizen: Citizen) -> list[str]:
 
 
 def erase_citizen(session: Session, citizen: Citizen) -> None:
-    """Erase who the citizen is. Their survey answers stay, unlinked, for the statistics;
-    their reports go on without them; their notifications (sent or not) and the raw
-    Telegram updates still stored from their chat are deleted."""
+    """Erase who the citizen is. Their survey answers stay, unlinked, for the statistics,
+    all under one new random respondent key: the officer scores' anti-gaming caps still count
+    them as one person's, and nothing leads from them to the citizen's Telegram id or phone
+    number, or to the answers the same person gives if they come back (the keyed hash of
+    their identity, which the secret could confirm, goes). Their reports go on without them;
+    their notifications (sent or not) and the raw Telegram updates still stored from their
+    chat are deleted."""
     session.execute(
         update(SurveyResponse)
         .where(col(SurveyResponse.citizen_id) == citizen.id)
-        .values(citizen_id=None, daily_key=None)
+        .values(citizen_id=None, daily_key=None, respondent_key=erased_respondent_key())
     )
     # Cases go on without a reporter: nobody can be told or asked about them any more.
     waiting = session.exec(
@@ -148,6 +152,9 @@ def erase_citizen(session: Session, citizen: Citizen) -> None:
         )
         forget_messages_to(session, Address(channel, contact.address))
         forget_conversation(session, channel, contact.address)
-        session.delete(contact)
+    # One statement before the citizen's own row: deleted one by one, the unit of work may
+    # delete the citizen first, its contacts go by the foreign key's cascade and the ORM
+    # then warns that their DELETE matched nothing.
+    session.execute(delete(Contact).where(col(Contact.citizen_id) == citizen.id))
     session.delete(citizen)
     session.flush()

@@ -56,40 +56,49 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.strip() for line in fh if line.strip())
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why `password` may not be a new password, in words that say what to do; None if fine."""
+def password_refusal(password: str, username: str = "") -> tuple[str, str] | None:
+    """Why `password` may not be a new password: (a stable key of the rule, words that say
+    what to do); None if fine."""
     if not password.strip():
-        return (
+        return "password.empty", (
             "the password must not be empty or only spaces; "
             f"choose at least {MIN_PASSWORD_LENGTH} characters, e.g. a few unrelated words"
         )
     if len(password) < MIN_PASSWORD_LENGTH:
-        return (
+        return "password.too_short", (
             f"the password must be at least {MIN_PASSWORD_LENGTH} characters long; "
             "a few unrelated words make one that is strong and easy to remember"
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"the password must be at most {MAX_PASSWORD_LENGTH} characters long"
+        return "password.too_long", (
+            f"the password must be at most {MAX_PASSWORD_LENGTH} characters long"
+        )
     lowered = password.lower().strip()
     # "Sunshine2024!" is "sunshine" with the digits attackers append first.
     stem = lowered.strip(_PADDING)
     if username and username.strip().lower() in (lowered, stem):
-        return (
+        return "password.username", (
             "the password must not be the username (with or without digits or symbols "
             "around it); choose something else"
         )
     if _monotonous(lowered) or (len(stem) >= 6 and _monotonous(stem)):
-        return (
+        return "password.monotonous", (
             "the password must not be a few characters repeated or a run such as 1234... "
             "or abcd...; a few unrelated words make one that is strong and easy to remember"
         )
     common = common_passwords()
     if lowered in common or (stem and stem in common):
-        return (
+        return "password.common", (
             "this password is on a list of the most common passwords, which attackers try "
             "first; choose another, e.g. a few unrelated words"
         )
     return None
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why `password` may not be a new password, in words that say what to do; None if fine."""
+    refusal = password_refusal(password, username)
+    return None if refusal is None else refusal[1]
 
 
 def _monotonous(password: str) -> bool:
@@ -100,9 +109,10 @@ def _monotonous(password: str) -> bool:
 
 
 def check_password_strength(password: str, username: str = "") -> None:
-    problem = password_problem(password, username)
-    if problem is not None:
-        raise InvalidInput(problem)
+    refusal = password_refusal(password, username)
+    if refusal is not None:
+        why, message = refusal
+        raise InvalidInput(message, why=why, min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)
 
 
 def create_user(
@@ -455,7 +465,9 @@ def check_new_own_password(current_password: str, new_password: str, *, actor: A
     """The cheap checks of a change of one's own password (no argon2): the new one differs
     and is strong enough."""
     if new_password == current_password:
-        raise InvalidInput("the new password must differ from the current one")
+        raise InvalidInput(
+            "the new password must differ from the current one", why="password.unchanged"
+        )
     check_password_strength(new_password, actor.username)
 
 

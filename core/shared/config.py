@@ -35,6 +35,11 @@ ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "
               "Asia/Jayapura": "WIT"}  # fmt: skip
 
 
+# The pseudonym key of development and tests when none is set: public, refused in production
+# (and by migration 0014 on answers it would key for good).
+DEVELOPMENT_PSEUDONYM_KEY = "asn-feedback development pseudonym key, public, not for production"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
@@ -82,11 +87,19 @@ class Settings(BaseSettings):
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
     default_service_population: int = Field(default=1000, ge=1)
+    # Fewer responses than this: an IKM is shown as "belum cukup data (n = ...)", not a grade.
+    ikm_min_responses: int = Field(default=10, ge=1, le=10_000)
 
     case_reference_prefix: str = Field(default="KPG", pattern=r"^[A-Z]{2,6}$")
     sla_verify_working_days: int = Field(default=3, ge=1, le=60)
     sla_followup_working_days: int = Field(default=5, ge=1, le=60)
     sla_resolve_days: int = Field(default=60, ge=1, le=365)
+    # Cuti bersama (the yearly SKB 3 Menteri) are days off for the SLA clock (false: only
+    # public holidays and the office's closed days are).
+    sla_cuti_bersama: bool = True
+    # What starts the resolution clock: "complete" (the file is complete: verification,
+    # Perpres 76/2013) or "received" (the day the complaint arrived).
+    sla_resolve_from: Literal["received", "complete"] = "complete"
     reopen_window_days: int = Field(default=14, ge=1, le=90)
     autoclose_days: int = Field(default=14, ge=1, le=90)
     complaints_per_day: int = Field(default=5, ge=1, le=100)
@@ -96,6 +109,13 @@ class Settings(BaseSettings):
     behaviour_above_score: float = Field(default=3.5, ge=1, le=4)
     behaviour_below_score: float = Field(default=2.5, ge=1, le=4)
     behaviour_below_substantiated: int = Field(default=2, ge=1, le=100)
+    # Complaint categories (codes, comma-separated) of which one substantiated complaint
+    # suggests "di bawah ekspektasi" (core.evaluations.rules.serious_categories checks them).
+    behaviour_serious_categories: str = Field(
+        default="pungli,penyalahgunaan_wewenang,diskriminasi", max_length=500
+    )
+    # Place written before the date in the signature block of evaluation exports.
+    evaluation_signature_place: str = Field(default="Kupang", min_length=1, max_length=100)
     digest_cron: str = "0 7 * * mon"
     reminder_cron: str = "0 8 * * *"
     autoclose_cron: str = "30 8 * * *"
@@ -194,6 +214,28 @@ class Settings(BaseSettings):
             object.__setattr__(self, "jwt_secret", secrets.token_urlsafe(48))
         elif len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters long")
+        return self
+
+    # Secret of the survey respondents' pseudonymous keys (core.surveys.respondents). Unlike
+    # JWT_SECRET it must stay the same across processes, restarts and `db upgrade`.
+    pseudonym_key: str = ""
+
+    @model_validator(mode="after")
+    def _require_pseudonym_key(self) -> Settings:
+        development_key = DEVELOPMENT_PSEUDONYM_KEY
+        if self.pseudonym_key.lower() in PLACEHOLDER_SECRETS:
+            if self.environment == "production":
+                raise ValueError(
+                    "PSEUDONYM_KEY must be set to a random value in production, and kept "
+                    '(python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+            # Development and tests: a fixed, public key (a per-process one would split each
+            # respondent in two across a restart); production refuses it.
+            object.__setattr__(self, "pseudonym_key", development_key)
+        elif len(self.pseudonym_key) < 32:
+            raise ValueError("PSEUDONYM_KEY must be at least 32 characters long")
+        elif self.environment == "production" and self.pseudonym_key == development_key:
+            raise ValueError("PSEUDONYM_KEY must not be the public development key in production")
         return self
 
     @model_validator(mode="after")

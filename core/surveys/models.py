@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Index,
     SmallInteger,
@@ -15,6 +17,16 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from core.shared.clock import utcnow
+
+# Respondent keys are 62-bit numbers with bit 62 set: always in [2**62, 2**63), so never equal
+# to a citizen id (a 32-bit integer) nor to a negated response id, the fallbacks of the caps.
+RESPONDENT_KEY_FLOOR = 1 << 62
+
+
+def erased_respondent_key() -> int:
+    """A new random respondent key for the answers of a citizen who erased their data."""
+    return RESPONDENT_KEY_FLOOR | secrets.randbits(62)
+
 
 ELEMENT_COLUMNS = tuple(f"q{i}" for i in range(1, 10))
 
@@ -60,4 +72,9 @@ class SurveyResponse(SQLModel, table=True):
     # citizen:unit:service:local date; unique, so a second response the same day is refused
     # by the database even when two requests race.
     daily_key: str | None = Field(default=None, max_length=80, unique=True)
+    # Who answered, pseudonymously (core.surveys.respondents): a keyed hash of the channel's
+    # identity of the person. When a citizen erases their data, their answers get one new
+    # random key instead (`erased_respondent_key`): still one person's for the anti-gaming
+    # caps of the officer scores, but traceable to nobody, not even with the secret.
+    respondent_key: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)

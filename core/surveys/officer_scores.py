@@ -1,12 +1,20 @@
 """Fair per-officer feedback scores from SKM elements 6 (competence) and 7 (conduct).
 
 Each counted response scores s = (q6 + q7) / 2 on the 1-4 scale. Anti-gaming, in SQL:
-one response per citizen, officer and local day counts (the first), and at most
-`citizen_cap` responses per citizen and officer in the period. The raw mean of n responses
-is shrunk toward the unit's mean m with prior weight k: (k*m + n*mean) / (k + n), the
-posterior mean of a normal model whose prior is worth k responses. The 95% interval is
-shrunk +- 1.96 * sigma / sqrt(n + k), sigma being the spread of single responses in the
-unit, clipped to 1-4. Below `min_n` responses the score is marked insufficient.
+one response per respondent, officer and local day counts (the first), and at most
+`citizen_cap` responses per respondent and officer in the period. The raw mean of n
+responses is shrunk toward the unit's mean m with prior weight k: (k*m + n*mean) / (k + n),
+the posterior mean of a normal model whose prior is worth k responses. The unit's mean (and
+the spread sigma) is counted under the same caps, per unit instead of per officer: one
+response per respondent, unit and local day, at most `citizen_cap` per respondent and unit,
+so one person answering many times moves no officer through the unit's mean either. The 95%
+interval is shrunk +- 1.96 * sigma / sqrt(n + k), sigma being the spread of single counted
+responses in the unit, clipped to 1-4. Below `min_n` responses the score is marked
+insufficient.
+
+The respondent is the response's pseudonymous respondent key (core.surveys.respondents),
+which outlives the citizen's erasure; a response without one falls back to its citizen, and
+one with neither counts as a respondent of its own (`_WHO`).
 """
 
 from __future__ import annotations
@@ -90,19 +98,47 @@ def _params() -> list[BindParameter[Any]]:
     ]
 
 
+# Who answered (see the module docstring). Keys are >= 2**62, citizen ids are 32-bit and the
+# last fallback is negative: the three never collide.
+_WHO = "COALESCE(r.respondent_key, r.citizen_id, -r.id)"
+
+# The unit's counted responses: one per respondent, unit and local day; then at most `cap`
+# per respondent and unit. Each response's score is (q6 + q7) / 2.
+_UNIT_COUNTED = f"""
+WITH base AS (
+    SELECT r.id, r.unit_id, r.q6 + r.q7 AS s, r.local_date, r.created_at, {_WHO} AS who
+    FROM survey_response r
+    WHERE r.unit_id IN :units AND r.created_at >= :lo AND r.created_at < :hi
+), daily AS (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY unit_id, who, local_date ORDER BY created_at, id) AS nth_today
+    FROM base
+), capped AS (
+    SELECT *, ROW_NUMBER() OVER (
+        PARTITION BY unit_id, who ORDER BY created_at, id) AS nth_from_respondent
+    FROM daily WHERE nth_today = 1
+)
+SELECT unit_id, COUNT(*), SUM(s), SUM(s * s)
+FROM capped WHERE nth_from_respondent <= :cap
+GROUP BY unit_id
+"""  # noqa: S608  (no input in the text: _WHO is a constant)
+
+
 def unit_priors(
-    session: Session, unit_ids: Iterable[int], lo: datetime, hi: datetime
+    session: Session,
+    unit_ids: Iterable[int],
+    lo: datetime,
+    hi: datetime,
+    policy: ScorePolicy | None = None,
 ) -> dict[int, UnitPrior]:
-    """Mean and spread of (q6+q7)/2 over each unit's responses: an index-only scan."""
+    """Mean and spread of (q6+q7)/2 over each unit's responses in [lo, hi), counted under the
+    anti-gaming caps of `policy` (its `citizen_cap`; the default policy's without one)."""
     ids = sorted(set(unit_ids))
     if not ids:
         return {}
-    stmt = text(
-        "SELECT unit_id, COUNT(*), SUM(q6 + q7), SUM((q6 + q7) * (q6 + q7)) "
-        "FROM survey_response WHERE unit_id IN :units AND created_at >= :lo AND created_at < :hi "
-        "GROUP BY unit_id"
-    ).bindparams(*_params())
-    rows = session.execute(stmt, {"units": ids, "lo": lo, "hi": hi}).all()
+    cap = (policy or ScorePolicy()).citizen_cap
+    stmt = text(_UNIT_COUNTED).bindparams(*_params())
+    rows = session.execute(stmt, {"units": ids, "lo": lo, "hi": hi, "cap": cap}).all()
     priors = {}
     for unit_id, n, s, ss in rows:
         n = int(n)
@@ -111,11 +147,11 @@ def unit_priors(
     return priors
 
 
-# One response per citizen, officer and local day; then at most `cap` per citizen and officer.
-_COUNTED = """
+# One response per respondent, officer and local day; then at most `cap` per respondent and
+# officer.
+_COUNTED = f"""
 WITH base AS (
-    SELECT r.id, r.officer_id, r.q6, r.q7, r.local_date, r.created_at,
-           COALESCE(r.citizen_id, -r.id) AS who
+    SELECT r.id, r.officer_id, r.q6, r.q7, r.local_date, r.created_at, {_WHO} AS who
     FROM survey_response r JOIN officer o ON o.id = r.officer_id
     WHERE o.unit_id IN :units AND r.created_at >= :lo AND r.created_at < :hi
 ), daily AS (
@@ -130,7 +166,7 @@ WITH base AS (
 SELECT officer_id, COUNT(*), SUM(q6 + q7)
 FROM capped WHERE nth_from_citizen <= :cap
 GROUP BY officer_id
-"""
+"""  # noqa: S608  (no input in the text: _WHO is a constant)
 
 
 def officer_scores(
@@ -145,7 +181,7 @@ def officer_scores(
     unit_ids = sorted({u for _, u in pairs})
     if not pairs:
         return {}
-    priors = unit_priors(session, unit_ids, lo, hi)
+    priors = unit_priors(session, unit_ids, lo, hi, policy)
     stmt = text(_COUNTED).bindparams(*_params())
     params = {"units": unit_ids, "lo": lo, "hi": hi, "cap": policy.citizen_cap}
     counted = {

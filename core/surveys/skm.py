@@ -1,10 +1,15 @@
-"""SKM rules of PermenPANRB 14/2017: elements, the IKM formula, grades, minimum sample."""
+"""SKM rules of PermenPANRB 14/2017: elements, the IKM formula, grades, minimum sample.
+
+Every figure is computed exactly (Fraction) and rounded once, half-up, to the decimals it is
+shown with (`round_half_up`): the IKM to 2 decimals, NRR and weighted NRR to 3. No float and no
+Decimal context (whose default rounding is half-even) takes part in a shown figure.
+"""
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 ELEMENTS: tuple[str, ...] = (
@@ -43,9 +48,38 @@ def grade_for(ikm: Decimal) -> Grade:
     return GRADES[-1][1]
 
 
+IKM_PLACES = 2
+NRR_PLACES = 3
+
+# The weight of each element. The regulation's annex writes it as a rounded decimal (0,11;
+# local reports mostly apply 0,111); the project uses 1/9 exactly, because 0.111 x 9 = 0.999
+# lowers every IKM by 0.1 % and can move a unit across a grade boundary (exact 88.33, A,
+# becomes 88.25, B).
+WEIGHT = Fraction(1, ELEMENT_COUNT)
+PRINTED_WEIGHT = Decimal("0.111")
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """`value` rounded half-up (away from zero on a tie) to `places` decimals, exactly.
+
+    Integer arithmetic on the fraction: no binary float, no 28-digit Decimal division."""
+    if places < 0:
+        raise ValueError("places must be >= 0")
+    scaled = value * 10**places
+    sign = -1 if scaled < 0 else 1
+    magnitude = abs(scaled)
+    whole, rest = divmod(magnitude.numerator, magnitude.denominator)
+    if 2 * rest >= magnitude.denominator:
+        whole += 1
+    return Decimal(sign * whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
 def round2(value: Fraction) -> Decimal:
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return round_half_up(value, IKM_PLACES)
+
+
+def round3(value: Fraction) -> Decimal:
+    return round_half_up(value, NRR_PLACES)
 
 
 def ikm_from_sums(element_sums: tuple[int, ...], n: int) -> Decimal:
@@ -61,7 +95,22 @@ def ikm_from_sums(element_sums: tuple[int, ...], n: int) -> Decimal:
 
 
 def nrr(element_sum: int, n: int) -> Fraction:
+    """NRR of one element: the mean answer (1-4), exact."""
     return Fraction(element_sum, n)
+
+
+def weighted_nrr(element_sum: int, n: int) -> Fraction:
+    """NRR x 1/9, exact (the annex's "NRR tertimbang")."""
+    return nrr(element_sum, n) * WEIGHT
+
+
+def ikm_with_printed_weight(element_sums: tuple[int, ...], n: int) -> Decimal:
+    """The IKM as the annex's printed weight 0.111 would give it: for comparison only (reports
+    say why the project does not use it)."""
+    if n <= 0:
+        raise ValueError("IKM needs at least one response")
+    total = sum(Fraction(s, n) for s in element_sums)
+    return round2(25 * total * Fraction(PRINTED_WEIGHT))
 
 
 # Krejcie & Morgan (1970): population N -> minimum sample n.
@@ -84,12 +133,37 @@ _KM_KEYS = [population for population, _ in _KM_TABLE]
 
 
 def minimum_sample(population: int) -> int:
-    """Minimum respondents for a population; between listed values take the next larger N."""
+    """Minimum respondents for a population of service users (the one function every surface
+    uses: API, XLSX report, digest).
+
+    The Krejcie & Morgan (1970) table, which the annex of PermenPANRB 14/2017 reproduces;
+    between listed values the next larger N (the safe side); above 1,000,000 the table's last
+    value, 384. Never more than the population itself: for N = 11..14 the next listed row
+    (15 -> 14) would ask for more people than were served, so the minimum is N.
+    The table equals the formula S = X^2 N P(1-P) / (d^2 (N-1) + X^2 P(1-P)) with X^2 = 3.841,
+    P = 0.5, d = 0.05 rounded to the nearest integer (tests check every row)."""
     if population < 1:
         raise ValueError("population must be at least 1")
-    if population <= _KM_TABLE[0][0]:
-        return population
     idx = bisect.bisect_left(_KM_KEYS, population)
-    if idx >= len(_KM_TABLE):
-        return 384
-    return _KM_TABLE[idx][1]
+    table = _KM_TABLE[idx][1] if idx < len(_KM_TABLE) else _KM_TABLE[-1][1]
+    return min(population, table)
+
+
+def sample_sufficient(n: int, population: int) -> bool:
+    """The regulation's target: n reaches the Krejcie-Morgan minimum for the population."""
+    return n >= minimum_sample(population)
+
+
+# Below this many responses an IKM (and its grade) is not shown: "belum cukup data (n = 2)",
+# with the Krejcie-Morgan minimum beside it as the regulation's target. Configurable
+# (IKM_MIN_RESPONSES). Why 10: the IKM of single respondents (25 x the mean of their nine
+# answers) spreads by s = 6 (the demo data) to 10 points; the 95 % margin of a mean of n
+# responses is 1.96 s / sqrt(n): with 10 responses +-4 to +-6 points, at most half the width of
+# grade B (76.61-88.30); with 2 responses +-8 to +-14, wider than a grade; one response has none.
+MIN_RESPONSES_DEFAULT = 10
+
+
+def enough_responses(n: int, min_responses: int) -> bool:
+    """The one rule for showing an IKM and its grade (API flag, XLSX report, digest, console,
+    public page): at least `min_responses` responses."""
+    return n >= min_responses

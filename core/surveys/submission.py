@@ -1,4 +1,4 @@
-"""SKM survey responses: validation, the one-per-day rule, storage."""
+"""SKM survey responses: validation, the one-per-day rule, the respondent key, storage."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from core.people.models import Intake
 from core.shared.clock import local_date, utcnow
 from core.shared.errors import Conflict, InvalidInput
 from core.surveys.models import SurveyResponse, answer_columns
+from core.surveys.respondents import respondent_identity, respondent_key
 from core.surveys.skm import ELEMENT_COUNT
 
 MAX_COMMENT_LENGTH = 1000
@@ -91,12 +92,28 @@ def submit_survey(
     *,
     citizen_id: int | None,
     tz: ZoneInfo,
+    pseudonym_key: str,
+    device_token: str | None = None,
+    entered_by: int | None = None,
     now: datetime | None = None,
 ) -> SurveyResponse:
-    """Store one response. A citizen answers a unit and service at most once a local day."""
+    """Store one response. A citizen answers a unit and service at most once a local day.
+
+    The response keeps its respondent key (core.surveys.respondents), the keyed hash under
+    `pseudonym_key` (PSEUDONYM_KEY) of its channel's identity of the person: the citizen's
+    contact (Telegram, WhatsApp), `device_token` (web form) or the staff account `entered_by`
+    and the day (paper, counter, phone, letter)."""
     _validate(session, draft)
     moment = now or utcnow()
     day = local_date(moment, tz)
+    identity = respondent_identity(
+        session,
+        draft.channel,
+        day,
+        citizen_id=citizen_id,
+        device_token=device_token,
+        entered_by=entered_by,
+    )
     key = daily_key(citizen_id, draft.unit_id, draft.service_id, day) if citizen_id else None
     response = SurveyResponse(
         unit_id=draft.unit_id,
@@ -112,6 +129,7 @@ def submit_survey(
         channel=draft.channel.value,
         local_date=day,
         daily_key=key,
+        respondent_key=respondent_key(pseudonym_key, identity),
         created_at=moment,
     )
     try:

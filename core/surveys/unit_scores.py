@@ -24,6 +24,10 @@ from core.surveys.skm import (
     grade_for,
     ikm_from_sums,
     minimum_sample,
+    nrr,
+    round3,
+    sample_sufficient,
+    weighted_nrr,
 )
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -61,8 +65,9 @@ class Period:
 class ElementScore:
     number: int
     name: str
-    nrr: Decimal  # mean answer, 1-4, to 3 decimals
-    weighted_nrr: Decimal  # NRR x 1/9, to 3 decimals
+    exact: Fraction  # the NRR, exact: sort and round from this, never from `nrr`
+    nrr: Decimal  # mean answer, 1-4, half-up to 3 decimals
+    weighted_nrr: Decimal  # NRR x 1/9 (exact weight), half-up to 3 decimals
 
 
 @dataclass(frozen=True)
@@ -82,18 +87,16 @@ class Score:
     def elements(self) -> list[ElementScore]:
         if not self.n:
             return []
-        out = []
-        for i, total in enumerate(self.element_sums):
-            nrr = Fraction(total, self.n)
-            out.append(
-                ElementScore(
-                    number=i + 1,
-                    name=ELEMENTS[i],
-                    nrr=_dec3(nrr),
-                    weighted_nrr=_dec3(nrr / ELEMENT_COUNT),
-                )
+        return [
+            ElementScore(
+                number=i + 1,
+                name=ELEMENTS[i],
+                exact=nrr(total, self.n),
+                nrr=round3(nrr(total, self.n)),
+                weighted_nrr=round3(weighted_nrr(total, self.n)),
             )
-        return out
+            for i, total in enumerate(self.element_sums)
+        ]
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class UnitScore:
 
     @property
     def sample_sufficient(self) -> bool:
-        return self.score.n >= self.minimum_sample
+        return sample_sufficient(self.score.n, self.population)
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,6 @@ class ServiceScore:
 class UnitScoreDetail:
     unit: UnitScore
     services: list[ServiceScore]
-
-
-def _dec3(value: Fraction) -> Decimal:
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.001"))
 
 
 def _aggregate_columns() -> list[Any]:

@@ -37,6 +37,7 @@ from core.shared.db import make_engine
 from core.shared.migrate import upgrade
 from core.surveys.models import SurveyResponse
 from tests.bot_api_server import BotApiServer
+from tests.contacts import link_telegram, outbound
 from tests.factories import make_user
 from tests.processes import process_env, spawn
 from tests.waiting import TIMEOUT, eventually
@@ -80,8 +81,7 @@ def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path)
             s.add(unit)
             s.flush()
             head = make_user(s, f"head{i:03d}", Role.unit_head, [unit])
-            head.telegram_chat_id = 700_000 + i
-            s.add(head)
+            link_telegram(s, head, 700_000 + i)
             s.add(
                 SurveyResponse(
                     unit_id=unit.id or 0,
@@ -124,7 +124,7 @@ def test_scheduler_killed_mid_digest_run_queues_each_digest_once(tmp_path: Path)
         proc.send_signal(signal.SIGTERM)
         proc.wait(TIMEOUT)
     with Session(engine) as s:
-        per_chat = Counter(s.exec(select(OutboundMessage.chat_id)).all())
+        per_chat = Counter(s.exec(select(OutboundMessage.address)).all())
         recipients = s.exec(select(DigestRecipient.user_id)).all()
     print(
         f"\nscheduler soak: {UNITS} unit heads, killed after {after_kill} were served, "
@@ -149,8 +149,8 @@ def test_bot_killed_during_a_burst_delivers_all_with_one_duplicate_per_kill_at_m
             for c in range(CHATS):
                 text = f"msg {c} {n}"
                 s.add(
-                    OutboundMessage(
-                        chat_id=800_000 + c,
+                    outbound(
+                        800_000 + c,
                         template="plain",
                         params=json.dumps({"text": text}),
                         next_attempt_at=now,
