@@ -43,6 +43,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bot_bench.py
 	$(BIN)/python bench/load_bench.py
 	$(BIN)/python bench/login_bench.py
+	$(BIN)/python bench/console_bench.py
+	$(BIN)/python bench/console_scores_bench.py
+	$(BIN)/python bench/evaluation_review_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

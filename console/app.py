@@ -11,7 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console import routes_auth, routes_case, routes_inbox, routes_intake
+from console import (
+    routes_auth,
+    routes_case,
+    routes_evaluations,
+    routes_inbox,
+    routes_intake,
+    routes_masterdata,
+    routes_people,
+    routes_scores,
+)
 from console.i18n import normalise_language, refusal
 from console.routes_calendar import router as calendar_router
 from console.routes_canned import router as canned_router
@@ -45,6 +54,10 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(canned_router)
     console.include_router(calendar_router)
     console.include_router(routes_intake.router)
+    console.include_router(routes_scores.router)
+    console.include_router(routes_evaluations.router)
+    console.include_router(routes_people.router)
+    console.include_router(routes_masterdata.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @console.middleware("http")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 from sqlmodel import Session
 
@@ -45,7 +46,7 @@ from core.people.citizens import (
     set_language,
     unfinished_reports,
 )
-from core.people.links import LinkRefused, redeem_link_code
+from core.people.links import LINK_PAYLOAD_PREFIX, LinkRefused, redeem_link_code
 from core.people.models import Address, Language
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -60,6 +61,10 @@ def handle(session: Session, cfg: FlowConfig, ev: Inbound) -> Outcome:
         return _answer_again(session, ev)
     if ev.kind == "command" and ev.command == "link":
         return _link(session, cfg, ev)
+    if ev.kind == "command" and ev.command == "start":
+        payload = ev.args.strip()
+        if payload.startswith(LINK_PAYLOAD_PREFIX):  # a link code's QR (deep link)
+            return _link(session, cfg, replace(ev, args=payload[len(LINK_PAYLOAD_PREFIX) :]))
     known, state = load_conversation(session, ev.channel, ev.address)
     citizen = get_or_create_citizen(session, ev.channel, ev.address, known)
     ctx = Ctx(session=session, cfg=cfg, citizen=citizen, st=state)

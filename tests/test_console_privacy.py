@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from console import create_console
 from core.access import actor_for, can_see_reporter, can_view_case
 from core.cases import service as svc
 from core.cases.models import Case, Privacy
+from core.evaluations import service as ev
 from core.people.models import Role
 from core.policies import build
 from core.shared.config import Settings
@@ -39,7 +41,28 @@ PAGES: dict[str, str] = {
     "/intake": "page",
     "/canned": "page",
     "/calendar": "page",
+    "/scores": "page",
+    "/scores/{code}": "unit",
+    "/scores/{code}/report.xlsx": "unit",
+    "/evaluations": "page",
+    "/evaluations/{period_id}": "period",
+    "/evaluations/{period_id}/finalize": "period",
+    "/evaluations/{period_id}/export.csv": "period",
+    "/evaluations/{period_id}/export.xlsx": "period",
+    "/users": "page",
+    "/telegram": "page",
+    "/units": "page",
+    "/units/qr-sheet.pdf": "page",
+    "/units-import": "page",
+    "/officers/import": "page",
+    "/units/{code}": "unit",
+    "/units/{code}/qr.{kind}": "unit",
+    "/units/{code}/qr-sheet.pdf": "unit",
+    "/digests": "page",
+    "/digests/{code}/{week}/chart.png": "unit",
 }
+# What the other parts of a page's path are filled with (a unit's pages: each unit in turn).
+FILL = {"{kind}": "svg", "{week}": "2026-W47"}
 USERS = ("admin", "spv-a", "head-a", "viewer-a", "spv-b", "linked-a")
 
 
@@ -55,6 +78,7 @@ class World:
     client: TestClient
     reports: list[Report]
     engine: Engine
+    period_id: int
 
 
 @pytest.fixture
@@ -100,8 +124,14 @@ def world(settings: Settings, engine: Engine) -> World:
                 policies.cases,
             )
             reports.append(Report(case, f"xq{n}zz", str(chat)))
+        # An evaluation period of unit-a, computed over these reports (the rahasia one too).
+        admin = actor_for(s, _ids(s)["admin"])
+        assert admin is not None
+        period = ev.create_period(s, "quarterly", date(2026, 10, 1), ["unit-a"], actor=admin)
+        ev.compute_period(s, period, ev.EvaluationPolicy(), settings.tz, actor=admin)
+        assert period.id is not None
         s.commit()
-    return World(TestClient(create_site(policies)), reports, engine)
+    return World(TestClient(create_site(policies)), reports, engine, period.id)
 
 
 def _log_in(client: TestClient, username: str) -> None:
@@ -145,6 +175,16 @@ def test_every_page_shows_only_what_the_user_may_open(world: World, username: st
                 r = client.get(f"/staff{page}{query}")
                 assert r.status_code in (200, 403), f"{page}{query}: {r.status_code}"
                 bodies.append((f"{page}{query}", r.text))
+        elif kind in ("unit", "period"):
+            targets = ["unit-a", "unit-b"] if kind == "unit" else [str(world.period_id)]
+            for target in targets:
+                path = page.replace("{code}", target).replace("{period_id}", target)
+                for part, value in FILL.items():
+                    path = path.replace(part, value)
+                r = client.get(f"/staff{path}")
+                assert r.status_code in (200, 403, 404, 409), f"{path}: {r.status_code}"
+                if r.headers.get("content-type", "").startswith(("text/", "application/json")):
+                    bodies.append((path, r.text))
         elif kind == "case":
             for report in world.reports:
                 r = client.get(f"/staff/cases/{report.case.reference}")

@@ -50,7 +50,7 @@ def test_a_deadline_at_midnight_shows_as_the_last_minute_of_its_day() -> None:
 CORE = CONSOLE.parent / "core"
 # A refusal's rule key where core raises it (`why="case.unit_unknown"`) or returns it with
 # its message (the password rules).
-_WHY = re.compile(r"""(?:why=|return )"((?:case|canned|text|password)\.[a-z_]+)\"""")
+_WHY = re.compile(r"""(?:why=|return )"((?:case|canned|text|password|users)\.[a-z_]+)\"""")
 _PARAMS = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 
 

@@ -84,6 +84,34 @@ def create_link_code(
 ) -> tuple[str, datetime]:
     """A new code for `user_id` (shown once; only its hash is stored)."""
     actor.require_admin()
+    return _issue(session, user_id, actor=actor, now=now)
+
+
+def create_own_link_code(
+    session: Session, *, actor: Actor, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """A new code for the actor's own account: every staff member links their own chat."""
+    return _issue(session, actor.user_id, actor=actor, now=now)
+
+
+# `/start link_ABCD2345`: what a deep link (t.me/<bot>?start=...) sends when a QR code is
+# scanned; the bot handles it as `/link ABCD2345`. Telegram cannot prefill any other text.
+LINK_PAYLOAD_PREFIX = "link_"
+
+
+def link_payload(code: str) -> str:
+    """The deep-link payload of a code (A-Z and digits only, as deep links allow)."""
+    return LINK_PAYLOAD_PREFIX + _normalise(code)
+
+
+def link_deep_link(bot_username: str, code: str) -> str:
+    """The t.me link that opens the bot and links the chat with `code` in one tap."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={link_payload(code)}"
+
+
+def _issue(
+    session: Session, user_id: int, *, actor: Actor, now: datetime | None
+) -> tuple[str, datetime]:
     user = session.get(AppUser, user_id)
     if user is None or not user.active:
         raise NotFound(f"active user {user_id} does not exist")

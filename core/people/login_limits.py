@@ -314,3 +314,17 @@ def unlock(session: Session, username: str) -> int:
     cleared = int(failures.one())
     session.execute(delete(LoginThrottle).where(mine))
     return cleared
+
+
+def locked_usernames(session: Session, policy: LoginPolicy, *, now: datetime) -> set[str]:
+    """The usernames that wait before their next try from some address (shown to admins,
+    who may `unlock` them)."""
+    rows = session.exec(
+        select(LoginThrottle.username)
+        .where(
+            col(LoginThrottle.locked_until) > now,
+            col(LoginThrottle.updated_at) >= now - policy.forget_after,
+        )
+        .distinct()
+    ).all()
+    return set(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import gzip
 import re
+import secrets
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -115,6 +116,29 @@ def check_password_strength(password: str, username: str = "") -> None:
         raise InvalidInput(message, why=why, min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)
 
 
+# An initial or reset password an admin hands over: 4 groups of 5 (about 99 bits), no
+# look-alike characters, easy to read out and type.
+_GENERATED_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def generate_password() -> str:
+    """A random password that passes every rule of `password_refusal`."""
+    while True:
+        groups = ("".join(secrets.choice(_GENERATED_ALPHABET) for _ in range(5)) for _ in range(4))
+        password = "-".join(groups)
+        if password_refusal(password) is None:
+            return password
+
+
+def parse_role(value: str) -> Role:
+    """A role as a form names it."""
+    try:
+        return Role(value.strip())
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"role: one of {roles}", why="users.role") from None
+
+
 def create_user(
     session: Session,
     username: str,
@@ -134,16 +158,20 @@ def create_user(
         actor.require(Permission.MANAGE_USERS)
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
-        raise InvalidInput("username: 3-64 lowercase letters, digits, '.', '_' or '-'")
+        raise InvalidInput(
+            "username: 3-64 lowercase letters, digits, '.', '_' or '-'", why="users.username"
+        )
     if password_hash is None:
         check_password_strength(password, username)
     elif not password_hash.startswith("$argon2"):
         raise InvalidInput("only argon2 password hashes can be imported")
     codes = _normalise_codes(unit_codes)
     if role is not Role.admin and not codes:
-        raise InvalidInput(f"a {role.value} needs at least one unit: give its unit code(s)")
+        raise InvalidInput(
+            f"a {role.value} needs at least one unit: give its unit code(s)", why="users.no_unit"
+        )
     if session.exec(select(AppUser).where(AppUser.username == username)).first():
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(f"user {username!r} already exists", why="users.taken")
     units = _units(session, actor, codes)
     user = AppUser(
         username=username,
@@ -205,7 +233,8 @@ def _units(session: Session, actor: Actor | None, codes: list[str]) -> list[Unit
         units = [u for u in units if actor.may(Permission.MANAGE_USERS, u.id)]
     unknown = sorted(set(codes) - {u.code for u in units})
     if unknown:
-        raise NotFound(f"unknown unit code(s): {', '.join(unknown)}")
+        names = ", ".join(unknown)
+        raise NotFound(f"unknown unit code(s): {names}", why="users.unknown_units", names=names)
     return list(units)
 
 
@@ -263,7 +292,8 @@ def _ensure_another_admin(session: Session, user: AppUser, doing: str) -> None:
     if not set(admins) - {user.id}:
         raise Conflict(
             f"{user.username} is the last active admin: make another account admin "
-            f"before you {doing} it"
+            f"before you {doing} it",
+            why="users.last_admin",
         )
 
 
@@ -367,7 +397,10 @@ def update_user(
     new_role = role or Role(user.role)
     new_codes = old_codes if unit_codes is None else _normalise_codes(unit_codes)
     if new_role is not Role.admin and not new_codes:
-        raise InvalidInput(f"a {new_role.value} needs at least one unit: give its unit code(s)")
+        raise InvalidInput(
+            f"a {new_role.value} needs at least one unit: give its unit code(s)",
+            why="users.no_unit",
+        )
     units = _units(session, actor, new_codes) if new_codes != old_codes else []
     rights_changed = False
     if new_role.value != user.role:
@@ -408,7 +441,10 @@ def set_active(
         return user
     if not active:
         if user.id == actor.user_id:
-            raise Conflict("you cannot deactivate your own account; ask another admin")
+            raise Conflict(
+                "you cannot deactivate your own account; ask another admin",
+                why="users.self_deactivate",
+            )
         _ensure_another_admin(session, user, "deactivate")
         user.token_version += 1
     user.active = active
@@ -439,7 +475,8 @@ def reset_password(
     user = _load(session, actor, user_id)
     if user.id == actor.user_id:
         raise Conflict(
-            "you cannot reset your own password; change it with your current password instead"
+            "you cannot reset your own password; change it with your current password instead",
+            why="users.self_reset",
         )
     _set_password(user, new_password)
     _audit(session, actor, AuditAction.user_password_reset, user, "password reset", now)
