@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from admin_api import create_app
 from bot.dispatcher import telegram_dispatcher
@@ -231,6 +231,11 @@ async def test_the_citizen_completes_a_held_report_in_telegram(
     assert any("jawaban Anda untuk laporan" in m.text for m in c.messages())
     with Session(engine) as s:
         case = s.exec(select(Case).where(Case.reference == ref)).one()
-        kinds = [e.kind for e in s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        kinds = [
+            e.kind
+            for e in s.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+            )
+        ]
     assert case.status == "received" and case.paused_at is None and case.due_at is not None
     assert kinds == ["created", "info_requested", "citizen_replied"]

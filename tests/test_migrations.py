@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from core.shared.db import make_engine
@@ -201,4 +201,29 @@ def test_the_inbox_indexes_go_down_and_come_back(fresh_db_url: str) -> None:
     assert not wanted & indexes()
     upgrade(fresh_db_url)
     assert wanted <= indexes() and is_at_head(engine)
+    engine.dispose()
+
+
+def test_postgresql_knows_how_common_a_searched_word_is(fresh_db_url: str) -> None:
+    """0017 gives PostgreSQL statistics on the lowered complaint text (the inbox's search
+    expression), and goes down and up again; SQLite needs none."""
+    upgrade(fresh_db_url)
+    engine = make_engine(fresh_db_url)
+
+    def statistics() -> list[str]:
+        if engine.dialect.name != "postgresql":
+            return []
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT stxname FROM pg_statistic_ext"))
+            return [str(name) for (name,) in rows]
+
+    expected = ["st_cases_lower_description"] if engine.dialect.name == "postgresql" else []
+    assert statistics() == expected
+    with engine.begin() as conn:
+        cfg = alembic_config(fresh_db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0016")
+    assert statistics() == []
+    upgrade(fresh_db_url)
+    assert statistics() == expected and is_at_head(engine)
     engine.dispose()
