@@ -18,6 +18,8 @@ from console import (
     routes_inbox,
     routes_intake,
     routes_masterdata,
+    routes_officers,
+    routes_paper,
     routes_people,
     routes_scores,
 )
@@ -58,6 +60,8 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(routes_evaluations.router)
     console.include_router(routes_people.router)
     console.include_router(routes_masterdata.router)
+    console.include_router(routes_paper.router)
+    console.include_router(routes_officers.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @console.middleware("http")

@@ -60,6 +60,9 @@ PAGES: dict[str, str] = {
     "/units/{code}/qr-sheet.pdf": "unit",
     "/digests": "page",
     "/digests/{code}/{week}/chart.png": "unit",
+    "/officers/{officer_ref}": "officer",
+    "/paper": "page",
+    "/paper/import": "page",
 }
 # What the other parts of a page's path are filled with (a unit's pages: each unit in turn).
 FILL = {"{kind}": "svg", "{week}": "2026-W47"}
@@ -79,6 +82,7 @@ class World:
     reports: list[Report]
     engine: Engine
     period_id: int
+    officer_id: int
 
 
 @pytest.fixture
@@ -131,7 +135,8 @@ def world(settings: Settings, engine: Engine) -> World:
         ev.compute_period(s, period, ev.EvaluationPolicy(), settings.tz, actor=admin)
         assert period.id is not None
         s.commit()
-    return World(TestClient(create_site(policies)), reports, engine, period.id)
+    assert yohanes.id is not None
+    return World(TestClient(create_site(policies)), reports, engine, period.id, yohanes.id)
 
 
 def _log_in(client: TestClient, username: str) -> None:
@@ -175,10 +180,15 @@ def test_every_page_shows_only_what_the_user_may_open(world: World, username: st
                 r = client.get(f"/staff{page}{query}")
                 assert r.status_code in (200, 403), f"{page}{query}: {r.status_code}"
                 bodies.append((f"{page}{query}", r.text))
-        elif kind in ("unit", "period"):
-            targets = ["unit-a", "unit-b"] if kind == "unit" else [str(world.period_id)]
+        elif kind in ("unit", "period", "officer"):
+            targets = {
+                "unit": ["unit-a", "unit-b"],
+                "period": [str(world.period_id)],
+                "officer": [str(world.officer_id)],
+            }[kind]
             for target in targets:
                 path = page.replace("{code}", target).replace("{period_id}", target)
+                path = path.replace("{officer_ref}", target)
                 for part, value in FILL.items():
                     path = path.replace(part, value)
                 r = client.get(f"/staff{path}")
