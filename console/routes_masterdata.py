@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -366,14 +366,35 @@ async def service_create(request: Request, staff: CurrentStaff, code: UnitCode) 
     def create(session: Session) -> None:
         md.create_service(session, data, actor=staff.actor)
 
+    return await _save_on_unit_page(request, staff, code, create, "service", draft)
+
+
+# What a unit page's form is refused for when its name (a service) or NIP (an officer) is
+# taken, and where the page goes back to once it is saved.
+_TAKEN = {"service": "md.why.service_taken", "officer": "md.why.nip_taken"}
+_SAVED_AT = {"service": "services", "officer": "officers"}
+
+
+async def _save_on_unit_page(
+    request: Request,
+    staff: Staff,
+    code: str,
+    step: Callable[[Session], None],
+    what: str,
+    draft: dict[str, str] | None = None,
+) -> Response:
+    """Take a service or officer form's step in a write turn: back to the unit page, saved;
+    or the page again with the form as typed, when the name or NIP is already taken."""
     try:
-        await write(request, create)
+        await write(request, step)
     except Conflict:
         return await _unit_page(
-            request, staff, code, draft=draft, error_at="service", status_code=400,
-            error=t(staff.lang, "md.why.service_taken"),
+            request, staff, code, draft=draft, error_at=what, status_code=400,
+            error=t(staff.lang, _TAKEN[what]),
         )  # fmt: skip
-    return RedirectResponse(f"{PREFIX}/units/{code}?saved=service#services", status_code=303)
+    return RedirectResponse(
+        f"{PREFIX}/units/{code}?saved={what}#{_SAVED_AT[what]}", status_code=303
+    )
 
 
 @router.post("/services/{service_id:int}")
@@ -400,14 +421,7 @@ async def service_update(request: Request, staff: CurrentStaff, service_id: RowI
     def update(session: Session) -> None:
         md.update_service(session, service_id, data, actor=actor)
 
-    try:
-        await write(request, update)
-    except Conflict:
-        return await _unit_page(
-            request, staff, code, error_at="service", status_code=400,
-            error=t(staff.lang, "md.why.service_taken"),
-        )  # fmt: skip
-    return RedirectResponse(f"{PREFIX}/units/{code}?saved=service#services", status_code=303)
+    return await _save_on_unit_page(request, staff, code, update, "service")
 
 
 # Officers -----------------------------------------------------------------------------------
@@ -439,14 +453,7 @@ async def officer_create(request: Request, staff: CurrentStaff, code: UnitCode) 
     def create(session: Session) -> None:
         md.create_officer(session, data, actor=staff.actor)
 
-    try:
-        await write(request, create)
-    except Conflict:
-        return await _unit_page(
-            request, staff, code, draft=draft, error_at="officer", status_code=400,
-            error=t(staff.lang, "md.why.nip_taken"),
-        )  # fmt: skip
-    return RedirectResponse(f"{PREFIX}/units/{code}?saved=officer#officers", status_code=303)
+    return await _save_on_unit_page(request, staff, code, create, "officer", draft)
 
 
 @router.post("/officers/{officer_id:int}")
