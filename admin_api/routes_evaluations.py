@@ -81,6 +81,12 @@ class EvaluationOut(BaseModel):
     override_reason: str | None
     results_level: str | None
     rating: str | None
+    officer_response: str | None = Field(
+        default=None,
+        description="the officer's own written response to this evidence (written in the "
+        "console by the account linked to the officer); shown with the suggestion",
+    )
+    officer_response_at: datetime | None = None
 
 
 class PeriodDetailOut(BaseModel):

@@ -21,6 +21,7 @@ from admin_api.schemas import (
     UserOut,
     UserUpdateIn,
 )
+from core.people import links as links
 from core.people import users as users
 from core.people.models import AuditAction, Role
 from core.policies import Policies
@@ -144,6 +145,14 @@ def link_officer(
     """Link the account to the officer (ASN) it belongs to, by NIP (null: unlink). Cases
     naming that officer are then hidden from the account."""
     users.link_officer(session, user_id, body.nip, actor=actor)
+    return _out(session, user_id)
+
+
+@router.delete("/users/{user_id}/telegram-link", response_model=UserOut, tags=["users"])
+def unlink_telegram(actor: CurrentActor, session: SessionDep, user_id: int) -> UserOut:
+    """Remove the account's Telegram link: digests and reminders no longer go to that chat
+    (a new link code links it again). Your own account always; another's: admins only."""
+    links.unlink_telegram(session, user_id, actor=actor)
     return _out(session, user_id)
 
 

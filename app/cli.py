@@ -109,6 +109,11 @@ def seed_demo_cmd(
             result.head_username,
             result.head_password,
         ),
+        (
+            f"Officer {result.officer_name} (their own evaluation only)",
+            result.officer_username,
+            result.officer_password,
+        ),
     )
     for role, username, password in logins:
         typer.echo(f"  {role}:")

@@ -19,6 +19,7 @@ from console import (
     routes_intake,
     routes_masterdata,
     routes_officers,
+    routes_own,
     routes_paper,
     routes_people,
     routes_scores,
@@ -62,6 +63,7 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(routes_masterdata.router)
     console.include_router(routes_paper.router)
     console.include_router(routes_officers.router)
+    console.include_router(routes_own.router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @console.middleware("http")

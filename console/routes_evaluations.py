@@ -33,7 +33,7 @@ from core.access import Permission
 from core.evaluations import overview
 from core.evaluations import service as ev
 from core.evaluations.models import EvaluationPeriod, Level, PeriodStatus
-from core.shared.errors import DomainError, InvalidInput, NotFound
+from core.shared.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.shared.spreadsheet import csv_writer
 
 router = APIRouter()
@@ -44,13 +44,9 @@ LEVELS = tuple(level.value for level in Level)
 
 
 def _why(lang: str, exc: DomainError, period: EvaluationPeriod | None = None) -> str:
-    """Core's refusal in the user's words; the evaluation rules by this slice's keys."""
-    if exc.why == "evaluation.decisions_missing":
-        return t(lang, "eval.why.decisions_missing", n=exc.params.get("n", 0))
+    """Core's refusal in the user's words; the period's last day written by the console."""
     if exc.why == "evaluation.period_not_ended" and period is not None:
-        return t(lang, "eval.why.period_not_ended", end=_day(period.end, lang))
-    if exc.why == "evaluation.early_reason_needed":
-        return t(lang, "eval.why.early_reason_needed")
+        return t(lang, "why.evaluation.period_not_ended", end=_day(period.end, lang))
     return refusal(lang, exc)
 
 
@@ -105,7 +101,7 @@ async def _list_page(
 
 def _require_reader(staff: Staff) -> None:
     if not staff.may(Permission.VIEW_EVALUATIONS):
-        raise NotFound("no evaluation periods for this account")
+        raise Forbidden(f"role {staff.actor.role.value} reads no evaluation periods")
 
 
 @router.get("/evaluations")
@@ -146,19 +142,10 @@ async def evaluations_create(request: Request, staff: CurrentStaff) -> Response:
     try:
         period_id = await write(request, create)
     except InvalidInput as exc:
-        message = _start_rule(staff.lang, kind) if "starts on" in exc.message else None
         return await _list_page(
-            request,
-            staff,
-            draft=draft,
-            error=message or refusal(staff.lang, exc),
-            status_code=400,
+            request, staff, draft=draft, error=refusal(staff.lang, exc), status_code=400
         )
     return RedirectResponse(f"{PREFIX}/evaluations/{period_id}?done=created", status_code=303)
-
-
-def _start_rule(lang: str, kind: str) -> str:
-    return t(lang, f"eval.start_rule.{kind}") if kind in ev.KINDS else t(lang, "eval.bad_start")
 
 
 # The period page ----------------------------------------------------------------------------
@@ -208,31 +195,17 @@ async def _period_page(
 
 
 def audit_detail(lang: str, entry: ev.AuditEntry) -> str:
-    """An audit entry's detail in the user's words, read from what core stores (levels as
-    codes, "N officers", "from -> to: reason"); anything else as core wrote it."""
-    detail = entry.detail or ""
-    words = {level: t(lang, f"eval.level.{level}") for level in LEVELS}
-    if entry.kind == "confirmed" and detail in words:
-        return words[detail]
-    if entry.kind == "overridden":
-        change, _, reason = detail.partition(": ")
-        old, _, new = change.partition(" -> ")
-        if old in words and new in words:
-            return t(lang, "eval.audit.overridden", old=words[old], new=words[new], reason=reason)
-    if entry.kind == "results_set":
-        level, _, source = detail.partition(" ")
-        if level in words and source in ("(entered)", "(imported)"):
-            return t(lang, f"eval.audit.results_{source.strip('()')}", level=words[level])
-    if entry.kind in ("computed", "finalized"):
-        number = detail.split(" ", 1)[0]
-        if number.isdigit():
-            return t(lang, "eval.audit.officers", n=int(number))
-    if entry.kind == "finalized_early":
-        head, _, reason = detail.partition("): ")
-        number = head.split(" ", 1)[0]
-        if number.isdigit() and reason:
-            return t(lang, "eval.audit.early", n=int(number), reason=reason)
-    return detail
+    """An audit entry's detail in the user's words: core's phrase for it (`phrase`, levels
+    as codes), or the detail as core wrote it (a period's units, the officer's words)."""
+    if entry.phrase is None:
+        return entry.detail or ""
+    params: dict[str, object] = dict(entry.phrase_params)
+    for name in ("level", "old", "new"):
+        if name in params:
+            params[name] = t(lang, f"eval.level.{params[name]}")
+    if entry.phrase == "level":
+        return str(params["level"])
+    return t(lang, f"eval.audit.{entry.phrase}", **params)
 
 
 def _num(value: float | None, lang: str) -> str:
@@ -306,12 +279,9 @@ async def period_decide(
     try:
         await write(request, decide)
     except InvalidInput as exc:
-        words = (
-            t(staff.lang, "eval.reason_needed")
-            if "needs a reason" in exc.message
-            else refusal(staff.lang, exc)
+        return await _period_page(
+            request, staff, pid, error=refusal(staff.lang, exc), status_code=400
         )
-        return await _period_page(request, staff, pid, error=words, status_code=400)
     return RedirectResponse(f"{PREFIX}/evaluations/{pid}?done=decided#officer-{eid}", 303)
 
 
@@ -357,28 +327,11 @@ async def period_results(request: Request, staff: CurrentStaff, period_id: str) 
     return RedirectResponse(f"{PREFIX}/evaluations/{pid}?done=imported", status_code=303)
 
 
-_IMPORT_REASONS = (
-    # (how core's reason starts, this slice's key): anything else is shown as core wrote it.
-    ("no officer with this NIP", "eval.import.unknown_nip"),
-    ("the same NIP is already on row", "eval.import.duplicate"),
-    ("required column missing", "eval.import.columns"),
-    ("more fields than the header", "eval.import.fields"),
-    ("the level is empty", "eval.import.empty_level"),
-    ("the file is not", "eval.import.not_csv"),
-)
-
-
 def import_reason(lang: str, error: ev.ImportError_) -> str:
-    """A bad row's reason in the user's words."""
-    reason = error.reason
-    if reason.endswith("or above / meets / below)") and reason.startswith("'"):
-        return t(lang, "eval.import.bad_level", value=reason[1:].split("' is not", 1)[0])
-    if reason.startswith("the same NIP is already on row"):
-        return t(lang, "eval.import.duplicate", row=reason.rsplit(" ", 1)[-1])
-    for start, key in _IMPORT_REASONS:
-        if reason.startswith(start):
-            return t(lang, key)
-    return reason
+    """A bad row's reason in the user's words (core's rule key), else as core wrote it."""
+    if not error.why:
+        return error.reason
+    return refusal(lang, InvalidInput(error.reason, why=error.why, **error.params))
 
 
 # Finalizing ---------------------------------------------------------------------------------

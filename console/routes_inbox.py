@@ -281,6 +281,9 @@ async def _page(
 
 @router.get("/")
 async def inbox(request: Request, staff: CurrentStaff) -> Response:
+    if not staff.may(Permission.VIEW_UNIT) and staff.may(Permission.RESPOND_OWN_EVALUATION):
+        # An officer's account has no cases to read: its home is its own evaluations.
+        return RedirectResponse(f"{PREFIX}/me/evaluations", status_code=303)
     given = request.query_params
     params = Params.parse(given, staff)
     reference = parse_reference(params.q) if params.q else None

@@ -215,6 +215,7 @@ class UnitView:
     services: Sequence[Service]
     officers: Sequence[Officer]
     targets: Sequence[Unit]  # the active units an officer of this unit may be moved to
+    parents: Sequence[Unit] = ()  # the units it may be put under (for MANAGE_UNITS), by name
 
 
 async def _unit_page(
@@ -246,7 +247,10 @@ async def _unit_page(
             for u in md.list_units(session, actor.unit_scope(), active=True)
             if actor.may(Permission.EDIT_MASTER_DATA, u.id)
         ]
-        return UnitView(unit, parent, services, officers, targets)
+        parents: Sequence[Unit] = ()
+        if actor.may(Permission.MANAGE_UNITS):  # every other unit: core refuses a circle
+            parents = [u for u in md.list_units(session, None, active=None) if u.id != unit.id]
+        return UnitView(unit, parent, services, officers, targets, parents)
 
     view = await read(request, load)
     unit_id = view.unit.id
@@ -323,11 +327,15 @@ async def unit_update(request: Request, staff: CurrentStaff, code: UnitCode) -> 
         data = md.UnitUpdate(active=form.get("active") == "1")
     else:
         draft = {"name": _text(form, "name"), "population": _text(form, "population")}
+        fields: dict[str, Any] = {}
+        if "parent_code" in form:  # offered to those who may create units; core checks
+            draft["parent_code"] = _text(form, "parent_code", 40)
+            fields["parent_code"] = draft["parent_code"]
         readable, population = _population(draft["population"])
         try:
             if not readable:
                 raise ValueError
-            data = md.UnitUpdate(name=draft["name"], service_population=population)
+            data = md.UnitUpdate(name=draft["name"], service_population=population, **fields)
         except ValidationError as exc:
             return await _unit_page(
                 request, staff, code, draft=draft, error_at="unit", status_code=400,
@@ -342,8 +350,29 @@ async def unit_update(request: Request, staff: CurrentStaff, code: UnitCode) -> 
     def update(session: Session) -> None:
         md.update_unit(session, code, data, actor=staff.actor)
 
-    await write(request, update)
+    try:
+        await write(request, update)
+    except InvalidInput as exc:  # the parent named: unknown, the unit itself, below it
+        if not (exc.why or "").startswith("unit."):
+            raise
+        return await _unit_page(
+            request, staff, code, draft=draft, error_at="unit", status_code=400,
+            error=_unit_refusal(staff.lang, exc),
+        )  # fmt: skip
     return RedirectResponse(f"{PREFIX}/units/{code}?saved=unit", status_code=303)
+
+
+# Core's refusals of a unit's parent, in the words the unit import uses for the same rules.
+_PARENT_REFUSED = {
+    "unit.parent_unknown": "md.why.parent_unknown",
+    "unit.parent_self": "md.why.parent_self",
+    "unit.parent_cycle": "md.why.parent_cycle",
+}
+
+
+def _unit_refusal(lang: str, exc: InvalidInput) -> str:
+    key = _PARENT_REFUSED.get(exc.why or "")
+    return t(lang, key) if key else refusal(lang, exc)
 
 
 # Services -----------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 /staff/users is for those who may MANAGE_USERS (core's permission table): the accounts with
 their units, Telegram link and lock; create one, change its role and units, deactivate or
-reactivate it, reset its password, unlock it, make a link code for it. A password an admin
-sets or the console generates is shown once, in the answer to that form, never in a URL.
-/staff/telegram is for every signed-in user: whether their chat is linked, and a one-time
-link code with the QR code of the bot's deep link that redeems it in one scan."""
+reactivate it, reset its password, unlock it, make a link code for it, remove its Telegram
+link (a lost phone). A password an admin sets or the console generates is shown once, in the
+answer to that form, never in a URL. /staff/telegram is for every signed-in user: whether
+their chat is linked, a one-time link code with the QR code of the bot's deep link that
+redeems it in one scan, and removing the link."""
 
 from __future__ import annotations
 
@@ -37,7 +38,12 @@ from core.access import Permission
 from core.masterdata.service import list_units
 from core.outbox.addresses import staff_address
 from core.people import users
-from core.people.links import create_link_code, create_own_link_code, link_deep_link
+from core.people.links import (
+    create_link_code,
+    create_own_link_code,
+    link_deep_link,
+    unlink_telegram,
+)
 from core.people.login_limits import locked_usernames
 from core.people.models import Role
 from core.shared.errors import DomainError, Forbidden
@@ -45,7 +51,10 @@ from core.shared.errors import DomainError, Forbidden
 router = APIRouter()
 ROLES = tuple(Role)
 _SPLIT = re.compile(r"[\s,;]+")
-NOTICES = ("saved", "activated", "deactivated", "unlocked")
+NOTICES = (
+    *("saved", "activated", "deactivated", "unlocked", "unlinked"),
+    *("officer_linked", "officer_unlinked"),
+)
 
 
 def _require(staff: Staff) -> None:
@@ -332,10 +341,50 @@ async def user_link_code(
     return await _users_page(request, staff, manage=user_id, shown=shown)
 
 
+@router.post("/users/{user_id}/telegram-unlink")
+async def user_telegram_unlink(
+    request: Request, staff: CurrentStaff, user_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> Response:
+    """Remove another account's Telegram link (a lost phone): no digest or reminder goes to
+    that chat any more."""
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    _require(staff)
+    now = policies_of(request).now()
+
+    def unlink(session: Session) -> None:
+        unlink_telegram(session, user_id, actor=staff.actor, now=now)
+
+    return await _change(request, staff, user_id, unlink, "unlinked")
+
+
+@router.post("/users/{user_id}/officer")
+async def user_officer(
+    request: Request, staff: CurrentStaff, user_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> Response:
+    """Link the account to the officer it belongs to, by NIP (empty: remove the link): the
+    reports naming that officer are then hidden from it, and it reads its own evaluation."""
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    _require(staff)
+    nip = str(form.get("nip") or "")[:40].strip() or None
+    now = policies_of(request).now()
+
+    def link(session: Session) -> None:
+        users.link_officer(session, user_id, nip, actor=staff.actor, now=now)
+
+    done = "officer_linked" if nip else "officer_unlinked"
+    return await _change(request, staff, user_id, link, done)
+
+
 # One's own Telegram link (every signed-in user) ------------------------------------------
 
+TELEGRAM_NOTICES = ("unlinked",)
 
-async def _telegram_page(request: Request, staff: Staff, *, shown: Shown | None = None) -> Response:
+
+async def _telegram_page(
+    request: Request, staff: Staff, *, shown: Shown | None = None, notice: str = ""
+) -> Response:
     policies = policies_of(request)
     user_id = staff.actor.user_id
     linked = await read(request, lambda s: staff_address(s, user_id) is not None)
@@ -348,12 +397,33 @@ async def _telegram_page(request: Request, staff: Staff, *, shown: Shown | None 
         linked=linked,
         bot=policies.settings.public_bot_username.lstrip("@"),
         shown=shown,
+        notice=notice,
     )
 
 
 @router.get("/telegram")
-async def telegram_page(request: Request, staff: CurrentStaff) -> Response:
-    return await _telegram_page(request, staff)
+async def telegram_page(
+    request: Request,
+    staff: CurrentStaff,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    notice = done if done in TELEGRAM_NOTICES else ""
+    return await _telegram_page(request, staff, notice=notice)
+
+
+@router.post("/telegram/unlink")
+async def telegram_unlink(request: Request, staff: CurrentStaff) -> Response:
+    """Remove one's own Telegram link; the page then offers a link code again."""
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    now = policies_of(request).now()
+    user_id = staff.actor.user_id
+
+    def unlink(session: Session) -> None:
+        unlink_telegram(session, user_id, actor=staff.actor, now=now)
+
+    await write(request, unlink)
+    return RedirectResponse(f"{PREFIX}/telegram?done=unlinked", status_code=303)
 
 
 @router.post("/telegram/code")

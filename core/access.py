@@ -45,6 +45,9 @@ class Permission(StrEnum):
     MANAGE_TEXTS = "manage_texts"  # the canned responses offered in the console's forms
     MANAGE_CALENDAR = "manage_calendar"  # the office's closed days (the SLA clock skips them)
     FINALIZE_EARLY = "finalize_early"  # finalize an evaluation period before it ends (reason)
+    # The evidence about the account's own linked officer in its evaluations, and a written
+    # response to it while the period is open (not unit-scoped: it follows the officer link).
+    RESPOND_OWN_EVALUATION = "respond_own_evaluation"
 
 
 P = Permission
@@ -61,12 +64,22 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.EVALUATE,
             P.VIEW_EVALUATIONS,
             P.RECEIVE_REMINDERS,
+            P.RESPOND_OWN_EVALUATION,
         }
     ),
     Role.unit_head: frozenset(
-        {P.VIEW_UNIT, P.HANDLE_CASES, P.VIEW_EVALUATIONS, P.RECEIVE_DIGEST, P.RECEIVE_REMINDERS}
+        {
+            P.VIEW_UNIT,
+            P.HANDLE_CASES,
+            P.VIEW_EVALUATIONS,
+            P.RECEIVE_DIGEST,
+            P.RECEIVE_REMINDERS,
+            P.RESPOND_OWN_EVALUATION,
+        }
     ),
-    Role.viewer: frozenset({P.VIEW_UNIT, P.VIEW_EVALUATIONS}),
+    Role.viewer: frozenset({P.VIEW_UNIT, P.VIEW_EVALUATIONS, P.RESPOND_OWN_EVALUATION}),
+    # A front-line officer (ASN) with an account only to read and answer their own evidence.
+    Role.officer: frozenset({P.RESPOND_OWN_EVALUATION}),
 }
 
 # Held on every unit, whatever the actor's unit list says.

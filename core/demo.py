@@ -38,6 +38,7 @@ from core.people.users import create_user
 from core.shared.clock import local_date, utcnow
 from core.shared.errors import Conflict
 from core.surveys.models import SurveyResponse, answer_columns
+from core.surveys.submission import PROFILE_CHOICES
 
 DEMO_UNITS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dukcapil", "Dinas Kependudukan dan Pencatatan Sipil",
@@ -95,6 +96,9 @@ class DemoResult:
     head_username: str = ""
     head_password: str = ""
     head_units: tuple[str, ...] = ()
+    officer_username: str = ""
+    officer_password: str = ""
+    officer_name: str = ""
     cases: int = 0
 
 
@@ -167,11 +171,21 @@ def seed_demo(
         moment = now - timedelta(minutes=rng.randrange(10, 12 * 7 * 24 * 60))
         service = rng.choice(services) if rng.random() < 0.8 else None
         officer = rng.choice(officers) if rng.random() < 0.5 else None
+        # Most citizens tell who they are (the SKM profile); some leave a comment.
+        told = rng.random() < 0.7
+        profile = {f: rng.choice(values) if told else None for f, values in PROFILE_CHOICES.items()}
+        mood = GOOD_COMMENTS if sum(answers) >= 27 else POOR_COMMENTS
+        comment = rng.choice(mood) if rng.random() < 0.25 else None
         session.add(
             SurveyResponse(
                 unit_id=unit.id,
                 service_id=service.id if service else None,
                 officer_id=officer.id if officer else None,
+                comment=comment,
+                sex=profile["sex"],
+                age_band=profile["age_band"],
+                education=profile["education"],
+                occupation=profile["occupation"],
                 **answer_columns(answers),
                 channel="demo",
                 local_date=local_date(moment, tz),
@@ -195,6 +209,15 @@ def seed_demo(
     )
     session.flush()
     by_code = {unit.code: (unit, services, officers) for unit, services, officers in unit_rows}
+    # A front-line officer of Dukcapil with an account of their own evaluation evidence.
+    own_officer = by_code[OFFICER_UNIT][2][0]
+    officer_password = secrets.token_urlsafe(12)
+    officer_user = create_user(
+        session, OFFICER, Role.officer, officer_password, display_name=own_officer.name
+    )
+    officer_user.officer_id = own_officer.id
+    session.add(officer_user)
+    session.flush()
     case_count = _demo_cases(
         session,
         rng,
@@ -215,16 +238,36 @@ def seed_demo(
         head_username=HEAD,
         head_password=head_password,
         head_units=HEAD_UNITS,
+        officer_username=OFFICER,
+        officer_password=officer_password,
+        officer_name=own_officer.name,
         cases=case_count,
     )
 
 
 # Demo complaints ------------------------------------------------------------------------------
 
+# What citizens write in the survey's comment, by how they answered.
+GOOD_COMMENTS = (
+    "Pelayanan cepat dan petugas ramah.",
+    "Terima kasih, berkas saya selesai hari ini juga.",
+    "Petugas sabar menjelaskan persyaratan.",
+    "Ruang tunggu bersih dan antrean tertib.",
+)
+POOR_COMMENTS = (
+    "Antrean terlalu lama, loket yang buka hanya satu.",
+    "Persyaratan di papan pengumuman berbeda dengan yang diminta petugas.",
+    "Tolong tambah kursi di ruang tunggu.",
+    "Jam buka tidak sesuai dengan yang tertulis.",
+    "Informasi biaya kurang jelas.",
+)
+
 SUPERVISOR = "pengawas"
 SUPERVISOR_UNITS = ("dukcapil", "dinkes", "dpmptsp", "rsud-sk-lerik", "kec-oebobo")
 HEAD = "kadis"
 HEAD_UNITS = ("dukcapil",)
+OFFICER = "petugas"
+OFFICER_UNIT = "dukcapil"
 
 # (category, what the citizen wrote)
 COMPLAINTS: tuple[tuple[str, str], ...] = (

@@ -49,6 +49,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.EVALUATE,
         P.VIEW_EVALUATIONS,
         P.RECEIVE_REMINDERS,
+        P.RESPOND_OWN_EVALUATION,
     },
     Role.unit_head: {
         P.VIEW_UNIT,
@@ -56,8 +57,11 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.VIEW_EVALUATIONS,
         P.RECEIVE_DIGEST,
         P.RECEIVE_REMINDERS,
+        P.RESPOND_OWN_EVALUATION,
     },
-    Role.viewer: {P.VIEW_UNIT, P.VIEW_EVALUATIONS},
+    Role.viewer: {P.VIEW_UNIT, P.VIEW_EVALUATIONS, P.RESPOND_OWN_EVALUATION},
+    # A front-line officer: nothing of any unit, only their own evaluation evidence.
+    Role.officer: {P.RESPOND_OWN_EVALUATION},
 }
 
 
@@ -102,6 +106,7 @@ EXPECTED_VIEW = {
     Role.supervisor: {Privacy.biasa, Privacy.anonim, Privacy.rahasia},
     Role.unit_head: {Privacy.biasa, Privacy.anonim},
     Role.viewer: {Privacy.biasa, Privacy.anonim},
+    Role.officer: set(),
 }
 
 

@@ -62,7 +62,8 @@ def test_seed_demo_into_a_migrated_empty_database(
             strict=True,
         )
     )
-    assert set(logins) == {"admin", "pengawas", "kadis"}  # admin, supervisor, unit head
+    # admin, supervisor, unit head, and an officer who reads their own evaluation
+    assert set(logins) == {"admin", "pengawas", "kadis", "petugas"}
     assert "Supervisor (dukcapil, dinkes" in result.output
     engine = make_engine(fresh_db_url)
     with Session(engine) as s:
@@ -75,6 +76,8 @@ def test_seed_demo_into_a_migrated_empty_database(
         assert admin.password_hash.startswith("$argon2")
         for username, password in logins.items():
             assert authenticate(s, username, password) is not None
+        petugas = s.exec(select(AppUser).where(AppUser.username == "petugas")).one()
+        assert petugas.role == "officer" and petugas.officer_id is not None
         # Complaints in every state, some overdue, some confidential, for the console.
         cases = s.exec(select(Case)).all()
         assert len(cases) >= 40 and {c.status for c in cases} == set(CaseStatus)

@@ -63,10 +63,12 @@ PAGES: dict[str, str] = {
     "/officers/{officer_ref}": "officer",
     "/paper": "page",
     "/paper/import": "page",
+    "/me/evaluations": "page",
+    "/me/evaluations/{period_id}": "period",
 }
 # What the other parts of a page's path are filled with (a unit's pages: each unit in turn).
 FILL = {"{kind}": "svg", "{week}": "2026-W47"}
-USERS = ("admin", "spv-a", "head-a", "viewer-a", "spv-b", "linked-a")
+USERS = ("admin", "spv-a", "head-a", "viewer-a", "spv-b", "linked-a", "officer-a")
 
 
 @dataclass
@@ -103,11 +105,16 @@ def world(settings: Settings, engine: Engine) -> World:
         linked = make_user(s, "linked-a", Role.supervisor, [a])
         linked.officer_id = yohanes.id
         s.add(linked)
+        # A front-line officer's account (their own evaluation only), named by a report.
+        maria = make_officer(s, a, "Maria Bria")
+        officer = make_user(s, "officer-a", Role.officer)
+        officer.officer_id = maria.id
+        s.add(officer)
         s.flush()
         for n, (unit, privacy, officer) in enumerate(
             [
                 (a, Privacy.biasa, yohanes),
-                (a, Privacy.anonim, None),
+                (a, Privacy.anonim, maria),
                 (a, Privacy.rahasia, None),
                 (b, Privacy.biasa, None),
             ]

@@ -50,7 +50,8 @@ def test_a_deadline_at_midnight_shows_as_the_last_minute_of_its_day() -> None:
 CORE = CONSOLE.parent / "core"
 # A refusal's rule key where core raises it (`why="case.unit_unknown"`) or returns it with
 # its message (the password rules).
-_WHY = re.compile(r"""(?:why=|return )"((?:case|canned|text|password|users)\.[a-z_]+)\"""")
+_AREAS = "case|canned|text|password|users|own|evaluation|csv"
+_WHY = re.compile(rf"""(?:why=|return )"((?:{_AREAS})\.[a-z0-9_]+)\"""")
 _PARAMS = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 
 
@@ -66,7 +67,10 @@ def test_every_rule_core_may_refuse_with_has_words_in_both_languages() -> None:
         # placeholder names); anything else would fail when shown.
         names = {name for key, text in catalog.items() if key.startswith("why.")
                  for name in _PARAMS.findall(text)}  # fmt: skip
-        assert names <= {"status", "max", "min", "length", "unit", "names", "detail", "ref"}
+        assert names <= {
+            *("status", "max", "min", "length", "unit", "names", "detail", "ref"),
+            *("n", "row", "value", "end"),
+        }
 
 
 def test_a_refusal_is_told_in_the_users_language_with_labels_not_codes() -> None:

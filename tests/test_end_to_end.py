@@ -195,7 +195,7 @@ async def test_complaint_resolved_through_api_reaches_citizen_who_reopens_it(
         case_url = f"/api/cases/{item['id']}"
         assert (await api.post(f"{case_url}/verify", headers=h)).status_code == 200
         assign = await api.post(f"{case_url}/assign", headers=h, json={"assignee_id": spv_id})
-        assert assign.status_code == 200
+        assert assign.status_code == 200, assign.text
         resolved = await api.post(
             f"{case_url}/resolve",
             headers=h,

@@ -3,7 +3,7 @@ one or imported as CSV), and finalizing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from core.evaluations.periods import audit_event, require_writable
 from core.evaluations.rules import parse_level, rating
 from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.config import ZONE_NAMES
-from core.shared.csv_input import read_csv
+from core.shared.csv_input import CsvUnreadable, read_csv
 from core.shared.errors import Conflict, InvalidInput, NotFound
 
 
@@ -62,9 +62,14 @@ def decide_behaviour(
     else:
         text = (reason or "").strip()
         if not text:
-            raise InvalidInput("overriding the suggested behaviour level needs a reason")
+            raise InvalidInput(
+                "overriding the suggested behaviour level needs a reason",
+                why="evaluation.reason_needed",
+            )
         if len(text) > 2000:
-            raise InvalidInput("the reason must be at most 2000 characters")
+            raise InvalidInput(
+                "the reason must be at most 2000 characters", why="evaluation.reason_too_long"
+            )
         row.behaviour_level, row.override_reason = chosen.value, text
         audit_event(
             session,
@@ -108,9 +113,14 @@ def set_results_level(
 
 @dataclass(frozen=True)
 class ImportError_:
+    """A bad row: `reason` in English; `why` the rule's key and `params` its values, for
+    adapters that speak the user's language."""
+
     row: int
     column: str
     reason: str
+    why: str = ""
+    params: dict[str, str | int] = field(default_factory=dict)
 
 
 # The level's column: the API's name, or the export's (so an edited export imports back).
@@ -125,8 +135,8 @@ def import_results(
     require_writable(session, period, actor=actor)
     try:
         header, records = read_csv(raw)
-    except ValueError as exc:
-        return 0, [ImportError_(0, "", str(exc))]
+    except CsvUnreadable as exc:
+        return 0, [ImportError_(0, "", str(exc), why=exc.why)]
     level_column = next((c for c in RESULTS_COLUMNS if c in header), None)
     if "nip" not in header or level_column is None:
         return 0, [
@@ -134,6 +144,7 @@ def import_results(
                 1,
                 "nip,results_level",
                 "required column missing: nip and results_level (or hasil_kerja)",
+                why="evaluation.import_columns",
             )
         ]
     by_nip = {row.nip: row for row in evaluations(session, period)}
@@ -142,19 +153,35 @@ def import_results(
     seen: dict[str, int] = {}
     for line, record in records:
         if "" in record:
-            errors.append(ImportError_(line, "", record[""]))
+            errors.append(ImportError_(line, "", record[""], why="csv.extra_fields"))
             continue
         nip = record.get("nip", "").replace(" ", "")
         raw_level = record.get(level_column, "")
         row = by_nip.get(nip)
         if row is None:
-            errors.append(ImportError_(line, "nip", "no officer with this NIP in the period"))
+            errors.append(
+                ImportError_(
+                    line,
+                    "nip",
+                    "no officer with this NIP in the period",
+                    why="evaluation.import_unknown_nip",
+                )
+            )
         elif nip in seen:
-            errors.append(ImportError_(line, "nip", f"the same NIP is already on row {seen[nip]}"))
+            errors.append(
+                ImportError_(
+                    line,
+                    "nip",
+                    f"the same NIP is already on row {seen[nip]}",
+                    why="evaluation.import_duplicate",
+                    params={"row": seen[nip]},
+                )
+            )
         try:
             level = parse_level(raw_level)
         except InvalidInput as exc:
-            errors.append(ImportError_(line, level_column, exc.message))
+            why, params = exc.why or "", exc.params
+            errors.append(ImportError_(line, level_column, exc.message, why=why, params=params))
             continue
         if row is not None and nip not in seen:
             seen[nip] = line
@@ -236,7 +263,7 @@ def finalize(
     require_writable(session, period, actor=actor)
     rows = evaluations(session, period)
     if period.computed_at is None or not rows:
-        raise Conflict("compute the period before finalizing it")
+        raise Conflict("compute the period before finalizing it", why="evaluation.not_computed")
     early = not period_has_ended(period, tz, now=now)
     reason = (early_reason or "").strip()
     if early:
@@ -257,7 +284,9 @@ def finalize(
                 why="evaluation.early_reason_needed",
             )
         if len(reason) > 2000:
-            raise InvalidInput("the reason must be at most 2000 characters")
+            raise InvalidInput(
+                "the reason must be at most 2000 characters", why="evaluation.reason_too_long"
+            )
     missing = missing_decisions(session, period, rows)
     if missing:
         raise DecisionsMissing(missing)

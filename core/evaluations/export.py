@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -44,10 +44,47 @@ class AuditEntry:
     # Who acted and about whom, by name (display name, else username; the officer's name).
     actor_name: str | None = None
     officer_name: str | None = None
+    # The detail as a phrase key and its values (`describe_detail`), for adapters that speak
+    # the reader's language; levels as codes (above / meets / below).
+    phrase: str | None = None
+    phrase_params: dict[str, str | int] = field(default_factory=dict)
 
 
 BEHAVIOUR_EVENTS = frozenset({"confirmed", "overridden"})
 DECISION_EVENTS = BEHAVIOUR_EVENTS | {"results_set"}
+# The officer's own words go to the assessor: readers without full evidence see only when.
+RESPONSE_EVENTS = frozenset({"officer_responded", "officer_response_withdrawn"})
+
+
+LEVELS = frozenset({"above", "meets", "below"})
+
+
+def describe_detail(kind: str, detail: str | None) -> tuple[str | None, dict[str, str | int]]:
+    """An event's stored detail as a phrase key and its values: the levels of a decision,
+    where a work-results level came from, how many officers; (None, {}) for a detail that
+    is shown as written (a period's name and units, the officer's own words)."""
+    text = detail or ""
+    if kind == "confirmed" and text in LEVELS:
+        return "level", {"level": text}
+    if kind == "overridden":
+        change, _, reason = text.partition(": ")
+        old, _, new = change.partition(" -> ")
+        if old in LEVELS and new in LEVELS:
+            return "overridden", {"old": old, "new": new, "reason": reason}
+    if kind == "results_set":
+        level, _, source = text.partition(" ")
+        if level in LEVELS and source in ("(entered)", "(imported)"):
+            return f"results_{source.strip('()')}", {"level": level}
+    if kind in ("computed", "finalized"):
+        number = text.split(" ", 1)[0]
+        if number.isdigit():
+            return "officers", {"n": int(number)}
+    if kind == "finalized_early":
+        head, _, reason = text.partition("): ")
+        number = head.split(" ", 1)[0]
+        if number.isdigit() and reason:
+            return "early", {"n": int(number), "reason": reason}
+    return None, {}
 
 
 def _user_name(display_name: str | None, username: str | None) -> str | None:
@@ -81,6 +118,8 @@ def audit_trail(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
         if not full and kind in DECISION_EVENTS:
             kind = "behaviour_decided" if kind in BEHAVIOUR_EVENTS else kind
             detail = None
+        if not full and kind in RESPONSE_EVENTS:
+            detail = None
         entries.append(
             AuditEntry(
                 e.id,
@@ -91,6 +130,7 @@ def audit_trail(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
                 e.created_at,
                 _user_name(display_name, username),
                 officer_name,
+                *describe_detail(kind, detail),
             )
         )
     return entries
@@ -121,6 +161,7 @@ EXPORT_COLUMNS = (
     "hasil_kerja",
     "hasil_kerja_dicatat_oleh",
     "predikat",
+    "tanggapan_pegawai",
 )
 # The XLSX's header, for people: the same columns in words.
 EXPORT_HEADERS = (
@@ -147,6 +188,7 @@ EXPORT_HEADERS = (
     "Hasil kerja",
     "Hasil kerja dicatat oleh",
     "Predikat kinerja",
+    "Tanggapan pegawai",
 )
 assert len(EXPORT_HEADERS) == len(EXPORT_COLUMNS)
 
@@ -192,7 +234,7 @@ def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
     The figures are what `actor` may see (`evaluation_views`): without full evidence the
     suggestion and the override reason are left empty."""
     if period.status != PeriodStatus.finalized:
-        raise Conflict("only a finalized period can be exported")
+        raise Conflict("only a finalized period can be exported", why="evaluation.export_not_final")
     rows = sorted(evaluation_views(session, period, actor=actor), key=lambda r: r.nip)
     units = {
         int(uid): (str(code), str(name))
@@ -228,6 +270,7 @@ def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
             LEVEL_TITLES[r.results_level or "meets"],
             deciders.get(r.id, ("", ""))[1],
             r.rating or "",
+            r.officer_response or "",
         ]
         for r in rows
     ]

@@ -95,6 +95,9 @@ class OfficerEvaluation(SQLModel, table=True):
     rating: str | None = Field(default=None, max_length=20)
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = None
+    # The officer's own written response to this evidence (core.evaluations.own), while open.
+    officer_response: str | None = Field(default=None, sa_type=Text)
+    officer_response_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

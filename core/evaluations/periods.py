@@ -31,20 +31,28 @@ def period_bounds(kind: str, start: date) -> tuple[date, str]:
     check_day(start, "the period's start")
     if kind == "monthly":
         if start.day != 1:
-            raise InvalidInput("a monthly period starts on the first day of a month")
+            raise InvalidInput(
+                "a monthly period starts on the first day of a month",
+                why="evaluation.start_monthly",
+            )
         last = calendar.monthrange(start.year, start.month)[1]
         return date(start.year, start.month, last), f"{start:%Y-%m}"
     if kind == "quarterly":
         if start.day != 1 or start.month not in (1, 4, 7, 10):
-            raise InvalidInput("a quarterly period starts on 1 January, April, July or October")
+            raise InvalidInput(
+                "a quarterly period starts on 1 January, April, July or October",
+                why="evaluation.start_quarterly",
+            )
         end_month = start.month + 2
         last = calendar.monthrange(start.year, end_month)[1]
         return date(start.year, end_month, last), f"{start.year}-Q{(start.month + 2) // 3}"
     if kind == "annual":
         if (start.month, start.day) != (1, 1):
-            raise InvalidInput("an annual period starts on 1 January")
+            raise InvalidInput(
+                "an annual period starts on 1 January", why="evaluation.start_annual"
+            )
         return date(start.year, 12, 31), str(start.year)
-    raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+    raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", why="evaluation.bad_kind")
 
 
 def period_units(session: Session, period: EvaluationPeriod) -> list[int]:
@@ -113,7 +121,9 @@ def require_writable(session: Session, period: EvaluationPeriod, *, actor: Actor
     if involves_own_officer(session, period, actor=actor):
         raise Forbidden("your own officer record is part of this period; another assessor decides")
     if period.status == PeriodStatus.finalized:
-        raise Conflict("this period is finalized and can no longer change")
+        raise Conflict(
+            "this period is finalized and can no longer change", why="evaluation.finalized"
+        )
 
 
 def audit_event(
@@ -153,7 +163,7 @@ def create_period(
         raise Forbidden(f"role {actor.role.value} may not create evaluation periods")
     end, name = period_bounds(kind, start)
     if not unit_codes:
-        raise InvalidInput("name at least one unit")
+        raise InvalidInput("name at least one unit", why="evaluation.no_units")
     # A unit outside the actor's scope answers as an unknown one (no existence probe).
     units = [visible_unit(session, code, actor=actor) for code in dict.fromkeys(unit_codes)]
     _require_evaluator(actor, [u.id or 0 for u in units])

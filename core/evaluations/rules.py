@@ -83,12 +83,17 @@ def parse_level(value: str) -> Level:
     level = LEVEL_ALIASES.get(_level_key(value))
     if level is None:
         shown = " ".join(value.split())[:40]
+        if not shown:
+            raise InvalidInput(
+                "the level is empty: use Di Atas Ekspektasi, Sesuai Ekspektasi or "
+                "Di Bawah Ekspektasi (or above / meets / below)",
+                why="evaluation.level_empty",
+            )
         raise InvalidInput(
             f"'{shown}' is not a level: use Di Atas Ekspektasi, Sesuai Ekspektasi or "
-            "Di Bawah Ekspektasi (or above / meets / below)"
-            if shown
-            else "the level is empty: use Di Atas Ekspektasi, Sesuai Ekspektasi or "
-            "Di Bawah Ekspektasi (or above / meets / below)"
+            "Di Bawah Ekspektasi (or above / meets / below)",
+            why="evaluation.level_unknown",
+            value=shown,
         )
     return level
 

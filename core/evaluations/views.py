@@ -4,6 +4,7 @@ every case of its units (core.access.may_open_every_case)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -45,6 +46,9 @@ class EvaluationView:
     override_reason: str | None
     results_level: str | None
     rating: str | None
+    # The officer's own response (core.evaluations.own), beside the suggestion: full evidence only.
+    officer_response: str | None = None
+    officer_response_at: datetime | None = None
     # The suggestion's reason as stored (code, JSON figures); rendered only when read.
     reason_code: str | None = field(default=None, repr=False)
     reason_params: str | None = field(default=None, repr=False)
@@ -112,6 +116,8 @@ def _view(
         override_reason=row.override_reason if suggestion else None,
         results_level=row.results_level if decisions else None,
         rating=row.rating if decisions else None,
+        officer_response=row.officer_response if suggestion else None,
+        officer_response_at=row.officer_response_at if suggestion else None,
         reason_code=row.suggestion_reason_code if suggestion else None,
         reason_params=row.suggestion_reason_params if suggestion else None,
     )

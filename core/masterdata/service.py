@@ -11,7 +11,7 @@ from pydantic import StrictInt, field_validator
 from sqlalchemy import func, or_
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from core.access import Actor
+from core.access import Actor, Permission
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.nip import InvalidNip, validate_nip
 from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -76,11 +76,24 @@ class UnitUpdate(SQLModel):
         description=POPULATION_DESCRIPTION,
     )
     active: bool | None = None
+    parent_code: str | None = Field(
+        default=None,
+        max_length=80,
+        description=(
+            "the parent unit's code; empty or null: top level; left out: unchanged "
+            "(admins only: a unit's place in the tree)"
+        ),
+    )
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str | None) -> str | None:
         return None if v is None else _clean_name(v)[:200]
+
+    @field_validator("parent_code")
+    @classmethod
+    def _parent_code(cls, v: str | None) -> str | None:
+        return None if v is None else v.strip().lower()
 
 
 class ServiceCreate(SQLModel):
@@ -224,16 +237,60 @@ def create_unit(session: Session, data: UnitCreate, *, actor: Actor) -> Unit:
 
 
 def update_unit(session: Session, code: str, data: UnitUpdate, *, actor: Actor) -> Unit:
+    """Change a unit's name, service population, state or parent. The state and the parent
+    (the unit tree) are for those who may create units (`Permission.MANAGE_UNITS`)."""
     unit = visible_unit(session, code, actor=actor)
     actor.require_write(unit.id)
     if data.active is not None:
         actor.require_admin()
-    for key, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if "parent_code" in changes:
+        actor.require(Permission.MANAGE_UNITS)
+        unit.parent_id = _new_parent_id(session, unit, changes.pop("parent_code") or None)
+    for key, value in changes.items():
         if value is not None or key == "service_population":
             setattr(unit, key, value)
     session.add(unit)
     session.flush()
     return unit
+
+
+def _new_parent_id(session: Session, unit: Unit, parent_code: str | None) -> int | None:
+    """The id of the unit named to be `unit`'s parent (None: top level), refused when it is
+    unknown, the unit itself, or one of its descendants (the chain of parents would come back
+    to the unit). The chain is read with its rows locked (PostgreSQL), so two opposite moves
+    at once cannot both pass and close a circle."""
+    if parent_code is None:
+        return None
+    if parent_code == unit.code:
+        raise InvalidInput(
+            "a unit cannot be its own parent", why="unit.parent_self", unit=unit.code
+        )
+    locked = select(Unit).with_for_update().execution_options(populate_existing=True)
+    parent = session.exec(locked.where(Unit.code == parent_code)).first()
+    if parent is None:
+        raise InvalidInput(
+            f"parent_code: no unit has the code {parent_code!r}",
+            why="unit.parent_unknown",
+            unit=parent_code,
+        )
+    seen: set[int] = set()
+    above: Unit | None = parent
+    while above is not None and above.id is not None and above.id not in seen:
+        if above.id == unit.id:
+            raise InvalidInput(
+                f"{parent_code!r} lies under {unit.code!r}: the chain of parents would come "
+                "back to the unit",
+                why="unit.parent_cycle",
+                unit=parent_code,
+            )
+        seen.add(above.id)
+        above = (
+            session.exec(locked.where(Unit.id == above.parent_id)).first()
+            if above.parent_id is not None
+            else None
+        )
+    return parent.id
 
 
 # Services ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""One-time codes that link a staff account to the Telegram chat that receives digests.
+"""One-time codes that link a staff account to the Telegram chat that receives digests, and
+removing that link (`unlink_telegram`: one's own, or, for an account manager, anyone's).
 
 Wrong codes are throttled per chat: after `LINK_ATTEMPTS` refused codes, each within
 `LINK_WINDOW` of the one before, the chat waits `LINK_WINDOW`, even with the right code. The
@@ -14,12 +15,15 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core.access import Actor
-from core.people.models import Address, AppUser, Contact, LinkCode, LoginThrottle
+from core.access import Actor, Permission
+from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
+from core.people.models import Address, AppUser, Channel, Contact, LinkCode, LoginThrottle
+from core.people.users import audit_account_change
 from core.shared.clock import utcnow
-from core.shared.errors import DomainError, NotFound
+from core.shared.errors import DomainError, Forbidden, NotFound
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
@@ -186,3 +190,51 @@ def _redeem(session: Session, code: str, to: Address, language: str, now: dateti
     session.add(user)
     session.flush()
     return user
+
+
+UNLINKED_ERROR = "the account's Telegram link was removed before it was sent"
+
+
+def unlink_telegram(
+    session: Session, user_id: int, *, actor: Actor, now: datetime | None = None
+) -> bool:
+    """Remove the Telegram link of `user_id`'s account; False when it had none.
+
+    Anyone may unlink their own account; another account's link (a lost phone, a chat that
+    changed hands) only one who may manage accounts (`Permission.MANAGE_USERS`, as every
+    other change to an account). Digests and reminders find their recipients through the
+    account's contact, so none goes to that chat from now on; staff messages still waiting
+    in the outbox for it are not sent either (marked failed, with the reason). Audited as a
+    change to the account (`user_changed`); the chat id itself is not written down."""
+    if user_id != actor.user_id and not actor.may(Permission.MANAGE_USERS):
+        raise Forbidden(
+            "only an admin may remove another account's Telegram link",
+            why="users.unlink_other",
+        )
+    user = session.get(AppUser, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    now = now or utcnow()
+    contacts = session.exec(
+        select(Contact).where(Contact.user_id == user_id, Contact.channel == Channel.telegram.value)
+    ).all()
+    if not contacts:
+        return False
+    chats = [contact.address for contact in contacts]
+    for contact in contacts:
+        session.delete(contact)
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            col(OutboundMessage.channel) == Channel.telegram.value,
+            col(OutboundMessage.address).in_(chats),
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+            col(OutboundMessage.template) == MessageTemplate.plain.value,
+        )
+        .values(status=OutboxStatus.failed.value, last_error=UNLINKED_ERROR)
+    )
+    own = user_id == actor.user_id
+    detail = "own Telegram link removed" if own else "Telegram link removed"
+    audit_account_change(session, user, detail, actor=actor, now=now)
+    session.flush()
+    return True

@@ -24,6 +24,7 @@ class Role(StrEnum):
     supervisor = "supervisor"
     unit_head = "unit_head"
     viewer = "viewer"
+    officer = "officer"  # a front-line officer: only their own evaluation evidence
 
 
 class Language(StrEnum):

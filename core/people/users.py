@@ -36,6 +36,8 @@ from core.shared.clock import local_day_bounds_utc, utcnow
 from core.shared.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# The roles whose rights are held on their units: an account of one needs at least one unit.
+UNIT_ROLES = frozenset({Role.supervisor, Role.unit_head, Role.viewer})
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 # Django's list of the 20,000 most common passwords (BSD licence, see wordlists/).
@@ -166,7 +168,7 @@ def create_user(
     elif not password_hash.startswith("$argon2"):
         raise InvalidInput("only argon2 password hashes can be imported")
     codes = _normalise_codes(unit_codes)
-    if role is not Role.admin and not codes:
+    if role in UNIT_ROLES and not codes:
         raise InvalidInput(
             f"a {role.value} needs at least one unit: give its unit code(s)", why="users.no_unit"
         )
@@ -261,6 +263,19 @@ def _audit(
             detail=detail,
         )
     )
+
+
+def audit_account_change(
+    session: Session,
+    user: AppUser,
+    detail: str,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> None:
+    """The access audit row of a change to `user` made outside this module (its Telegram link
+    removed, core.people.links), as `user_changed`, in the caller's transaction."""
+    _audit(session, actor, AuditAction.user_changed, user, detail, now)
 
 
 def _load(session: Session, actor: Actor, user_id: int) -> AppUser:
@@ -396,7 +411,7 @@ def update_user(
     old_codes = _unit_codes_of(session, user.id)
     new_role = role or Role(user.role)
     new_codes = old_codes if unit_codes is None else _normalise_codes(unit_codes)
-    if new_role is not Role.admin and not new_codes:
+    if new_role in UNIT_ROLES and not new_codes:
         raise InvalidInput(
             f"a {new_role.value} needs at least one unit: give its unit code(s)",
             why="users.no_unit",
@@ -580,10 +595,10 @@ def link_officer(
         try:
             clean_nip = validate_nip(nip)
         except InvalidNip as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput(str(exc), why="users.officer_nip_invalid") from None
         officer = session.exec(select(Officer).where(Officer.nip == clean_nip)).first()
         if officer is None or not actor.may(Permission.MANAGE_USERS, officer.unit_id):
-            raise NotFound(f"no officer with NIP {clean_nip}")
+            raise NotFound(f"no officer with NIP {clean_nip}", why="users.officer_unknown")
         if current is not None and current.id == officer.id:
             return user
         holder = session.exec(
@@ -591,7 +606,10 @@ def link_officer(
         ).first()
         if holder is not None:
             raise Conflict(
-                f"officer {clean_nip} is already linked to account {holder}; remove that link first"
+                f"officer {clean_nip} is already linked to account {holder}; "
+                "remove that link first",
+                why="users.officer_taken",
+                names=holder,
             )
         user.officer_id = officer.id
         was = f" (was NIP {current.nip})" if current is not None else ""

@@ -9,13 +9,20 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import case, func, literal_column
 from sqlmodel import Session, col, select
 
 from core.shared.clock import local_day_bounds_utc
 from core.surveys.models import SurveyResponse
 from core.surveys.skm import ELEMENT_COUNT
-from core.surveys.unit_scores import EARLIEST_DAY, LATEST_DAY, Period, Score, unit_ikm
+from core.surveys.unit_scores import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    Period,
+    Score,
+    aggregate_columns,
+    score_of,
+)
 
 TREND_MONTHS = 12
 PROFILE_FIELDS = ("sex", "age_band", "education", "occupation")
@@ -42,17 +49,47 @@ def monthly_trend(
     session: Session, unit_id: int, last_day: date, tz: ZoneInfo, months: int = TREND_MONTHS
 ) -> list[MonthPoint]:
     """The unit's n and element sums for each of the `months` calendar months up to the one
-    holding `last_day`, oldest first: one index-only aggregate per month. A month outside the
-    days the service can hold data for (before 2000) counts no response."""
-    points = []
+    holding `last_day`, oldest first. A month outside the days the service can hold data for
+    (before 2000, after 2099) counts no response.
+
+    One grouped aggregate: a range on the covering index (unit_id, created_at, nine elements)
+    over the months, grouped by the local month of each response. Times are stored as naive
+    UTC; a response's local month is found by comparing its time with each month's first
+    instant in UTC (`local_day_bounds_utc`, bound as `unit_ikm` binds its range), so months
+    split at local midnight in any zone, and the same SQL runs on SQLite and PostgreSQL."""
+    firsts = [month_start(last_day, back) for back in range(months - 1, -1, -1)]
     empty = Score(n=0, element_sums=(0,) * ELEMENT_COUNT)
-    for back in range(months - 1, -1, -1):
-        first = month_start(last_day, back)
-        if first < EARLIEST_DAY or first > LATEST_DAY:
+    counted = [first for first in firsts if EARLIEST_DAY <= first <= LATEST_DAY]
+    scores: dict[int, Score] = {}
+    if counted:
+        # The UTC instants where each counted month starts, then where the last one ends.
+        bounds = [local_day_bounds_utc(first, month_end(first), tz) for first in counted]
+        edges = [lo for lo, _ in bounds] + [bounds[-1][1]]
+        created = col(SurveyResponse.created_at)
+        # The WHERE keeps every row below the last edge, so one WHEN always matches.
+        month_index = case(*((created < edges[i + 1], i) for i in range(len(counted)))).label(
+            "month_index"
+        )
+        rows = session.exec(
+            select(month_index, *aggregate_columns())
+            .where(
+                SurveyResponse.unit_id == unit_id,
+                created >= edges[0],
+                created < edges[-1],
+            )
+            # By the output name: PostgreSQL cannot tell that a CASE repeated in GROUP BY
+            # with its own bound parameters is the selected one.
+            .group_by(literal_column("month_index"))
+        ).all()
+        scores = {int(row[0]): score_of(row[1:]) for row in rows}
+    points = []
+    index = 0
+    for first in firsts:
+        if EARLIEST_DAY <= first <= LATEST_DAY:
+            points.append(MonthPoint(month=first, score=scores.get(index, empty)))
+            index += 1
+        else:
             points.append(MonthPoint(month=first, score=empty))
-            continue
-        period = Period(start=first, end=month_end(first))
-        points.append(MonthPoint(month=first, score=unit_ikm(session, unit_id, period, tz)))
     return points
 
 

@@ -126,13 +126,15 @@ class UnitScoreDetail:
     services: list[ServiceScore]
 
 
-def _aggregate_columns() -> list[Any]:
+def aggregate_columns() -> list[Any]:
+    """The SELECT list of a score: the count of responses and the nine elements' sums."""
     cols: list[Any] = [func.count()]
     cols.extend(func.sum(getattr(SurveyResponse, c)) for c in ELEMENT_COLUMNS)
     return cols
 
 
-def _score(row: Sequence[Any]) -> Score:
+def score_of(row: Sequence[Any]) -> Score:
+    """The Score of a row selected with `aggregate_columns` (NULL sums of no rows: 0)."""
     n = int(row[0] or 0)
     return Score(n=n, element_sums=tuple(int(v or 0) for v in row[1 : 1 + ELEMENT_COUNT]))
 
@@ -143,26 +145,26 @@ def unit_ikm_sums(
     """One GROUP BY over (created_at, unit_id): the nine sums and n per unit."""
     lo, hi = local_day_bounds_utc(period.start, period.end, tz)
     stmt = (
-        select(SurveyResponse.unit_id, *_aggregate_columns())
+        select(SurveyResponse.unit_id, *aggregate_columns())
         .where(SurveyResponse.created_at >= lo, SurveyResponse.created_at < hi)
         .group_by(SurveyResponse.unit_id)
     )
     if scope is not None:
         stmt = stmt.where(col(SurveyResponse.unit_id).in_(scope))
-    return {row[0]: _score(row[1:]) for row in session.exec(stmt).all()}
+    return {row[0]: score_of(row[1:]) for row in session.exec(stmt).all()}
 
 
 def unit_ikm(session: Session, unit_id: int, period: Period, tz: ZoneInfo) -> Score:
     """One unit's n and element sums over a period: one index-only aggregate."""
     lo, hi = local_day_bounds_utc(period.start, period.end, tz)
     row = session.exec(
-        select(*_aggregate_columns()).where(
+        select(*aggregate_columns()).where(
             SurveyResponse.unit_id == unit_id,
             SurveyResponse.created_at >= lo,
             SurveyResponse.created_at < hi,
         )
     ).one()
-    return _score(row)
+    return score_of(row)
 
 
 def unit_scores(
@@ -215,9 +217,9 @@ def unit_score_detail(
         SurveyResponse.created_at >= lo,
         SurveyResponse.created_at < hi,
     )
-    total = session.exec(select(*_aggregate_columns()).where(*where)).one()
+    total = session.exec(select(*aggregate_columns()).where(*where)).one()
     per_service = session.exec(
-        select(SurveyResponse.service_id, *_aggregate_columns())
+        select(SurveyResponse.service_id, *aggregate_columns())
         .where(*where)
         .group_by(SurveyResponse.service_id)
     ).all()
@@ -225,10 +227,10 @@ def unit_score_detail(
         s.id: s.name for s in session.exec(select(Service).where(Service.unit_id == unit.id)).all()
     }
     services = [
-        ServiceScore(service_id=row[0], service_name=names.get(row[0]), score=_score(row[1:]))
+        ServiceScore(service_id=row[0], service_name=names.get(row[0]), score=score_of(row[1:]))
         for row in per_service
     ]
     services.sort(key=lambda s: (s.service_name is None, s.service_name or ""))
     return UnitScoreDetail(
-        unit=_unit_score(unit, _score(total), default_population), services=services
+        unit=_unit_score(unit, score_of(total), default_population), services=services
     )
