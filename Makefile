@@ -3,39 +3,49 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` installs what the service needs (RUN_STAMP), every other target also
+# the development tools (DEV_STAMP, which implies RUN_STAMP). So `make run` after `make test`
+# installs nothing, and `make test` after `make run` only adds the tools.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres lint bench soak clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(DEV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[dev]'
+	touch $(RUN_STAMP) $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/asn-feedback db upgrade
 	$(BIN)/asn-feedback seed-demo --if-empty
 	$(BIN)/asn-feedback serve
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check core conversations httpkit bot admin_api console app tests bench migrations
 	$(BIN)/ruff format --check core conversations httpkit bot admin_api console app tests bench migrations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test-sqlite: $(STAMP)
+test-sqlite: $(DEV_STAMP)
 	$(BIN)/pytest --db sqlite --ignore=tests/soak --durations=25
 
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --db postgres -m db --ignore=tests/soak --durations=25
 
 test: lint test-sqlite test-postgres
 
-soak: $(STAMP)
+soak: $(DEV_STAMP)
 	$(BIN)/pytest -s tests/soak
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/ikm_bench.py
 	$(BIN)/python bench/cases_bench.py
 	$(BIN)/python bench/evaluation_bench.py
@@ -52,5 +62,10 @@ clean:
 
 # Screenshots of the staff console with demo data for the README (not part of `make test`).
 .PHONY: screenshots
-screenshots: $(STAMP)
+screenshots: $(DEV_STAMP)
 	$(BIN)/python bench/screenshots.py
+
+# Pictures of the citizen's path in the bot (the real bot, demo data) for the README.
+.PHONY: bot-screenshots
+bot-screenshots: $(DEV_STAMP)
+	$(BIN)/python bench/bot_screenshots.py

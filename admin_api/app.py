@@ -20,11 +20,13 @@ from admin_api import (
     routes_auth,
     routes_calendar,
     routes_cases,
+    routes_comments,
     routes_digests,
     routes_evaluations,
     routes_hold,
     routes_masterdata,
     routes_qr,
+    routes_recap,
     routes_scores,
     routes_users,
 )
@@ -68,6 +70,8 @@ def create_app(first: Policies | Settings, engine: Engine | None = None, /) -> F
     app.include_router(routes_users.router)
     app.include_router(routes_masterdata.router)
     app.include_router(routes_scores.router)
+    app.include_router(routes_comments.router)
+    app.include_router(routes_recap.router)  # before /cases/{case_id}
     app.include_router(routes_cases.router)
     app.include_router(routes_evaluations.router)
     app.include_router(routes_digests.router)

@@ -111,6 +111,9 @@ class ContactOut(BaseModel):
 class ReporterOut(BaseModel):
     contacts: list[ContactOut]
     language: str
+    phone: str | None = Field(
+        default=None, description="a phone number the citizen left to be called back"
+    )
 
 
 class EventOut(BaseModel):
@@ -228,7 +231,9 @@ def _case_out(session: Session, actor: Actor, case: Case, now: datetime) -> Case
                 ContactOut(channel=a.channel.value, address=a.address)
                 for a in citizen_addresses(session, case.citizen_id)
             ]
-            reporter = ReporterOut(contacts=contacts, language=citizen.language)
+            reporter = ReporterOut(
+                contacts=contacts, language=citizen.language, phone=citizen.phone
+            )
     assignee = session.get(AppUser, case.assignee_id) if case.assignee_id else None
     located = can_see_location(case, actor=actor)
     return CaseOut(

@@ -178,7 +178,8 @@ def send_digest_now(
     week: str,
 ) -> SendOut:
     """Queue the unit's digest for the week now, each recipient's over the cases they may
-    open. A week already sent is not sent again."""
+    open. A week already sent is not sent again (409); a unit with no unit head linked to
+    Telegram is refused (409, reason `digest.no_recipient`) and nothing is marked sent."""
     actor.require(Permission.MANAGE_DIGESTS)
     unit = get_unit_by_code(session, code)
     actor.require(Permission.MANAGE_DIGESTS, unit.id)

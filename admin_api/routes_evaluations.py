@@ -21,7 +21,7 @@ from core.masterdata.models import Officer, Unit
 from core.masterdata.service import visible_officer, visible_unit
 from core.shared.clock import local_day_bounds_utc
 from core.shared.spreadsheet import csv_writer
-from core.surveys.officer_scores import OfficerScore, officer_scores
+from core.surveys.officer_scores import OfficerScore, officer_scores, unit_officer_scores
 from core.surveys.unit_scores import Period
 
 router = APIRouter(tags=["evaluations"])
@@ -399,15 +399,8 @@ def officer_score_list(
     found = visible_unit(session, unit, actor=actor)  # another unit's answers as an unknown one
     period = Period(start=start, end=end)
     lo, hi = local_day_bounds_utc(period.start, period.end, settings.tz)
-    officers = session.exec(
-        select(Officer)
-        .where(Officer.unit_id == found.id, Officer.active == True)  # noqa: E712
-        .order_by(col(Officer.name))
-    ).all()
-    scores = officer_scores(
-        session, [(o.id or 0, o.unit_id) for o in officers], lo, hi, policy.scores
-    )
-    return [_score_out(o, scores[o.id or 0]) for o in officers]
+    rows = unit_officer_scores(session, found.id or 0, lo, hi, policy.scores)
+    return [_score_out(officer, score) for officer, score in rows]
 
 
 @router.get("/scores/officers/{officer_id}", response_model=OfficerScoreOut, tags=["scores"])

@@ -8,10 +8,28 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from admin_api.deps import CurrentActor, SessionDep, SettingsDep
-from core.masterdata.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+from core.masterdata.bot_identity import printable_bot
+from core.masterdata.qr import (
+    caption,
+    deep_link,
+    payload_for,
+    qr_png,
+    qr_svg,
+    unit_cards,
+    unit_sheet_pdf,
+)
 from core.masterdata.service import visible_unit
 
 router = APIRouter(tags=["qr"])
+Force = Annotated[
+    bool,
+    Query(
+        description=(
+            "print anyway although PUBLIC_BOT_USERNAME is not the bot recorded at its last "
+            "start (409 otherwise): the cards may lead citizens to another bot"
+        )
+    ),
+]
 
 
 @router.get(
@@ -27,13 +45,18 @@ def qr_code(
     service: int | None = None,
     officer: Annotated[str | None, Query(max_length=16, description="officer public code")] = None,
     format: Literal["png", "svg"] = "png",
+    force: Force = False,
 ) -> Response:
-    """The QR code that opens the bot with the unit, a service or an officer pre-selected."""
+    """The QR code that opens the bot with the unit, a service or an officer pre-selected,
+    with the bot's @name and short link under it."""
     unit = visible_unit(session, code, actor=actor)
-    link = deep_link(settings.public_bot_username, payload_for(session, unit, service, officer))
+    payload = payload_for(session, unit, service, officer)
+    bot = printable_bot(session, settings.public_bot_username, force=force)
+    link, lines = deep_link(bot, payload), caption(bot, payload)
+    headers = {"X-Deep-Link": link}
     if format == "svg":
-        return Response(qr_svg(link), media_type="image/svg+xml", headers={"X-Deep-Link": link})
-    return Response(qr_png(link), media_type="image/png", headers={"X-Deep-Link": link})
+        return Response(qr_svg(link, lines=lines), media_type="image/svg+xml", headers=headers)
+    return Response(qr_png(link, lines=lines), media_type="image/png", headers=headers)
 
 
 @router.get(
@@ -42,11 +65,12 @@ def qr_code(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def qr_sheet(
-    actor: CurrentActor, session: SessionDep, settings: SettingsDep, code: str
+    actor: CurrentActor, session: SessionDep, settings: SettingsDep, code: str, force: Force = False
 ) -> Response:
     """A4 cards to print: the counter, every active service, every active officer."""
     unit = visible_unit(session, code, actor=actor)
-    pdf = unit_sheet_pdf(unit_cards(session, unit), settings.public_bot_username)
+    cards = unit_cards(session, unit)
+    pdf = unit_sheet_pdf(cards, printable_bot(session, settings.public_bot_username, force=force))
     return Response(
         pdf,
         media_type="application/pdf",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from admin_api.deps import CurrentActor, PoliciesDep, SessionDep, SettingsDep
@@ -21,8 +22,25 @@ from admin_api.schemas import (
 )
 from core.access import Actor
 from core.masterdata.service import visible_unit
+from core.policies import Policies
 from core.shared.config import Settings
-from core.surveys.report import skm_report_xlsx, weighting_lines
+from core.surveys.followup import (
+    MAX_ACTION,
+    MAX_RESPONSIBLE,
+    MAX_TIMEFRAME,
+    FollowUpDraft,
+    add_follow_up,
+    follow_up_plan,
+    remove_follow_up,
+    update_follow_up,
+)
+from core.surveys.report import (
+    SkmReport,
+    skm_report_data,
+    skm_report_pdf,
+    skm_report_xlsx,
+    weighting_lines,
+)
 from core.surveys.skm import WEIGHT, enough_responses
 from core.surveys.unit_scores import (
     EARLIEST_DAY,
@@ -153,6 +171,29 @@ def scores_for_unit(
     )
 
 
+def _report(
+    actor: Actor, session: Session, policies: Policies, code: str, period: Period
+) -> SkmReport:
+    settings = policies.settings
+    return skm_report_data(
+        session,
+        visible_unit(session, code, actor=actor),
+        period,
+        settings.tz,
+        actor=actor,
+        default_population=settings.default_service_population,
+        min_responses=settings.ikm_min_responses,
+        place=settings.evaluation_signature_place,
+        now=policies.now(),
+    )
+
+
+def _report_name(report: SkmReport, suffix: str) -> dict[str, str]:
+    unit, period = report.detail.unit, report.period
+    name = f"skm-{unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.{suffix}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 @router.get(
     "/scores/units/{code}/report.xlsx",
     response_class=Response,
@@ -167,14 +208,106 @@ def skm_report(
     start: StartQ = None,
     end: EndQ = None,
 ) -> Response:
-    now = policies.now()
-    period = _period(settings, start, end, now)
-    detail = _unit_detail(actor, session, settings, code, period)
-    generated: datetime = now.astimezone(settings.tz)
-    body = skm_report_xlsx(detail, period, generated, min_responses=settings.ikm_min_responses)
-    filename = (
-        f"skm-{detail.unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
-    )
+    """The full SKM report (PermenPANRB 14/2017, Lampiran): respondents against the minimum
+    sample, the profile, the nine elements with the lowest named, IKM and grade, IKM per
+    service, the citizens' comments and the unit's follow-up plan."""
+    report = _report(actor, session, policies, code, _period(settings, start, end, policies.now()))
+    return Response(skm_report_xlsx(report), media_type=XLSX, headers=_report_name(report, "xlsx"))
+
+
+@router.get(
+    "/scores/units/{code}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the printable report"}},
+)
+def skm_report_printable(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    code: str,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> Response:
+    """The same report as a printable A4 PDF, signed by the unit head."""
+    report = _report(actor, session, policies, code, _period(settings, start, end, policies.now()))
     return Response(
-        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        skm_report_pdf(report), media_type="application/pdf", headers=_report_name(report, "pdf")
     )
+
+
+# The follow-up plan (rencana tindak lanjut) ------------------------------------------------
+
+
+class FollowUpIn(BaseModel):
+    """One row of the plan: the SKM element it answers (1-9; null: the service as a whole),
+    the program or activity, when, and who answers for it."""
+
+    element: int | None = Field(default=None, ge=1, le=9)
+    action: str = Field(max_length=MAX_ACTION)
+    timeframe: str = Field(max_length=MAX_TIMEFRAME)
+    responsible: str = Field(max_length=MAX_RESPONSIBLE)
+
+    def draft(self) -> FollowUpDraft:
+        return FollowUpDraft(self.element, self.action, self.timeframe, self.responsible)
+
+
+class FollowUpOut(BaseModel):
+    id: int
+    unit_id: int
+    period_start: date
+    period_end: date
+    element: int | None
+    action: str
+    timeframe: str
+    responsible: str
+    updated_at: datetime
+
+
+@router.get("/scores/units/{code}/follow-up", response_model=list[FollowUpOut])
+def follow_up_list(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    code: str,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> list[FollowUpOut]:
+    """The unit's follow-up plan for the period (the same dates as its report)."""
+    unit = visible_unit(session, code, actor=actor)
+    period = _period(settings, start, end, policies.now())
+    rows = follow_up_plan(session, unit.id or 0, period, actor=actor)
+    return [FollowUpOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/scores/units/{code}/follow-up", response_model=FollowUpOut, status_code=201)
+def follow_up_add(
+    actor: CurrentActor,
+    session: SessionDep,
+    settings: SettingsDep,
+    policies: PoliciesDep,
+    code: str,
+    body: FollowUpIn,
+    start: StartQ = None,
+    end: EndQ = None,
+) -> FollowUpOut:
+    """Add a row (admins, the unit's supervisors and head: `plan_follow_up`)."""
+    unit = visible_unit(session, code, actor=actor)
+    period = _period(settings, start, end, policies.now())
+    item = add_follow_up(session, unit.id or 0, period, body.draft(), actor=actor)
+    return FollowUpOut.model_validate(item, from_attributes=True)
+
+
+@router.put("/follow-up/{item_id}", response_model=FollowUpOut)
+def follow_up_change(
+    actor: CurrentActor, session: SessionDep, item_id: int, body: FollowUpIn
+) -> FollowUpOut:
+    item = update_follow_up(session, item_id, body.draft(), actor=actor)
+    return FollowUpOut.model_validate(item, from_attributes=True)
+
+
+@router.delete("/follow-up/{item_id}", status_code=204)
+def follow_up_remove(actor: CurrentActor, session: SessionDep, item_id: int) -> Response:
+    remove_follow_up(session, item_id, actor=actor)
+    return Response(status_code=204)

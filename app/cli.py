@@ -19,6 +19,8 @@ from core.shared.db import make_engine, session_scope
 from core.shared.errors import DomainError
 
 if TYPE_CHECKING:
+    import socket
+
     from core.access import Actor
     from core.people.models import Role
     from core.policies import Policies
@@ -37,6 +39,18 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(officers_cli, name="officers")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(cases_cli, name="cases")
+
+
+def _register_data_commands() -> None:
+    """`units import`, `services import`, `demo purge` (app/datacli.py)."""
+    from app.datacli import demo_cli, services_cli, units_cli
+
+    cli.add_typer(units_cli, name="units")
+    cli.add_typer(services_cli, name="services")
+    cli.add_typer(demo_cli, name="demo")
+
+
+_register_data_commands()
 
 
 def _settings() -> Settings:
@@ -68,6 +82,50 @@ def db_upgrade() -> None:
     settings = _settings()
     upgrade(settings.database_url)
     typer.echo("database is at the latest schema")
+
+
+@db_cli.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="archive file, or a folder for a dated one")],
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Back up the database and the photos into one archive (0600) while the service runs
+    (SQLite's online backup API, or pg_dump on PostgreSQL)."""
+    from app.backup import BackupError, take_backup
+
+    try:
+        done = take_backup(_settings(), path, force=force)
+    except BackupError as exc:
+        raise _fail(str(exc), 2) from None
+    m = done.manifest
+    typer.echo(
+        f"{done.path}: {done.size} bytes, schema {m['schema_revision']}, "
+        f"{m['survey_responses']} survey responses, {m['cases']} cases, "
+        f"{m['attachment_files']} photos"
+    )
+
+
+@db_cli.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="an archive written by `db backup`")],
+    force: Annotated[
+        bool, typer.Option("--force", help="replace an existing database and photos")
+    ] = False,
+) -> None:
+    """Restore a backup into DATABASE_URL and ATTACHMENTS_DIR, then `db upgrade`; refused
+    while the service (serve, api, bot, scheduler) runs on that database."""
+    from app.backup import BackupError, restore_backup
+
+    try:
+        done = restore_backup(_settings(), path, force=force)
+    except BackupError as exc:
+        raise _fail(str(exc), 2) from None
+    m = done.manifest
+    typer.echo(
+        f"restored the backup of {m['created_at']} into {done.database} and "
+        f"{done.attachments_dir}: {m['survey_responses']} survey responses, {m['cases']} "
+        f"cases, {m['attachment_files']} photos; the database is at the latest schema"
+    )
 
 
 @cli.command("seed-demo")
@@ -385,9 +443,20 @@ def qr_cmd(
         str, typer.Option(help="png, svg or pdf (the unit's printable sheet)")
     ] = "png",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="print although PUBLIC_BOT_USERNAME is not the bot recorded at its last start "
+            "(the cards may lead citizens to another bot)",
+        ),
+    ] = False,
 ) -> None:
-    """Write the QR code of a deep link into the bot (or a unit's A4 sheet of cards)."""
+    """Write the QR code of a deep link into the bot (or a unit's A4 sheet of cards), with
+    the bot's @name and short link; refused unless the bot has started as that name."""
+    from core.masterdata.bot_identity import printable_bot
     from core.masterdata.qr import (
+        caption,
         deep_link,
         payload_for,
         qr_png,
@@ -404,14 +473,15 @@ def qr_cmd(
     try:
         with session_scope(root.engine) as session:
             found = get_unit_by_code(session, unit)
+            payload = payload_for(session, found, service, officer)
+            bot = printable_bot(session, settings.public_bot_username, force=force)
             if format == "pdf":
-                data = unit_sheet_pdf(unit_cards(session, found), settings.public_bot_username)
-                link = f"{len(unit_cards(session, found))} cards"
+                cards = unit_cards(session, found)
+                data = unit_sheet_pdf(cards, bot)
+                link = f"{len(cards)} cards for @{bot}"
             else:
-                link = deep_link(
-                    settings.public_bot_username, payload_for(session, found, service, officer)
-                )
-                data = qr_svg(link) if format == "svg" else qr_png(link)
+                link, lines = deep_link(bot, payload), caption(bot, payload)
+                data = qr_svg(link, lines=lines) if format == "svg" else qr_png(link, lines=lines)
     except DomainError as exc:
         raise _fail(exc.message) from None
     target = output or Path(
@@ -446,6 +516,7 @@ def scheduler_cmd() -> None:
 
     settings = _settings()
     _logging(settings)
+    _hold_service_lock(settings)
     root = _policies(settings)
 
     async def main() -> None:
@@ -472,25 +543,28 @@ def api_cmd(
 ) -> None:
     """The JSON API and the staff console, without the bot (uvicorn; several workers share
     nothing but the database). With STAFF_PORT, on a listener of their own."""
-    from uvicorn import Server
     from uvicorn.supervisors import Multiprocess
 
-    from app.serve import listeners, site_config
+    from app.serve import ListeningServer, site_config
 
     settings = _settings()
     _logging(settings)
+    _hold_service_lock(settings)
     _require_schema(_policies(settings))  # each worker builds its own (app/asgi.py)
     host = host or settings.api_host
     port = port or settings.api_port
     _check_ports(port, settings.staff_port)
-    _say_where(host, port, settings.staff_port)
+    sockets = _listen(host, port, settings.staff_port)
     config = site_config("app.asgi:site", host, port, workers)
     config.factory = True
-    sockets = listeners(host, port, settings.staff_port)
     if workers > 1:
+        for sock in sockets:
+            sock.listen(config.backlog)  # connections wait for the workers from here on
+        _say_where(host, port, settings.staff_port)
         Multiprocess(config, sockets=sockets).run()
     else:
-        Server(config).run(sockets=sockets)
+        listening = ListeningServer(config, lambda: _say_where(host, port, settings.staff_port))
+        listening.run(sockets=sockets)
 
 
 def _check_ports(port: int, staff_port: int) -> None:
@@ -500,6 +574,17 @@ def _check_ports(port: int, staff_port: int) -> None:
             " the staff console would be public; set another port, or 0 for one listener",
             2,
         )
+
+
+def _listen(host: str, port: int, staff_port: int) -> list[socket.socket]:
+    """The listeners, opened before anything else starts; a taken port fails with one line
+    naming it and the setting that chooses another."""
+    from app.serve import ListenError, listeners
+
+    try:
+        return listeners(host, port, staff_port)
+    except ListenError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _say_where(host: str, port: int, staff_port: int) -> None:
@@ -517,12 +602,13 @@ def bot_cmd() -> None:
     import asyncio
     import signal
 
-    from app.serve import run_bot
+    from app.serve import ListenError, run_bot
 
     settings = _settings()
     _logging(settings)
     if not settings.telegram_bot_token:
         raise _fail("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)", 2)
+    _hold_service_lock(settings)
     root = _require_schema(_policies(settings))
 
     async def main() -> None:
@@ -532,7 +618,20 @@ def bot_cmd() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_bot(root, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except ListenError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _hold_service_lock(settings: Settings) -> None:
+    """This process runs the service: `db restore` is refused until it ends (app/backup.py)."""
+    from app.backup import BackupError, hold_service_lock
+
+    try:
+        hold_service_lock(settings)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _require_schema(root: Policies) -> Policies:
@@ -554,12 +653,14 @@ def serve_cmd(
 
     settings = _settings()
     _logging(settings)
+    _hold_service_lock(settings)
     root = _require_schema(_policies(settings))
     host = host or settings.api_host
     port = port or settings.api_port
     _check_ports(port, settings.staff_port)
-    _say_where(host, port, settings.staff_port)
-    run(root, host, port)
+    sockets = _listen(host, port, settings.staff_port)
+    say_where = lambda: _say_where(host, port, settings.staff_port)  # noqa: E731
+    run(root, host, port, sockets=sockets, on_listening=say_where)
 
 
 def _missing_table(exc: Exception) -> bool:

@@ -1,5 +1,6 @@
-"""APScheduler 3 jobs: the weekly digest, daily SLA reminders, daily auto-close, and the
-nightly pruning of stored Telegram updates and of old outbox messages (personal data).
+"""APScheduler 3 jobs: the weekly digest, daily SLA reminders, new-complaint alerts (every
+minute), daily auto-close, and the nightly pruning of stored Telegram updates and of old
+outbox messages (personal data).
 
 Every job takes the process's `Policies` (built once, by the composition root) and an
 optional `now` (by default the policies' clock).
@@ -19,7 +20,9 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from core.cases.alerts import AlertPolicy, send_case_alerts
 from core.cases.reminders import send_reminders
 from core.cases.service import autoclose
 from core.chat.inbox import prune
@@ -92,6 +95,13 @@ def run_reminders(policies: Policies, now: datetime | None = None) -> int:
     return send_reminders(policies.engine, policies.cases.sla, now=now or policies.now())
 
 
+def run_case_alerts(policies: Policies, now: datetime | None = None) -> int:
+    """New-complaint alerts due now (core.cases.alerts): serious ones at once, the rest
+    batched per CASE_ALERT_MINUTES."""
+    policy = AlertPolicy.from_settings(policies.settings)
+    return send_case_alerts(policies.engine, policy, now=now or policies.now())
+
+
 def run_autoclose(policies: Policies, now: datetime | None = None) -> int:
     with session_scope(policies.engine, write=True) as session:
         return autoclose(session, policies.cases, now=now or policies.now())
@@ -134,6 +144,17 @@ def build_scheduler(policies: Policies) -> AsyncIOScheduler:
             misfire_grace_time=3600,
             replace_existing=True,
         )
+    AlertPolicy.from_settings(settings)  # a bad CASE_ALERT_SERIOUS_CATEGORIES fails at start
+    scheduler.add_job(
+        _in_thread,
+        IntervalTrigger(minutes=1, timezone=settings.tz),
+        args=("case-alerts", run_case_alerts, policies),
+        id="case-alerts",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=300,
+        replace_existing=True,
+    )
     return scheduler
 
 

@@ -39,7 +39,7 @@ class Site:
             return JSONResponse({"status": "ok"})
 
         async def readyz(_: Request) -> Response:
-            state = readiness(engine)
+            state = readiness(engine, policies.settings)
             return JSONResponse(state.__dict__, status_code=200 if state.ready else 503)
 
         async def to_console(_: Request) -> Response:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Update
+from telegram import Update, User
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
@@ -31,7 +31,9 @@ from bot.application import set_bot_commands
 from bot.dispatcher import retry_after_seconds
 from bot.inbox import store_updates, unprocessed_updates
 from bot.ordering import ChatOrderedProcessor
+from core.masterdata.bot_identity import record_bot_identity
 from core.shared.config import Settings
+from core.shared.db import session_scope
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -62,7 +64,8 @@ class BotRuntime:
 
     async def start(self) -> None:
         """Initialize, replay what was stored but not handled, then poll or set the webhook."""
-        await self.app.initialize()
+        await self.app.initialize()  # asks Telegram who the bot is (getMe)
+        await asyncio.to_thread(record_identity, self.engine, self.app.bot.bot)
         await set_bot_commands(self.app)
         await self.app.start()
         replay = await asyncio.to_thread(unprocessed_updates, self.engine)
@@ -148,6 +151,17 @@ class BotRuntime:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+
+
+def record_identity(engine: Engine, me: User) -> None:
+    """Record who getMe says the bot is, for the QR cards (core.masterdata.bot_identity):
+    they are printed only for the bot that really runs on this database."""
+    if not me.username:
+        log.warning("getMe gave no username; QR cards cannot be checked against it")
+        return
+    with session_scope(engine, write=True) as session:
+        record_bot_identity(session, me.id, me.username, me.first_name)
+    log.info("recorded the bot's identity: @%s (id %d)", me.username, me.id)
 
 
 def webhook_route(runtime: BotRuntime) -> Route:

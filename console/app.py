@@ -25,8 +25,11 @@ from console import (
     routes_scores,
 )
 from console.i18n import normalise_language, refusal
+from console.routes_audit import router as audit_router
+from console.routes_backup import router as backup_router
 from console.routes_calendar import router as calendar_router
 from console.routes_canned import router as canned_router
+from console.routes_recap import router as recap_router
 from console.web import PREFIX, BadCsrf, NotSignedIn, login_redirect, render, secure_headers
 from core.policies import Policies
 from core.shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -58,12 +61,15 @@ def create_console(policies: Policies) -> FastAPI:
     console.include_router(calendar_router)
     console.include_router(routes_intake.router)
     console.include_router(routes_scores.router)
+    console.include_router(recap_router)
     console.include_router(routes_evaluations.router)
     console.include_router(routes_people.router)
     console.include_router(routes_masterdata.router)
     console.include_router(routes_paper.router)
     console.include_router(routes_officers.router)
     console.include_router(routes_own.router)
+    console.include_router(backup_router)
+    console.include_router(audit_router)
     console.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @console.middleware("http")

@@ -130,6 +130,7 @@ class CasePage:
     timeline: list[TimelineEntry]
     show_reporter: bool
     reporter: list[Address] | None  # None: hidden, or erased (case.citizen_id is None)
+    reporter_phone: str | None  # a number left for a call-back, under the same rule
     show_location: bool
     photos: list[Attachment]
     photos_pending: int  # sent by the citizen, not downloaded yet
@@ -224,12 +225,14 @@ def _load(
     ]
     show_reporter = can_see_reporter(case, actor=actor)
     reporter = None
+    reporter_phone = None
     citizen_lang = "id"
     if case.citizen_id is not None:
         citizen = session.get(Citizen, case.citizen_id)
         citizen_lang = citizen.language if citizen is not None else "id"
         if show_reporter:
             reporter = citizen_addresses(session, case.citizen_id)
+            reporter_phone = citizen.phone if citizen is not None else None
     unit = session.get(Unit, case.unit_id)
     attached = case_attachments(session, case, actor=actor)
     photos = [a for a in attached if a.status == AttachmentStatus.stored.value]
@@ -259,6 +262,7 @@ def _load(
         timeline=timeline,
         show_reporter=show_reporter,
         reporter=reporter,
+        reporter_phone=reporter_phone,
         show_location=can_see_location(case, actor=actor),
         photos=photos,
         photos_pending=sum(a.status == AttachmentStatus.pending.value for a in attached),

@@ -46,15 +46,17 @@ LEVELS = tuple(level.value for level in Level)
 def _why(lang: str, exc: DomainError, period: EvaluationPeriod | None = None) -> str:
     """Core's refusal in the user's words; the period's last day written by the console."""
     if exc.why == "evaluation.period_not_ended" and period is not None:
-        return t(lang, "why.evaluation.period_not_ended", end=_day(period.end, lang))
+        return t(lang, "why.evaluation.period_not_ended", end=day_text(period.end, lang))
     return refusal(lang, exc)
 
 
-def _day(day: date, lang: str) -> str:
+def day_text(day: date, lang: str) -> str:
+    """A day as people write it ("1 Oktober 2026")."""
     return format_date(day, "d MMMM y", locale=lang)
 
 
-def _period_id(value: str) -> int:
+def period_id_of(value: str) -> int:
+    """A period id from a path; NotFound (as an unknown period) for anything else."""
     found = parse_id(value)
     if found is None:
         raise NotFound(f"evaluation period {value!r} does not exist")
@@ -92,7 +94,7 @@ async def _list_page(
         units=units,
         evaluable=evaluable,
         kinds=ev.KINDS,
-        day=lambda d: _day(d, staff.lang),
+        day=lambda d: day_text(d, staff.lang),
         draft=draft or {"kind": "monthly", "start": today.replace(day=1).isoformat()},
         error=error,
         status_code=status_code,
@@ -179,14 +181,14 @@ async def _period_page(
         staff.lang,
         staff,
         active="evaluations",
-        day=lambda d: _day(d, staff.lang),
+        day=lambda d: day_text(d, staff.lang),
         levels=LEVELS,
         finalized=data["period"].status == PeriodStatus.finalized,
         error=error,
         errors=errors or [],
         done=done,
         max_reason=MAX_REASON,
-        num=lambda x: _num(x, staff.lang),
+        num=lambda x: figure(x, staff.lang),
         import_reason=lambda e: import_reason(staff.lang, e),
         audit_detail=lambda e: audit_detail(staff.lang, e),
         status_code=status_code,
@@ -208,7 +210,8 @@ def audit_detail(lang: str, entry: ev.AuditEntry) -> str:
     return t(lang, f"eval.audit.{entry.phrase}", **params)
 
 
-def _num(value: float | None, lang: str) -> str:
+def figure(value: float | None, lang: str) -> str:
+    """An evidence figure with two decimals as the language writes it; "-" for none."""
     if value is None:
         return "-"
     text = f"{value:.2f}"
@@ -223,7 +226,7 @@ async def period_page(
     done: Annotated[str, Query(pattern="^(created|computed|decided|imported|finalized)?$")] = "",
 ) -> Response:
     _require_reader(staff)
-    return await _period_page(request, staff, _period_id(period_id), done=done)
+    return await _period_page(request, staff, period_id_of(period_id), done=done)
 
 
 @router.post("/evaluations/{period_id}/compute")
@@ -231,7 +234,7 @@ async def period_compute(request: Request, staff: CurrentStaff, period_id: str) 
     form = dict(await request.form())
     check_csrf(request, staff, form)
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     policies = policies_of(request)
 
     def compute(session: Session) -> int:
@@ -251,7 +254,7 @@ async def period_decide(
     form = dict(await request.form())
     check_csrf(request, staff, form)
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     eid = parse_id(evaluation_id)
     if eid is None:
         raise NotFound(f"officer evaluation {evaluation_id!r} is not in this period")
@@ -290,7 +293,7 @@ async def period_results(request: Request, staff: CurrentStaff, period_id: str) 
     form = await request.form()
     check_csrf(request, staff, dict(form))
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _period_page(
@@ -364,7 +367,7 @@ async def _finalize_page(
         active="evaluations",
         period=period,
         check=check,
-        day=lambda d: _day(d, staff.lang),
+        day=lambda d: day_text(d, staff.lang),
         error=error,
         reason=reason,
         max_reason=MAX_REASON,
@@ -375,7 +378,7 @@ async def _finalize_page(
 @router.get("/evaluations/{period_id}/finalize")
 async def finalize_page(request: Request, staff: CurrentStaff, period_id: str) -> Response:
     _require_reader(staff)
-    return await _finalize_page(request, staff, _period_id(period_id))
+    return await _finalize_page(request, staff, period_id_of(period_id))
 
 
 @router.post("/evaluations/{period_id}/finalize")
@@ -383,7 +386,7 @@ async def finalize(request: Request, staff: CurrentStaff, period_id: str) -> Res
     form = dict(await request.form())
     check_csrf(request, staff, form)
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     reason = str(form.get("early_reason") or "")[: MAX_REASON + 1]
     policies = policies_of(request)
     refused: list[tuple[DomainError, EvaluationPeriod]] = []
@@ -426,7 +429,7 @@ async def finalize(request: Request, staff: CurrentStaff, period_id: str) -> Res
 @router.get("/evaluations/{period_id}/export.csv")
 async def export_csv(request: Request, staff: CurrentStaff, period_id: str) -> Response:
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
 
     def load(session: Session) -> tuple[str, list[list[object]]]:
         period = ev.get_period(session, pid, actor=staff.actor)
@@ -450,7 +453,7 @@ async def export_csv(request: Request, staff: CurrentStaff, period_id: str) -> R
 @router.get("/evaluations/{period_id}/export.xlsx")
 async def export_xlsx(request: Request, staff: CurrentStaff, period_id: str) -> Response:
     _require_reader(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     policies = policies_of(request)
     settings = policies.settings
 

@@ -42,15 +42,26 @@ from core.digests.preview import (
     may_preview_digest,
     may_send_digest,
     preview_digest,
+    preview_readers,
     previewable_units,
 )
 from core.digests.render import render_digest
 from core.masterdata import service as md
+from core.masterdata.bot_identity import printable_bot, recorded_bot
 from core.masterdata.dry_run import ImportPreview, Reason, explain, preview_officer_import
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.officer_import import import_officers
-from core.masterdata.qr import deep_link, payload_for, qr_png, qr_svg, unit_cards, unit_sheet_pdf
+from core.masterdata.qr import (
+    caption,
+    deep_link,
+    payload_for,
+    qr_png,
+    qr_svg,
+    unit_cards,
+    unit_sheet_pdf,
+)
 from core.masterdata.unit_import import CsvImport, import_services, import_units
+from core.people.models import AppUser
 from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.shared.workers import worker_name
 
@@ -63,6 +74,8 @@ WEEK_RE = re.compile(r"[0-9]{4}-W[0-9]{2}")
 OFFICERS_SHOWN = 200
 UnitCode = Annotated[str, PathParam(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")]
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+# QR cards' "print anyway": the person printing says the cards may lead to another bot.
+Force = Annotated[bool, Query()]
 
 
 def _may_edit(staff: Staff) -> bool:
@@ -277,22 +290,23 @@ async def _unit_page(
 
 
 @router.get("/units/qr-sheet.pdf")
-async def qr_sheet_all(request: Request, staff: CurrentStaff) -> Response:
-    """One A4 sheet for every active unit of the user's scope, unit after unit."""
+async def qr_sheet_all(request: Request, staff: CurrentStaff, force: Force = False) -> Response:
+    """One A4 sheet for every active unit of the user's scope, unit after unit; refused
+    while PUBLIC_BOT_USERNAME is not the bot that runs here, unless `force`."""
     _require_editor(staff)
-    bot = policies_of(request).settings.public_bot_username
+    configured = policies_of(request).settings.public_bot_username
     lang = staff.lang
     scope = staff.actor.unit_scope()
 
-    def cards(session: Session) -> list[Any]:
+    def cards(session: Session) -> tuple[str, list[Any]]:
         found: list[Any] = []
         for unit in md.list_units(session, scope, active=True):
             found += unit_cards(session, unit, lang)
-        return found
+        if not found:
+            raise NotFound("no active unit")
+        return printable_bot(session, configured, force=force), found
 
-    found = await read(request, cards)
-    if not found:
-        raise NotFound("no active unit")
+    bot, found = await read(request, cards)
     pdf = await run_in_threadpool(unit_sheet_pdf, found, bot, lang)
     return Response(
         pdf,
@@ -741,11 +755,68 @@ async def csv_import_write(request: Request, staff: CurrentStaff) -> Response:
 # QR codes -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BotCheck:
+    """Whether the cards may be printed for PUBLIC_BOT_USERNAME, as the QR page says it."""
+
+    configured: str
+    recorded: str | None
+    recorded_at: Any
+    refusal: str  # the refusal in the reader's words; "" when the names agree
+
+
+def _bot_check(session: Session, configured: str, lang: str) -> BotCheck:
+    found = recorded_bot(session)
+    try:
+        printable_bot(session, configured)
+        said = ""
+    except Conflict as exc:
+        said = refusal(lang, exc)
+    return BotCheck(
+        configured.lstrip("@"),
+        found.username if found else None,
+        found.recorded_at if found else None,
+        said,
+    )
+
+
 def _qr_link(
-    session: Session, staff: Staff, code: str, service: int | None, officer: str | None, bot: str
-) -> tuple[Unit, str]:
+    session: Session,
+    staff: Staff,
+    code: str,
+    service: int | None,
+    officer: str | None,
+    configured: str,
+    force: bool,
+) -> tuple[Unit, str, tuple[str, str]]:
     unit = md.visible_unit(session, code, actor=staff.actor)
-    return unit, deep_link(bot, payload_for(session, unit, service, officer))
+    payload = payload_for(session, unit, service, officer)
+    bot = printable_bot(session, configured, force=force)
+    return unit, deep_link(bot, payload), caption(bot, payload)
+
+
+@router.get("/qr")
+async def qr_page_all(request: Request, staff: CurrentStaff) -> Response:
+    """The cards of every active unit: whether the configured bot is the one that runs here,
+    and the sheet to download (with "print anyway" when it is not)."""
+    _require_editor(staff)
+    configured = policies_of(request).settings.public_bot_username
+    check = await read(request, lambda s: _bot_check(s, configured, staff.lang))
+    return render(request, "qr.html", staff.lang, staff, unit=None, check=check)
+
+
+@router.get("/units/{code}/qr")
+async def qr_page(request: Request, staff: CurrentStaff, code: UnitCode) -> Response:
+    """A unit's QR cards: the bot check, the sheet, the counter's code."""
+    _require_editor(staff)
+    configured = policies_of(request).settings.public_bot_username
+
+    def look(session: Session) -> tuple[Unit, BotCheck]:
+        unit = md.visible_unit(session, code, actor=staff.actor)
+        return unit, _bot_check(session, configured, staff.lang)
+
+    unit, check = await read(request, look)
+    return render(request, "qr.html", staff.lang, staff, unit=unit, check=check)
 
 
 @router.get("/units/{code}/qr.{kind}")
@@ -756,31 +827,38 @@ async def qr_image(
     kind: Annotated[str, PathParam(pattern=r"^(png|svg)$")],
     service: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     officer: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z0-9]+$")] = None,
+    force: Force = False,
 ) -> Response:
-    """The QR code opening the bot with the unit, one of its services or officers chosen."""
+    """The QR code opening the bot with the unit, one of its services or officers chosen,
+    with the bot's @name and short link under it."""
     _require_editor(staff)
-    bot = policies_of(request).settings.public_bot_username
-    unit, link = await read(request, lambda s: _qr_link(s, staff, code, service, officer, bot))
+    configured = policies_of(request).settings.public_bot_username
+    unit, link, lines = await read(
+        request, lambda s: _qr_link(s, staff, code, service, officer, configured, force)
+    )
     what = f"s{service}" if service else (f"o-{officer}" if officer else "loket")
     name = f"qr-{unit.code}-{what}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Deep-Link": link}
     if kind == "svg":
-        return Response(qr_svg(link), media_type="image/svg+xml", headers=headers)
-    return Response(qr_png(link), media_type="image/png", headers=headers)
+        return Response(qr_svg(link, lines=lines), media_type="image/svg+xml", headers=headers)
+    return Response(qr_png(link, lines=lines), media_type="image/png", headers=headers)
 
 
 @router.get("/units/{code}/qr-sheet.pdf")
-async def qr_sheet(request: Request, staff: CurrentStaff, code: UnitCode) -> Response:
+async def qr_sheet(
+    request: Request, staff: CurrentStaff, code: UnitCode, force: Force = False
+) -> Response:
     """The unit's A4 sheet of cards: the counter, every active service and officer."""
     _require_editor(staff)
-    bot = policies_of(request).settings.public_bot_username
+    configured = policies_of(request).settings.public_bot_username
     lang = staff.lang
 
-    def cards(session: Session) -> tuple[str, list[Any]]:
+    def cards(session: Session) -> tuple[str, str, list[Any]]:
         unit = md.visible_unit(session, code, actor=staff.actor)
-        return unit.code, unit_cards(session, unit, lang)
+        found = unit_cards(session, unit, lang)
+        return unit.code, printable_bot(session, configured, force=force), found
 
-    unit_code, found = await read(request, cards)
+    unit_code, bot, found = await read(request, cards)
     pdf = await run_in_threadpool(unit_sheet_pdf, found, bot, lang)
     return Response(
         pdf,
@@ -810,6 +888,7 @@ async def _digest_page(
     *,
     unit_code: str,
     week_text: str,
+    as_user: int | None = None,
     notice: str = "",
     error: str = "",
     status_code: int = 200,
@@ -821,6 +900,7 @@ async def _digest_page(
     week = _week_of(request, week_text)
     data: DigestData | None = None
     unit: Unit | None = None
+    readers: list[AppUser] = []
     if week is None:
         error, status_code = t(staff.lang, "digest.bad_week"), 400
     else:
@@ -828,13 +908,16 @@ async def _digest_page(
         chosen = week
         if code:
             now = policies.now()
-            unit, data = await read(
-                request,
-                lambda s: preview_digest(
+
+            def load(s: Session) -> tuple[Unit, DigestData, list[AppUser]]:
+                found, digest = preview_digest(
                     s, code, chosen, settings.tz, settings.default_service_population,
                     actor=actor, now=now, min_responses=settings.ikm_min_responses,
-                ),
-            )  # fmt: skip
+                    as_user=as_user,
+                )  # fmt: skip
+                return found, digest, preview_readers(s, found.id or 0, actor=actor)
+
+            unit, data, readers = await read(request, load)
     return render(
         request,
         "digest.html",
@@ -847,6 +930,9 @@ async def _digest_page(
         data=data,
         text=render_digest(data, staff.lang) if data else "",
         may_send=unit is not None and may_send_digest(actor=actor, unit_id=unit.id),
+        readers=readers,
+        as_user=as_user,
+        reader_name=next((r.display_name or r.username for r in readers if r.id == as_user), ""),
         notice=notice,
         error=error,
         status_code=status_code,
@@ -865,10 +951,13 @@ async def digest_page(
     unit: Annotated[str, Query(max_length=40, pattern=r"^[a-z0-9-]*$")] = "",
     week: Annotated[str, Query(max_length=10)] = "",
     sent: Annotated[int, Query(ge=-1, le=10**6)] = -1,
+    as_user: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     _require_digest_reader(staff)
     notice = t(staff.lang, "digest.sent", count=sent) if sent >= 0 else ""
-    return await _digest_page(request, staff, unit_code=unit, week_text=week, notice=notice)
+    return await _digest_page(
+        request, staff, unit_code=unit, week_text=week, as_user=as_user, notice=notice
+    )
 
 
 @router.get("/digests/{code}/{week}/chart.png")
@@ -920,12 +1009,18 @@ async def digest_send(request: Request, staff: CurrentStaff) -> Response:
     found = await read(request, unit_id)
     policies = policies_of(request)
     settings = policies.settings
-    queued = await run_in_threadpool(
-        lambda: send_unit_digest(
-            policies.engine, found, week, settings.tz, settings.default_service_population,
-            worker=worker_name(), now=policies.now(), min_responses=settings.ikm_min_responses,
-        )
-    )  # fmt: skip
+    try:
+        queued = await run_in_threadpool(
+            lambda: send_unit_digest(
+                policies.engine, found, week, settings.tz, settings.default_service_population,
+                worker=worker_name(), now=policies.now(), min_responses=settings.ikm_min_responses,
+            )
+        )  # fmt: skip
+    except Conflict as exc:  # no linked unit head: nothing was claimed
+        return await _digest_page(
+            request, staff, unit_code=code, week_text=str(week), status_code=409,
+            error=refusal(staff.lang, exc),
+        )  # fmt: skip
     if queued is None:
         return await _digest_page(
             request, staff, unit_code=code, week_text=str(week), status_code=409,

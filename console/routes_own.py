@@ -7,21 +7,19 @@ that does not evaluate the officer answers as an unknown one."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from babel.dates import format_date
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from console.i18n import refusal
+from console.routes_evaluations import day_text, figure, period_id_of
 from console.web import (
     PREFIX,
     CurrentStaff,
     Staff,
     check_csrf,
-    parse_id,
     policies_of,
     read,
     render,
@@ -44,17 +42,6 @@ def _require(staff: Staff) -> None:
         raise NotFound("no own evaluation for this account")
 
 
-def _day(day: date, lang: str) -> str:
-    return format_date(day, "d MMMM y", locale=lang)
-
-
-def _num(value: float | None, lang: str) -> str:
-    if value is None:
-        return "-"
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if lang == "id" else text
-
-
 @router.get("/me/evaluations")
 async def own_list(request: Request, staff: CurrentStaff) -> Response:
     if not staff.may(Permission.RESPOND_OWN_EVALUATION):
@@ -69,7 +56,7 @@ async def own_list(request: Request, staff: CurrentStaff) -> Response:
         active="own",
         periods=periods,
         linked=linked,
-        day=lambda d: _day(d, staff.lang),
+        day=lambda d: day_text(d, staff.lang),
     )
 
 
@@ -100,17 +87,10 @@ async def _own_page(
         error=error,
         draft=evidence.response or "" if draft is None else draft,
         max_response=ev.MAX_RESPONSE,
-        day=lambda d: _day(d, staff.lang),
-        num=lambda x: _num(x, staff.lang),
+        day=lambda d: day_text(d, staff.lang),
+        num=lambda x: figure(x, staff.lang),
         status_code=status_code,
     )
-
-
-def _period_id(value: str) -> int:
-    found = parse_id(value)
-    if found is None:
-        raise NotFound(f"evaluation period {value!r} does not exist")
-    return found
 
 
 @router.get("/me/evaluations/{period_id}")
@@ -121,7 +101,7 @@ async def own_period(
     done: Annotated[str, Query(pattern="^(saved|withdrawn)?$")] = "",
 ) -> Response:
     _require(staff)
-    return await _own_page(request, staff, _period_id(period_id), done=done)
+    return await _own_page(request, staff, period_id_of(period_id), done=done)
 
 
 @router.post("/me/evaluations/{period_id}/response")
@@ -129,7 +109,7 @@ async def own_response(request: Request, staff: CurrentStaff, period_id: str) ->
     form: dict[str, Any] = dict(await request.form())
     check_csrf(request, staff, form)
     _require(staff)
-    pid = _period_id(period_id)
+    pid = period_id_of(period_id)
     # Kept whole for the page when refused: the officer shortens it rather than retyping.
     text = str(form.get("response") or "")[: ev.MAX_RESPONSE * 4]
 

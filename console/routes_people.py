@@ -6,7 +6,8 @@ reactivate it, reset its password, unlock it, make a link code for it, remove it
 link (a lost phone). A password an admin sets or the console generates is shown once, in the
 answer to that form, never in a URL. /staff/telegram is for every signed-in user: whether
 their chat is linked, a one-time link code with the QR code of the bot's deep link that
-redeems it in one scan, and removing the link."""
+redeems it in one scan, removing the link, and (supervisors and unit heads) turning the
+new-complaint alerts on or off."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ from console.web import (
     write,
 )
 from core.access import Permission
+from core.cases.alerts import (
+    AlertPolicy,
+    case_alerts_on,
+    may_receive_case_alerts,
+    set_case_alerts,
+)
+from core.cases.categories import category_label
 from core.masterdata.service import list_units
 from core.outbox.addresses import staff_address
 from core.people import users
@@ -379,7 +387,7 @@ async def user_officer(
 
 # One's own Telegram link (every signed-in user) ------------------------------------------
 
-TELEGRAM_NOTICES = ("unlinked",)
+TELEGRAM_NOTICES = ("unlinked", "alerts_on", "alerts_off")
 
 
 async def _telegram_page(
@@ -387,7 +395,13 @@ async def _telegram_page(
 ) -> Response:
     policies = policies_of(request)
     user_id = staff.actor.user_id
-    linked = await read(request, lambda s: staff_address(s, user_id) is not None)
+
+    def load(session: Session) -> tuple[bool, bool]:
+        return staff_address(session, user_id) is not None, case_alerts_on(session, user_id)
+
+    linked, alerts_on = await read(request, load)
+    alert_policy = AlertPolicy.from_settings(policies.settings)
+    serious = ", ".join(category_label(code, staff.lang) for code in sorted(alert_policy.serious))
     return render(
         request,
         "link.html",
@@ -395,6 +409,11 @@ async def _telegram_page(
         staff,
         active="telegram",
         linked=linked,
+        alerts=may_receive_case_alerts(actor=staff.actor),
+        alerts_on=alerts_on,
+        alert_minutes=policies.settings.case_alert_minutes,
+        alert_serious=serious,
+        admin=staff.actor.is_admin,
         bot=policies.settings.public_bot_username.lstrip("@"),
         shown=shown,
         notice=notice,
@@ -424,6 +443,22 @@ async def telegram_unlink(request: Request, staff: CurrentStaff) -> Response:
 
     await write(request, unlink)
     return RedirectResponse(f"{PREFIX}/telegram?done=unlinked", status_code=303)
+
+
+@router.post("/telegram/alerts")
+async def telegram_alerts(request: Request, staff: CurrentStaff) -> Response:
+    """Turn one's own new-complaint alerts on or off."""
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    on = form.get("alerts") == "on"
+    now = policies_of(request).now()
+
+    def save(session: Session) -> None:
+        set_case_alerts(session, on, actor=staff.actor, now=now)
+
+    await write(request, save)
+    done = "alerts_on" if on else "alerts_off"
+    return RedirectResponse(f"{PREFIX}/telegram?done={done}", status_code=303)
 
 
 @router.post("/telegram/code")

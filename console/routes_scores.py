@@ -6,27 +6,42 @@ under the one rule `core.surveys.skm.enough_responses` (settings.ikm_min_respons
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from console.i18n import refusal, t
-from console.web import CurrentStaff, Staff, policies_of, read, render
+from console.web import PREFIX, CurrentStaff, Staff, check_csrf, policies_of, read, render, write
 from core.access import Permission
+from core.masterdata.models import Officer
+from core.masterdata.models import Unit as Unit_
 from core.masterdata.service import visible_unit
 from core.shared.clock import local_day_bounds_utc
-from core.shared.errors import Forbidden, InvalidInput
+from core.shared.errors import Forbidden, InvalidInput, NotFound
 from core.surveys.comments import CommentPage, Cursor, unit_comments
-from core.surveys.report import skm_report_xlsx
-from core.surveys.skm import GRADES, enough_responses
+from core.surveys.followup import (
+    MAX_ACTION,
+    MAX_ITEMS,
+    MAX_RESPONSIBLE,
+    MAX_TIMEFRAME,
+    FollowUpDraft,
+    add_follow_up,
+    follow_up_plan,
+    remove_follow_up,
+)
+from core.surveys.models import FollowUpItem
+from core.surveys.officer_scores import OfficerScore, unit_officer_scores
+from core.surveys.report import SkmReport, skm_report_data, skm_report_pdf, skm_report_xlsx
+from core.surveys.skm import ELEMENTS, GRADES, enough_responses
 from core.surveys.submission import PROFILE_CHOICES
 from core.surveys.trend import (
     MonthPoint,
@@ -53,7 +68,7 @@ LOWEST_SHOWN = 2  # the lowest elements highlighted, as in the weekly digest
 MAX_FIELD = 40  # characters of a date field or token
 
 
-def _why(lang: str, exc: InvalidInput) -> str:
+def why_words(lang: str, exc: InvalidInput) -> str:
     """Why the page's input was refused: the slice's own words for the rules it names."""
     if exc.why in WHY:
         return t(lang, f"scores.why.{exc.why}")
@@ -227,14 +242,14 @@ class Row:
     previous_n: int
 
 
-async def _context(request: Request, staff: Staff) -> tuple[dict[str, str], date]:
+async def period_context(request: Request, staff: Staff) -> tuple[dict[str, str], date]:
     policies = policies_of(request)
     today = policies.now().astimezone(policies.settings.tz).date()
     params = {k: str(v) for k, v in request.query_params.items()}
     return params, today
 
 
-def _form(chosen: Chosen | None, params: dict[str, str], today: date) -> dict[str, str]:
+def period_form(chosen: Chosen | None, params: dict[str, str], today: date) -> dict[str, str]:
     """What the period form shows: the chosen values, or what was typed (on a refusal)."""
     if chosen is None:
         return {
@@ -257,7 +272,7 @@ async def scores_page(request: Request, staff: CurrentStaff) -> Response:
     _require(staff)
     policies = policies_of(request)
     settings = policies.settings
-    params, today = await _context(request, staff)
+    params, today = await period_context(request, staff)
     try:
         chosen = choose_period(params, today)
     except InvalidInput as exc:
@@ -267,8 +282,8 @@ async def scores_page(request: Request, staff: CurrentStaff) -> Response:
             staff.lang,
             staff,
             active="scores",
-            error=_why(staff.lang, exc),
-            form=_form(None, params, today),
+            error=why_words(staff.lang, exc),
+            form=period_form(None, params, today),
             kinds=KINDS,
             rows=[],
             chosen=None,
@@ -306,7 +321,7 @@ async def scores_page(request: Request, staff: CurrentStaff) -> Response:
         staff,
         active="scores",
         error="",
-        form=_form(chosen, params, today),
+        form=period_form(chosen, params, today),
         kinds=KINDS,
         rows=rows,
         chosen=chosen,
@@ -331,6 +346,8 @@ class Unit:
     comments: CommentPage
     trend: list[MonthPoint]
     profile: dict[str, list[tuple[str | None, int]]]
+    officers: list[tuple[Officer, OfficerScore]]
+    plan: list[FollowUpItem]
 
 
 def _trend_end(chosen: Chosen, today: date) -> date:
@@ -429,13 +446,13 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
     _require(staff)
     policies = policies_of(request)
     settings = policies.settings
-    params, today = await _context(request, staff)
+    params, today = await period_context(request, staff)
     error = ""
     status = 200
     try:
         chosen = choose_period(params, today)
     except InvalidInput as exc:
-        error, status = _why(staff.lang, exc), 400
+        error, status = why_words(staff.lang, exc), 400
         chosen = choose_period({}, today)
     search = params.get("q", "")[:300]
     after_token = params.get("after", "")[:MAX_FIELD]
@@ -453,7 +470,9 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
         )
         trend = monthly_trend(session, unit.id, _trend_end(chosen, today), tz)
         profile = respondent_profile(session, unit.id, chosen.period, tz)
-        return Unit(detail, comments, trend, profile)
+        officers = unit_officer_scores(session, unit.id, lo, hi, policies.evaluations.scores)
+        plan = follow_up_plan(session, unit.id, chosen.period, actor=staff.actor)
+        return Unit(detail, comments, trend, profile, officers, plan)
 
     after: Cursor | None = None
     try:
@@ -462,7 +481,7 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
     except InvalidInput as exc:
         if error:
             raise
-        error, status = _why(staff.lang, exc), 400
+        error, status = why_words(staff.lang, exc), 400
         search = ""
         data = await read(request, lambda s: load(s, "", None))
     minimum = settings.ikm_min_responses
@@ -484,7 +503,7 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
         error=error,
         chosen=chosen,
         chosen_params=chosen.params(),
-        form=_form(chosen, params, today),
+        form=period_form(chosen, params, today),
         kinds=KINDS,
         label=period_label(chosen, staff.lang),
         unit=data.detail.unit,
@@ -497,6 +516,18 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
         search=search,
         chart=chart(data.trend, minimum, staff.lang),
         profile=data.profile,
+        officers=data.officers,
+        plan=data.plan,
+        may_plan=staff.actor.may(Permission.PLAN_FOLLOW_UP, data.detail.unit.unit_id),
+        element_names=dict(enumerate(ELEMENTS, start=1)),
+        followup_max={
+            "action": MAX_ACTION,
+            "timeframe": MAX_TIMEFRAME,
+            "responsible": MAX_RESPONSIBLE,
+        },
+        followup_error=_followup_error(staff.lang, params.get("followup_error", "")),
+        followup_done=params.get("followup", "") if params.get("followup") in FOLLOWUP_DONE else "",
+        score2=lambda value: format_decimal(value, format="0.00", locale=staff.lang),
         profile_labels=PROFILE_LABELS,
         profile_value=lambda field, value: profile_value(field, value, staff.lang),
         min_responses=minimum,
@@ -504,12 +535,12 @@ async def unit_page(request: Request, staff: CurrentStaff, code: str) -> Respons
     )
 
 
-@router.get("/scores/{code}/report.xlsx")
-async def unit_report(request: Request, staff: CurrentStaff, code: str) -> Response:
+async def _report(request: Request, staff: Staff, code: str) -> SkmReport | Response:
+    """The unit's SKM report for the chosen period, or the error page for a bad period."""
     _require(staff)
     policies = policies_of(request)
     settings = policies.settings
-    params, today = await _context(request, staff)
+    params, today = await period_context(request, staff)
     try:
         chosen = choose_period(params, today)
     except InvalidInput as exc:
@@ -520,27 +551,132 @@ async def unit_report(request: Request, staff: CurrentStaff, code: str) -> Respo
             staff,
             status_code=400,
             error="error.400",
-            detail=_why(staff.lang, exc),
+            detail=why_words(staff.lang, exc),
         )
     code = code[:MAX_FIELD]
-    detail = await read(
+    return await read(
         request,
-        lambda s: unit_score_detail(
+        lambda s: skm_report_data(
             s,
             visible_unit(s, code, actor=staff.actor),
             chosen.period,
             settings.tz,
-            settings.default_service_population,
+            actor=staff.actor,
+            default_population=settings.default_service_population,
+            min_responses=settings.ikm_min_responses,
+            place=settings.evaluation_signature_place,
+            now=policies.now(),
         ),
     )
-    generated: datetime = policies.now().astimezone(settings.tz)
-    body = skm_report_xlsx(
-        detail, chosen.period, generated, min_responses=settings.ikm_min_responses
+
+
+def _download(report: SkmReport, body: bytes, suffix: str, media_type: str) -> Response:
+    unit, period = report.detail.unit, report.period
+    name = f"skm-{unit.unit_code}-{period.start.isoformat()}-{period.end.isoformat()}.{suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get("/scores/{code}/report.xlsx")
+async def unit_report(request: Request, staff: CurrentStaff, code: str) -> Response:
+    report = await _report(request, staff, code)
+    if isinstance(report, Response):
+        return report
+    return _download(report, skm_report_xlsx(report), "xlsx", XLSX)
+
+
+@router.get("/scores/{code}/report.pdf")
+async def unit_report_pdf(request: Request, staff: CurrentStaff, code: str) -> Response:
+    report = await _report(request, staff, code)
+    if isinstance(report, Response):
+        return report
+    return _download(report, skm_report_pdf(report), "pdf", "application/pdf")
+
+
+# The follow-up plan (rencana tindak lanjut) ----------------------------------------------
+
+FOLLOWUP_DONE = ("added", "removed")
+# Core's refusals the page can name after a redirect (anything else: the generic words).
+FOLLOWUP_REFUSALS = (
+    "followup.element",
+    "followup.action_empty",
+    "followup.timeframe_empty",
+    "followup.responsible_empty",
+    "followup.full",
+)
+
+
+def _followup_error(lang: str, key: str) -> str:
+    if not key:
+        return ""
+    if key in FOLLOWUP_REFUSALS:
+        return refusal(lang, InvalidInput(key, why=key, max=MAX_ITEMS))
+    return t(lang, "followup.refused")
+
+
+async def _plan_change(
+    request: Request, staff: Staff, code: str, step: Callable[[Session, Unit_, Period], object]
+) -> tuple[str, str]:
+    """Run one change of the plan for the chosen period; (the unit's code, the refusal key)."""
+    params, today = await period_context(request, staff)
+    chosen = choose_period(params, today)
+    code = code[:MAX_FIELD]
+
+    def change(session: Session) -> None:
+        unit = visible_unit(session, code, actor=staff.actor)
+        step(session, unit, chosen.period)
+
+    try:
+        await write(request, change)
+    except InvalidInput as exc:
+        return chosen.query(), exc.why or "followup.refused"
+    return chosen.query(), ""
+
+
+def _back(code: str, query: str, done: str, error: str) -> Response:
+    extra = f"&followup_error={error}" if error else f"&followup={done}"
+    return RedirectResponse(f"{PREFIX}/scores/{code}?{query}{extra}#followup", status_code=303)
+
+
+@router.post("/scores/{code}/follow-up")
+async def followup_add(request: Request, staff: CurrentStaff, code: str) -> Response:
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    _require(staff)
+    element_text = str(form.get("element") or "").strip()
+    element = int(element_text) if element_text.isdigit() and len(element_text) < 3 else None
+    if element_text and element is None:
+        element = 0  # refused by core as an unknown element
+    draft = FollowUpDraft(
+        element,
+        str(form.get("action") or "")[: MAX_ACTION * 2],
+        str(form.get("timeframe") or "")[: MAX_TIMEFRAME * 2],
+        str(form.get("responsible") or "")[: MAX_RESPONSIBLE * 2],
     )
-    filename = (
-        f"skm-{detail.unit.unit_code}-{chosen.period.start.isoformat()}-"
-        f"{chosen.period.end.isoformat()}.xlsx"
-    )
-    return Response(
-        body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+
+    def add(session: Session, unit: Unit_, period: Period) -> object:
+        return add_follow_up(session, unit.id or 0, period, draft, actor=staff.actor)
+
+    query, error = await _plan_change(request, staff, code, add)
+    return _back(code[:MAX_FIELD], query, "added", error)
+
+
+@router.post("/scores/{code}/follow-up/{item_id}/remove")
+async def followup_remove(
+    request: Request,
+    staff: CurrentStaff,
+    code: str,
+    item_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    _require(staff)
+
+    def remove(session: Session, unit: Unit_, period: Period) -> object:
+        item = session.get(FollowUpItem, item_id)
+        if item is None or item.unit_id != unit.id:
+            raise NotFound(f"follow-up item {item_id} does not exist")
+        return remove_follow_up(session, item_id, actor=staff.actor)
+
+    query, error = await _plan_change(request, staff, code, remove)
+    return _back(code[:MAX_FIELD], query, "removed", error)

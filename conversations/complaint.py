@@ -12,8 +12,10 @@ from conversations.engine import (
     Outcome,
     Screen,
     back_row,
+    chosen,
     edit,
     go_back,
+    leave_flow,
     menu_screen,
     officer_buttons,
     page_button,
@@ -25,6 +27,7 @@ from conversations.engine import (
     unit_buttons,
 )
 from core.cases.categories import CATEGORIES, category_label
+from core.cases.intake import normalise_phone
 from core.cases.models import Attachment, Privacy
 from core.cases.policy import (
     Rule,
@@ -46,6 +49,10 @@ from core.masterdata.service import active_officers, offered_officer, offered_un
 from core.shared.errors import InvalidInput
 
 CATEGORY_CODES = tuple(CATEGORIES)
+MAX_DRAFT_KEPT = 4096  # a too long description kept to cut (a Telegram message's most)
+DRAFT_SHOWN = 300  # of a kept description, shown again at the description step
+MIN_ADDRESS, MAX_ADDRESS = 5, 200  # a typed address of the incident
+MAX_PHONE_TYPED = 40
 ORDER = (
     "cmp_unit",
     "cmp_officer",
@@ -66,7 +73,9 @@ EDITABLE = {
 }
 
 
-def start_complaint(ctx: Ctx) -> Screen:
+def start_complaint(ctx: Ctx, typed: str | None = None) -> Screen:
+    """The first step of a report; `typed` is text the citizen wrote at the menu, kept as the
+    description to use (or change) at the description step."""
     assert ctx.citizen.id is not None
     policy = ctx.cfg.case_policy
     if (
@@ -77,6 +86,8 @@ def start_complaint(ctx: Ctx) -> Screen:
         return menu_screen(ctx, prefix=ctx.tr("cmp.too_many", max=policy.complaints_per_day))
     ctx.st.step = "cmp_unit"
     ctx.st.data = {"back": [], "page": 0, "photos": []}
+    if typed:
+        ctx.st.data["desc_draft"] = typed
     return render(ctx)
 
 
@@ -95,9 +106,7 @@ def _advance(ctx: Ctx, done: str) -> Screen:
         nxt = "cmp_confirm" if data.get("editing") else "cmp_category"
     if nxt == "cmp_confirm":
         data.pop("editing", None)
-    if nxt == "cmp_officer":
-        data["page"] = 0
-    push_and_go(ctx, nxt)
+    push_and_go(ctx, nxt, page=0 if nxt == "cmp_officer" else None)
     return render(ctx)
 
 
@@ -108,6 +117,10 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
     if action == "back" and not args and st.data.get("back"):
         go_back(ctx)
         return edit(render(ctx))
+    if action == "home" and not args:
+        return leave_flow(ctx)
+    if action in ("keep", "cut") and not args and step == "cmp_desc":
+        return _use_draft(ctx, cut=action == "cut")
     if (action == "pg" and step == "cmp_unit") or (action == "opg" and step == "cmp_officer"):
         return page_button(ctx, args)
     number = int(args[0]) if len(args) == 1 and args[0].isdigit() and len(args[0]) < 10 else None
@@ -130,12 +143,21 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
     if action == "ph" and args == ["done"] and step == "cmp_photo":
         return edit(_advance(ctx, "cmp_photo"))
     if action == "loc" and args == ["skip"] and step == "cmp_location":
-        st.data["lat"] = st.data["lon"] = None
+        st.data["lat"] = st.data["lon"] = st.data["address"] = None
+        return edit(_advance(ctx, "cmp_location"))
+    if action == "loc" and args == ["keep"] and step == "cmp_location" and _has_location(ctx):
         return edit(_advance(ctx, "cmp_location"))
     privacy = parse_privacy(args[0]) if len(args) == 1 else None
     if action == "pv" and step == "cmp_privacy" and privacy is not None:
         st.data["privacy"] = privacy.value
         return edit(_advance(ctx, "cmp_privacy"))
+    if action == "ph" and step == "cmp_phone" and args in (["none"], ["keep"]):
+        kept = _phone_on_file(ctx) if args == ["keep"] else None
+        st.data["phone"] = kept or ""
+        return edit(_back_to_summary(ctx))
+    if step == "cmp_confirm" and action == "phone" and not args:
+        push_and_go(ctx, "cmp_phone")
+        return edit(render(ctx))
     if step == "cmp_confirm" and action == "send" and not args:
         return _submit(ctx)
     if step == "cmp_confirm" and action == "edit" and not args:
@@ -150,19 +172,100 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
 
 
 def on_text(ctx: Ctx, text: str) -> Outcome | None:
+    if ctx.st.step == "cmp_location":
+        return _typed_address(ctx, text)
+    if ctx.st.step == "cmp_phone":
+        return _typed_phone(ctx, text)
     if ctx.st.step != "cmp_desc":
         return None
+    return Outcome(screens=[_take_description(ctx, text)])
+
+
+def _take_description(ctx: Ctx, text: str) -> Screen:
+    """The description if it fits; too long, it is kept (the citizen is told how much to cut
+    and may use its first part); too short, the step again with how much is missing."""
     policy = ctx.cfg.case_policy
+    data = ctx.st.data
     try:
         description = check_description(policy, text)
     except RuleBroken as broken:
-        key = "cmp.desc.too_short" if broken.rule == Rule.too_short else "cmp.desc.too_long"
+        length = broken.length if broken.length is not None else len(text.strip())
+        if broken.rule == Rule.too_short:
+            key = "cmp.desc.too_short"
+        else:
+            key = "cmp.desc.too_long"
+            data["desc_draft"] = text.strip()[:MAX_DRAFT_KEPT]
         hint = ctx.tr(
-            key, length=broken.length, min=policy.min_description, max=policy.max_description
+            key,
+            length=length,
+            min=policy.min_description,
+            max=policy.max_description,
+            cut=length - policy.max_description,
         )
+        return prefixed(render(ctx), hint)
+    data["description"] = description
+    data.pop("desc_draft", None)
+    return _advance(ctx, "cmp_desc")
+
+
+def _draft(ctx: Ctx) -> str | None:
+    """The text shown at the description step to use again: one kept (typed at the menu, or
+    too long), else the description given before (after Back or Change)."""
+    data = ctx.st.data
+    for key in ("desc_draft", "description"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _use_draft(ctx: Ctx, *, cut: bool) -> Outcome | None:
+    draft = _draft(ctx)
+    if draft is None:
+        return None
+    if cut:
+        draft = draft[: ctx.cfg.case_policy.max_description].rstrip()
+    return edit(_take_description(ctx, draft))
+
+
+def _typed_address(ctx: Ctx, text: str) -> Outcome:
+    """An address typed at the location step (not everyone can share a location): it is
+    added to the description, within the description's length."""
+    address = " ".join(text.split())
+    room = ctx.cfg.case_policy.max_description - len(_with_address(ctx, ""))
+    longest = max(0, min(MAX_ADDRESS, room))
+    if len(address) < MIN_ADDRESS or len(address) > longest:
+        hint = ctx.tr("cmp.location.address_length", min=MIN_ADDRESS, max=longest)
         return Outcome(screens=[prefixed(render(ctx), hint)])
-    ctx.st.data["description"] = description
-    return Outcome(screens=[_advance(ctx, "cmp_desc")])
+    ctx.st.data.update(address=address, lat=None, lon=None)
+    return Outcome(screens=[_advance(ctx, "cmp_location")])
+
+
+def _typed_phone(ctx: Ctx, text: str) -> Outcome:
+    """A phone number for a call-back, as people type it (0812-3456-7890, +62 812 ...)."""
+    try:
+        phone = normalise_phone(text[:MAX_PHONE_TYPED])
+    except InvalidInput:
+        phone = None
+    if phone is None:
+        return Outcome(screens=[prefixed(render(ctx), ctx.tr("cmp.phone.invalid"))])
+    ctx.st.data["phone"] = phone
+    return Outcome(screens=[_back_to_summary(ctx)])
+
+
+def _back_to_summary(ctx: Ctx) -> Screen:
+    """The phone step is reached from the summary only (optional): back to it."""
+    push_and_go(ctx, "cmp_confirm")
+    return render(ctx)
+
+
+def _with_address(ctx: Ctx, address: str) -> str:
+    description = str(ctx.st.data.get("description") or "")
+    return f"{description}\n\n{ctx.tr('cmp.location.address_label')}: {address}"
+
+
+def _has_location(ctx: Ctx) -> bool:
+    return ctx.st.data.get("lat") is not None or bool(ctx.st.data.get("address"))
 
 
 def on_photo(ctx: Ctx, file_id: str) -> Outcome | None:
@@ -198,11 +301,19 @@ def on_location(ctx: Ctx, latitude: float, longitude: float) -> Outcome | None:
 
 def _submit(ctx: Ctx) -> Outcome:
     data = ctx.st.data
+    description = data["description"]
+    if data.get("address"):
+        description = _with_address(ctx, data["address"])
+        if len(description) > ctx.cfg.case_policy.max_description:
+            data["editing"] = True  # the description grew after the address: shorten one
+            push_and_go(ctx, "cmp_location")
+            hint = ctx.tr("cmp.location.address_too_long")
+            return edit(prefixed(render(ctx), hint))
     draft = ComplaintDraft(
         unit_id=data["unit_id"],
         officer_id=data.get("officer_id"),
         category=data["category"],
-        description=data["description"],
+        description=description,
         privacy=Privacy(data.get("privacy", "biasa")),
         latitude=data.get("lat"),
         longitude=data.get("lon"),
@@ -211,6 +322,9 @@ def _submit(ctx: Ctx) -> Outcome:
     policy = ctx.cfg.case_policy
     try:
         case = file_complaint(ctx.session, ctx.citizen, draft, policy, now=ctx.cfg.clock())
+        if "phone" in data:  # given, kept or taken back at the phone step
+            ctx.citizen.phone = data["phone"] or None
+            ctx.session.add(ctx.citizen)
     except TooManyComplaints:
         to_menu(ctx)
         return edit(menu_screen(ctx, prefix=ctx.tr("cmp.too_many", max=policy.complaints_per_day)))
@@ -262,17 +376,33 @@ def _render_officer(ctx: Ctx) -> Screen:
 
 @register("cmp_category")
 def _render_category(ctx: Ctx) -> Screen:
+    picked = ctx.st.data.get("category")
     buttons = [
-        [(category_label(code, ctx.lang), f"cmp:c:{i}")] for i, code in enumerate(CATEGORY_CODES)
+        [(chosen(category_label(code, ctx.lang), code == picked), f"cmp:c:{i}")]
+        for i, code in enumerate(CATEGORY_CODES)
     ]
-    return _step_screen(ctx, ctx.tr("cmp.category.prompt"), buttons)
+    help_lines = [
+        f"• {category_label(code, ctx.lang)}: {ctx.tr(f'cmp.category.help.{code}')}"
+        for code in CATEGORY_CODES
+    ]
+    prompt = "\n".join([ctx.tr("cmp.category.prompt"), "", *help_lines])
+    return _step_screen(ctx, prompt, buttons)
 
 
 @register("cmp_desc")
 def _render_desc(ctx: Ctx) -> Screen:
     policy = ctx.cfg.case_policy
     prompt = ctx.tr("cmp.desc.prompt", min=policy.min_description, max=policy.max_description)
-    return _step_screen(ctx, prompt, [])
+    draft = _draft(ctx)
+    if draft is None:
+        return _step_screen(ctx, prompt, [])
+    shown = draft if len(draft) <= DRAFT_SHOWN else draft[:DRAFT_SHOWN].rstrip() + " …"
+    prompt += "\n\n" + ctx.tr("cmp.desc.kept", length=len(draft), text=shown)
+    if len(draft) > policy.max_description:
+        button = (ctx.tr("cmp.desc.cut", max=policy.max_description), "cmp:cut")
+    else:
+        button = (ctx.tr("cmp.desc.keep"), "cmp:keep")
+    return _step_screen(ctx, prompt, [[button]])
 
 
 @register("cmp_photo")
@@ -285,15 +415,52 @@ def _render_photo(ctx: Ctx) -> Screen:
 
 @register("cmp_location")
 def _render_location(ctx: Ctx) -> Screen:
-    return _step_screen(
-        ctx, ctx.tr("cmp.location.prompt"), [[(ctx.tr("cmp.location.skip"), "cmp:loc:skip")]]
-    )
+    data = ctx.st.data
+    prompt = ctx.tr("cmp.location.prompt", max=MAX_ADDRESS)
+    buttons = [[(ctx.tr("cmp.location.skip"), "cmp:loc:skip")]]
+    if _has_location(ctx):
+        given = data.get("address") or ctx.tr("cmp.location.shared")
+        prompt += "\n\n" + ctx.tr("cmp.location.given", location=given)
+        buttons.insert(0, [(ctx.tr("cmp.location.keep"), "cmp:loc:keep")])
+    return _step_screen(ctx, prompt, buttons)
 
 
 @register("cmp_privacy")
 def _render_privacy(ctx: Ctx) -> Screen:
-    buttons = [[(ctx.tr(f"privacy.level.{p.value}"), f"cmp:pv:{p.value}")] for p in Privacy]
-    return _step_screen(ctx, ctx.tr("cmp.privacy.prompt"), buttons)
+    picked = ctx.st.data.get("privacy")
+    buttons = [
+        [(chosen(ctx.tr(f"privacy.level.{p.value}"), p.value == picked), f"cmp:pv:{p.value}")]
+        for p in Privacy
+    ]
+    prompt = ctx.tr("cmp.privacy.prompt")
+    if ctx.st.data.get("address"):  # unlike a shared location, it is read with the text
+        prompt += "\n\n" + ctx.tr("cmp.privacy.address_note")
+    return _step_screen(ctx, prompt, buttons)
+
+
+def _phone_on_file(ctx: Ctx) -> str | None:
+    """The number given at this step before (after Back), else the one the citizen left
+    with an earlier report."""
+    typed = ctx.st.data.get("phone")
+    if isinstance(typed, str) and typed:
+        return typed
+    return ctx.citizen.phone if "phone" not in ctx.st.data else None
+
+
+@register("cmp_phone")
+def _render_phone(ctx: Ctx) -> Screen:
+    """A phone number for a call-back: optional, what it is for and who sees it said."""
+    privacy = ctx.st.data.get("privacy", Privacy.biasa.value)
+    who = ctx.tr(
+        "cmp.phone.who_biasa" if privacy == Privacy.biasa.value else "cmp.phone.who_hidden"
+    )
+    prompt = ctx.tr("cmp.phone.prompt", who=who)
+    buttons = [[(ctx.tr("cmp.phone.none"), "cmp:ph:none")]]
+    stored = _phone_on_file(ctx)
+    if stored:
+        prompt += "\n\n" + ctx.tr("cmp.phone.stored", phone=stored)
+        buttons.insert(0, [(ctx.tr("cmp.phone.keep"), "cmp:ph:keep")])
+    return _step_screen(ctx, prompt, buttons)
 
 
 @register("cmp_confirm")
@@ -302,6 +469,8 @@ def _render_confirm(ctx: Ctx) -> Screen:
     unit = ctx.session.get(Unit, data["unit_id"])
     officer = ctx.session.get(Officer, data["officer_id"]) if data.get("officer_id") else None
     location = ctx.tr("cmp.summary.yes") if data.get("lat") is not None else "-"
+    if data.get("address"):
+        location = str(data["address"])
     summary = ctx.tr(
         "cmp.summary",
         unit=unit.name if unit else "-",
@@ -311,9 +480,11 @@ def _render_confirm(ctx: Ctx) -> Screen:
         photos=len(data.get("photos") or []),
         location=location,
         privacy=ctx.tr(f"privacy.level.{data.get('privacy', 'biasa')}"),
+        phone=_phone_on_file(ctx) or ctx.tr("cmp.phone.optional"),
     )
     buttons = [
         [(ctx.tr("cmp.send"), "cmp:send")],
+        [(ctx.tr("cmp.phone.button"), "cmp:phone")],
         [(ctx.tr("cmp.edit"), "cmp:edit")],
     ]
     return Screen(summary, buttons + back_row(ctx))

@@ -21,6 +21,7 @@ from core.masterdata import service as masterdata
 from core.masterdata.models import Officer, Unit
 from core.people.models import Channel, Citizen
 from core.shared.clock import utcnow
+from core.shared.config import ZONE_NAMES
 
 PAGE_SIZE = 8
 ONBOARDING_STEPS = frozenset({"lang", "consent"})
@@ -124,21 +125,34 @@ def in_flow(step: str) -> bool:
 # Navigation -------------------------------------------------------------------------------
 
 
-def push_and_go(ctx: Ctx, step: str, *, qi: int | None = None, pf: int | None = None) -> None:
-    """Go to `step`, remembering where we were so "back" can return."""
+def push_and_go(
+    ctx: Ctx,
+    step: str,
+    *,
+    qi: int | None = None,
+    pf: int | None = None,
+    page: int | None = None,
+) -> None:
+    """Go to `step`, remembering where we were (and on which page of a list) so "back" can
+    return there; `page` starts the new step's list at that page."""
     st = ctx.st
     if in_flow(st.step):
-        st.data.setdefault("back", []).append([st.step, st.data.get("qi"), st.data.get("pf")])
+        entry = [st.step, st.data.get("qi"), st.data.get("pf"), st.data.get("page")]
+        st.data.setdefault("back", []).append(entry)
     st.step = step
     st.data["qi"] = qi
     st.data["pf"] = pf
+    if page is not None:
+        st.data["page"] = page
 
 
 def go_back(ctx: Ctx) -> None:
-    step, qi, pf = ctx.st.data["back"].pop()
-    ctx.st.step = step
-    ctx.st.data["qi"] = qi
-    ctx.st.data["pf"] = pf
+    """The step before, on the page of its list the citizen left it (entries saved before
+    the page was kept have three items)."""
+    entry = ctx.st.data["back"].pop()
+    ctx.st.step, ctx.st.data["qi"], ctx.st.data["pf"] = entry[0], entry[1], entry[2]
+    if len(entry) > 3 and isinstance(entry[3], int):
+        ctx.st.data["page"] = entry[3]
 
 
 def to_menu(ctx: Ctx) -> None:
@@ -190,7 +204,29 @@ def with_hint(ctx: Ctx, key: str) -> Screen:
 
 
 def back_row(ctx: Ctx) -> list[list[Button]]:
-    return [[(ctx.tr("nav.back"), f"{ctx.st.step[:3]}:back")]] if ctx.st.data.get("back") else []
+    """Back (when there is a step before) and Menu: every step of a flow has a way out."""
+    flow = ctx.st.step[:3]
+    row: list[Button] = []
+    if ctx.st.data.get("back"):
+        row.append((ctx.tr("nav.back"), f"{flow}:back"))
+    row.append((ctx.tr("nav.menu"), f"{flow}:home"))
+    return [row]
+
+
+def chosen(label: str, is_chosen: bool) -> str:
+    """A button's label, marked when it is the answer given before (after Back)."""
+    return f"✅ {label}" if is_chosen else label
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    """The configured zone as people say it (WITA), else its key."""
+    return ZONE_NAMES.get(tz.key, tz.key)
+
+
+def leave_flow(ctx: Ctx) -> Outcome:
+    """The Menu button of a flow step: the unsent answers go, the menu comes."""
+    to_menu(ctx)
+    return edit(menu_screen(ctx, prefix=ctx.tr("cancel.done")))
 
 
 def pager(ctx: Ctx, page: int, pages: int, data_prefix: str) -> list[Button]:
@@ -216,7 +252,10 @@ def unit_buttons(ctx: Ctx, flow: str) -> tuple[list[list[Button]], int, int] | N
     pages = (len(units) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(current_page(ctx), pages - 1)
     chunk = units[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    buttons: list[list[Button]] = [[(u.name, f"{flow}:u:{u.id}")] for u in chunk]
+    picked = ctx.st.data.get("unit_id")
+    buttons: list[list[Button]] = [
+        [(chosen(u.name, u.id == picked), f"{flow}:u:{u.id}")] for u in chunk
+    ]
     nav = pager(ctx, page, pages, f"{flow}:pg")
     if nav:
         buttons.append(nav)
@@ -234,7 +273,10 @@ def officer_buttons(ctx: Ctx, flow: str, unit_id: int) -> list[list[Button]]:
     if not officers and page:
         ctx.st.data["page"] = page = 0
         officers = active_officers(ctx, unit_id, 0, PAGE_SIZE + 1)
-    buttons: list[list[Button]] = [[(o.name, f"{flow}:o:{o.id}")] for o in officers[:PAGE_SIZE]]
+    picked = ctx.st.data.get("officer_id")
+    buttons: list[list[Button]] = [
+        [(chosen(o.name, o.id == picked), f"{flow}:o:{o.id}")] for o in officers[:PAGE_SIZE]
+    ]
     pages = page + (2 if len(officers) > PAGE_SIZE else 1)
     nav = pager(ctx, page, pages, f"{flow}:opg")
     if nav:

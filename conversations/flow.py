@@ -32,6 +32,7 @@ from conversations.engine import (
     render,
     to_menu,
     with_hint,
+    zone_label,
 )
 from conversations.i18n import LANGUAGES, t
 from core.chat.inbox import INBOUND_RETENTION
@@ -52,6 +53,7 @@ from core.people.models import Address, Language
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 CALLBACK_RE = re.compile(r"^[a-z]{1,8}(:[A-Za-z0-9_-]{1,20}){1,3}$")
 MAX_REFS_SHOWN = 10  # open reports named on the erase confirmation
+MAX_TYPED_KEPT = 4096  # text typed at the menu, kept for a report (a Telegram message's most)
 
 __all__ = ["FlowConfig", "Inbound", "Outcome", "Screen", "handle"]
 
@@ -120,7 +122,7 @@ def _dispatch(ctx: Ctx, ev: Inbound) -> Outcome:
             or complaint.on_text(ctx, ev.text)
             or mycases.on_text(ctx, ev.text)
         )
-        return handled or _unexpected_text(ctx)
+        return handled or _unexpected_text(ctx, ev.text)
     if ev.kind == "photo" and onboarded:
         photo = complaint.on_photo(ctx, ev.data)
         if photo is not None:
@@ -146,6 +148,7 @@ def _on_command(ctx: Ctx, command: str, args: str) -> Outcome:
             return Outcome(screens=[menu_screen(ctx, prefix=ctx.tr("cancel.done"))])
         if onboarding:
             return Outcome(screens=[render(ctx)])
+        to_menu(ctx)  # the menu shown is the step now: its buttons work
         return Outcome(screens=[menu_screen(ctx, prefix=ctx.tr("cancel.nothing"))])
     if command == "help":
         return Outcome(screens=[Screen(ctx.tr("help.text")), render(ctx)])
@@ -188,10 +191,10 @@ def _start(ctx: Ctx, payload: str) -> Outcome:
     return Outcome(screens=[menu_screen(ctx, prefix=notice)])
 
 
-def _unexpected_text(ctx: Ctx) -> Outcome:
+def _unexpected_text(ctx: Ctx, text: str) -> Outcome:
     step = ctx.st.step
     if step == "menu":
-        return Outcome(screens=[menu_screen(ctx)])
+        return _offer_complaint(ctx, text)
     key = "consent.required" if step == "consent" else "hint.use_buttons"
     return Outcome(screens=[with_hint(ctx, key)])
 
@@ -212,9 +215,13 @@ def _route_callback(ctx: Ctx, data: str) -> Outcome | None:
     head, step = parts[0], ctx.st.step
     if head == "lang" and step == "lang" and parts[1] in LANGUAGES:
         return _choose_language(ctx, parts[1])
+    if head == "lang" and step == "lang" and parts[1] == "back" and ctx.citizen.consent_at:
+        return edit(_resume(ctx))
     if head == "consent" and step == "consent" and parts[1] == "yes":
         give_consent(ctx.session, ctx.citizen)
         return _after_onboarding(ctx)
+    if head == "consent" and step == "consent" and parts[1] == "no":
+        return edit(prefixed(render(ctx), ctx.tr("consent.declined")))
     if step in ONBOARDING_STEPS:
         return None
     if head == "m" and step == "menu":
@@ -236,9 +243,15 @@ def _choose_language(ctx: Ctx, lang: str) -> Outcome:
     if ctx.citizen.consent_at is None:
         ctx.st.step = "consent"
         return edit(prefixed(render(ctx), confirmed))
+    return edit(prefixed(_resume(ctx), confirmed))
+
+
+def _resume(ctx: Ctx) -> Screen:
+    """Back from the language step to where the citizen opened it (a flow, a report, else
+    the menu)."""
     resume = str(ctx.st.data.pop("resume", "menu"))
     ctx.st.step = resume if in_flow(resume) or resume.startswith("case_") else "menu"
-    return edit(prefixed(render(ctx), confirmed))
+    return render(ctx)
 
 
 def _after_onboarding(ctx: Ctx) -> Outcome:
@@ -254,7 +267,8 @@ def _on_menu(ctx: Ctx, item: str) -> Outcome | None:
     if item == "rate":
         return edit(survey.start_survey(ctx, None))
     if item == "report":
-        return edit(complaint.start_complaint(ctx))
+        typed = ctx.st.data.get("typed")
+        return edit(complaint.start_complaint(ctx, typed if isinstance(typed, str) else None))
     if item == "mine":
         return edit(mycases.show_list(ctx))
     if item == "lang":
@@ -265,6 +279,19 @@ def _on_menu(ctx: Ctx, item: str) -> Outcome | None:
         ctx.st.step = "privacy"
         return edit(render(ctx))
     return None
+
+
+def _offer_complaint(ctx: Ctx, text: str) -> Outcome:
+    """Text typed at the main menu: most people start by telling what went wrong. The
+    menu is shown with an offer to report it; the text is kept as the description."""
+    typed = text.strip()[:MAX_TYPED_KEPT]
+    if not typed:
+        return Outcome(screens=[menu_screen(ctx)])
+    to_menu(ctx)
+    ctx.st.data["typed"] = typed
+    screen = menu_screen(ctx, prefix=ctx.tr("menu.typed_offer"))
+    screen.buttons[1] = [(ctx.tr("menu.typed_report"), "m:report")]
+    return Outcome(screens=[screen])
 
 
 def _on_privacy(ctx: Ctx, action: str) -> Outcome | None:
@@ -288,17 +315,17 @@ def _on_privacy(ctx: Ctx, action: str) -> Outcome | None:
 
 @register("lang")
 def _render_lang(ctx: Ctx) -> Screen:
-    return Screen(
-        t(ctx.lang, "lang.prompt"),
-        [[(LANGUAGE_NAMES["id"], "lang:id"), (LANGUAGE_NAMES["en"], "lang:en")]],
-    )
+    buttons = [[(LANGUAGE_NAMES["id"], "lang:id"), (LANGUAGE_NAMES["en"], "lang:en")]]
+    if ctx.citizen.consent_at is not None:  # opened from the menu or a step: a way back
+        buttons.append([(ctx.tr("nav.back"), "lang:back")])
+    return Screen(t(ctx.lang, "lang.prompt"), buttons)
 
 
 @register("consent")
 def _render_consent(ctx: Ctx) -> Screen:
     return Screen(
         ctx.tr("consent.notice", area=ctx.cfg.area_name),
-        [[(ctx.tr("consent.accept"), "consent:yes")]],
+        [[(ctx.tr("consent.accept"), "consent:yes")], [(ctx.tr("consent.decline"), "consent:no")]],
     )
 
 
@@ -313,7 +340,8 @@ def _privacy_screen(ctx: Ctx) -> Screen:
         consent = ctx.tr("consent.none")
     else:
         local = consent_at.astimezone(ctx.cfg.tz)
-        consent = ctx.tr("consent.given", time=local.strftime("%Y-%m-%d %H:%M"))
+        time = f"{local.strftime('%Y-%m-%d %H:%M')} {zone_label(ctx.cfg.tz)}"
+        consent = ctx.tr("consent.given", time=time)
     text = ctx.tr(
         "privacy.text",
         consent=consent,

@@ -3,6 +3,7 @@ answers about it (satisfied or not after resolution, more information when asked
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +17,18 @@ from conversations.engine import (
     register,
     render,
     to_menu,
+    zone_label,
 )
 from core.cases.categories import category_label
 from core.cases.models import Case, CaseEventKind, CaseStatus
-from core.cases.policy import MAX_ANSWER, MIN_ANSWER, RuleBroken, check_answer, parse_reference
+from core.cases.policy import (
+    MAX_ANSWER,
+    MIN_ANSWER,
+    Rule,
+    RuleBroken,
+    check_answer,
+    parse_reference,
+)
 from core.cases.service import (
     can_reopen,
     citizen_cases,
@@ -30,6 +39,12 @@ from core.cases.service import (
 )
 from core.masterdata.models import Unit
 from core.shared.errors import DomainError
+
+MAX_DRAFT_KEPT = 4096  # a too long answer kept to cut (a Telegram message's most)
+MAX_REFERENCE_TEXT = 60  # longer text is a message, not a pasted reference
+_LOOSE_REFERENCE_RE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{2,6})[\s\-–]*([0-9]{4})[\s\-–]*([0-9]{4,7})(?![0-9])"
+)
 
 BODY_SHOWN = frozenset(
     {
@@ -49,12 +64,24 @@ def show_list(ctx: Ctx) -> Screen:
     return render(ctx)
 
 
+def typed_reference(text: str, prefix: str | None = None) -> str | None:
+    """A reference as people paste or type it: `KPG-2611-0042`, `kpg 2611 0042`,
+    `Nomor laporan: KPG-2611-0042`; None when the text is not a short one naming one (with
+    `prefix`, one of this installation's references: `KTP 2024 1234` is no reference)."""
+    if len(text) > MAX_REFERENCE_TEXT:
+        return None
+    found = _LOOSE_REFERENCE_RE.search(text)
+    if found is None or (prefix and found.group(1).upper() != prefix.upper()):
+        return None
+    return parse_reference("-".join(found.groups()))
+
+
 def show_status(ctx: Ctx, reference: str) -> list[Screen]:
     """`/status REF`: the reporter's own case, or the same "not found" for anything else."""
-    parsed = parse_reference(reference)
+    parsed = typed_reference(reference) or parse_reference(reference)
     case = get_case_for_citizen(ctx.session, ctx.citizen, parsed) if parsed else None
     if case is None:
-        shown = reference.strip().upper()[:30] or "-"
+        shown = parsed or reference.strip().upper()[:30] or "-"
         return [Screen(ctx.tr("case.not_found", ref=shown)), render(ctx)]
     if in_flow(ctx.st.step) or ctx.st.step.startswith("case_"):
         return [_detail(ctx, case, with_buttons=False), render(ctx)]
@@ -75,6 +102,9 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
     if action == "cancel" and not args and step in ("case_reason", "case_reply"):
         screen = _restore(ctx)
         return edit(screen)
+    draft = ctx.st.data.get("draft")
+    if action == "cut" and not args and step in ("case_reason", "case_reply"):
+        return _take_answer(ctx, draft[:MAX_ANSWER]) if isinstance(draft, str) else None
     if not args:
         return None
     case = get_case_for_citizen(ctx.session, ctx.citizen, args[0])
@@ -96,12 +126,29 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
 
 def on_text(ctx: Ctx, text: str) -> Outcome | None:
     step = ctx.st.step
+    prefix = ctx.cfg.case_policy.reference_prefix
+    if step in ("menu", "mine", "case_detail") and typed_reference(text, prefix):
+        return Outcome(screens=show_status(ctx, text))  # a reference pasted without /status
     if step not in ("case_reason", "case_reply"):
         return None
+    return _take_answer(ctx, text)
+
+
+def _take_answer(ctx: Ctx, text: str) -> Outcome:
+    """The citizen's reason or reply, sent on; too long, it is kept and the citizen told how
+    much to cut (or to send its first part)."""
+    step = ctx.st.step
     try:
         answer = check_answer(text)
-    except RuleBroken:
-        hint = ctx.tr("case.answer_length", min=MIN_ANSWER, max=MAX_ANSWER)
+    except RuleBroken as broken:
+        length = len(text.strip())
+        if broken.rule == Rule.too_long:
+            ctx.st.data["draft"] = text.strip()[:MAX_DRAFT_KEPT]
+            hint = ctx.tr(
+                "case.answer_too_long", length=length, max=MAX_ANSWER, cut=length - MAX_ANSWER
+            )
+        else:
+            hint = ctx.tr("case.answer_length", min=MIN_ANSWER, max=MAX_ANSWER)
         return Outcome(screens=[Screen(hint), render(ctx)])
     case = get_case_for_citizen(ctx.session, ctx.citizen, str(ctx.st.data.get("ref", "")))
     try:
@@ -167,7 +214,11 @@ def _restore(ctx: Ctx) -> Screen:
 
 
 def _cancel_row(ctx: Ctx) -> list[list[tuple[str, str]]]:
-    return [[(ctx.tr("case.cancel"), "case:cancel")]]
+    rows = [[(ctx.tr("case.cancel"), "case:cancel")]]
+    draft = ctx.st.data.get("draft")
+    if isinstance(draft, str) and len(draft) > MAX_ANSWER:
+        rows.insert(0, [(ctx.tr("case.answer_cut", max=MAX_ANSWER), "case:cut")])
+    return rows
 
 
 # Screens ----------------------------------------------------------------------------------
@@ -201,6 +252,7 @@ def _render_detail(ctx: Ctx) -> Screen:
 def _detail(ctx: Ctx, case: Case, *, with_buttons: bool) -> Screen:
     unit = ctx.session.get(Unit, case.unit_id)
     tz = ctx.cfg.tz
+    zone = zone_label(tz)
     lines = [
         ctx.tr(
             "case.detail",
@@ -213,7 +265,7 @@ def _detail(ctx: Ctx, case: Case, *, with_buttons: bool) -> Screen:
         ctx.tr("case.timeline"),
     ]
     for event in public_timeline(ctx.session, case):
-        when = event.created_at.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+        when = f"{event.created_at.astimezone(tz).strftime('%d-%m-%Y %H:%M')} {zone}"
         line = f"• {when} {ctx.tr(f'event.{event.kind}')}"
         if event.kind in BODY_SHOWN and event.body:
             line += f": {event.body[:300]}"

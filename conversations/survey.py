@@ -9,8 +9,10 @@ from conversations.engine import (
     Outcome,
     Screen,
     back_row,
+    chosen,
     edit,
     go_back,
+    leave_flow,
     menu_screen,
     officer_buttons,
     page_button,
@@ -43,6 +45,8 @@ from core.surveys.submission import (
 )
 
 MAX_SERVICES_SHOWN = 20
+MAX_DRAFT_KEPT = 4096  # a too long comment kept to cut (a Telegram message's most)
+DRAFT_SHOWN = 300  # of a kept comment, shown again at the comment step
 PROFILE_FIELDS = tuple(PROFILE_CHOICES)
 
 
@@ -68,6 +72,8 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
     if action == "back" and not args and st.data.get("back"):
         go_back(ctx)
         return edit(render(ctx))
+    if action == "home" and not args:
+        return leave_flow(ctx)
     if (action == "pg" and st.step == "svy_unit") or (action == "opg" and st.step == "svy_officer"):
         return page_button(ctx, args)
     if len(args) == 1 and args[0].isdigit():
@@ -82,8 +88,14 @@ def on_button(ctx: Ctx, parts: Sequence[str]) -> Outcome | None:
         return _answer(ctx, args)
     if action == "c" and args == ["skip"] and st.step == "svy_comment":
         st.data["comment"] = None
+        st.data.pop("comment_draft", None)
         push_and_go(ctx, "svy_profile", pf=0)
         return edit(render(ctx))
+    if action == "c" and args in (["keep"], ["cut"]) and st.step == "svy_comment":
+        kept = _comment_draft(ctx)
+        if kept is None:
+            return None
+        return edit(_take_comment(ctx, kept[:MAX_COMMENT_LENGTH] if args == ["cut"] else kept))
     if action == "p" and st.step == "svy_profile":
         return _profile(ctx, args)
     return None
@@ -93,13 +105,35 @@ def on_text(ctx: Ctx, text: str) -> Outcome | None:
     """The comment step takes text; other survey steps do not."""
     if ctx.st.step != "svy_comment":
         return None
+    return Outcome(screens=[_take_comment(ctx, text)])
+
+
+def _take_comment(ctx: Ctx, text: str) -> Screen:
+    """The comment if it fits; too long, it is kept and the citizen told how much to cut
+    (or to use its first part)."""
     comment = text.strip()
+    data = ctx.st.data
     if len(comment) > MAX_COMMENT_LENGTH:
-        hint = ctx.tr("svy.comment.too_long", length=len(comment), max=MAX_COMMENT_LENGTH)
-        return Outcome(screens=[prefixed(render(ctx), hint)])
-    ctx.st.data["comment"] = comment or None
+        data["comment_draft"] = comment[:MAX_DRAFT_KEPT]
+        hint = ctx.tr(
+            "svy.comment.too_long",
+            length=len(comment),
+            max=MAX_COMMENT_LENGTH,
+            cut=len(comment) - MAX_COMMENT_LENGTH,
+        )
+        return prefixed(render(ctx), hint)
+    data["comment"] = comment or None
+    data.pop("comment_draft", None)
     push_and_go(ctx, "svy_profile", pf=0)
-    return Outcome(screens=[prefixed(render(ctx), ctx.tr("svy.comment.saved"))])
+    return prefixed(render(ctx), ctx.tr("svy.comment.saved"))
+
+
+def _comment_draft(ctx: Ctx) -> str | None:
+    for key in ("comment_draft", "comment"):
+        value = ctx.st.data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _choose_unit(ctx: Ctx, unit_id: int) -> Outcome | None:
@@ -146,8 +180,7 @@ def _after_service(ctx: Ctx) -> Screen:
         return menu_screen(ctx, prefix=ctx.tr("svy.already_today"))
     has_officers = active_officers(ctx.session, data["unit_id"], limit=1)
     if not data.get("pre_officer") and has_officers:
-        data["page"] = 0
-        push_and_go(ctx, "svy_officer")
+        push_and_go(ctx, "svy_officer", page=0)
     else:
         push_and_go(ctx, "svy_q", qi=0)
     return render(ctx)
@@ -282,7 +315,8 @@ def _render_unit(ctx: Ctx) -> Screen:
 
 @register("svy_service")
 def _render_service(ctx: Ctx) -> Screen:
-    buttons = [[(s.name, f"svy:s:{s.id}")] for s in _services(ctx)]
+    picked = ctx.st.data.get("service_id")
+    buttons = [[(chosen(s.name, s.id == picked), f"svy:s:{s.id}")] for s in _services(ctx)]
     buttons.append([(ctx.tr("svy.service.skip"), "svy:s:0")])
     text = f"{_header(ctx)}\n\n{ctx.tr('svy.service.prompt')}"
     return Screen(text, buttons + back_row(ctx))
@@ -306,22 +340,37 @@ def _render_question(ctx: Ctx) -> Screen:
         element=ctx.tr(f"element.{number}"),
         question=ctx.tr(f"svy.q{number}"),
     )
-    buttons = [[(ctx.tr(f"svy.q{number}.a{v}"), f"svy:a:{qi}:{v}")] for v in (1, 2, 3, 4)]
+    answers = ctx.st.data.get("answers") or []
+    given = answers[qi] if qi < len(answers) else 0
+    buttons = [
+        [(chosen(ctx.tr(f"svy.q{number}.a{v}"), v == given), f"svy:a:{qi}:{v}")]
+        for v in (1, 2, 3, 4)
+    ]
     return Screen(f"{_header(ctx)}\n\n{question}", buttons + back_row(ctx))
 
 
 @register("svy_comment")
 def _render_comment(ctx: Ctx) -> Screen:
     text = f"{_header(ctx)}\n\n{ctx.tr('svy.comment.prompt', max=MAX_COMMENT_LENGTH)}"
-    return Screen(text, [[(ctx.tr("svy.comment.skip"), "svy:c:skip")], *back_row(ctx)])
+    rows = [[(ctx.tr("svy.comment.skip"), "svy:c:skip")]]
+    kept = _comment_draft(ctx)
+    if kept is not None:
+        shown = kept if len(kept) <= DRAFT_SHOWN else kept[:DRAFT_SHOWN].rstrip() + " …"
+        text += "\n\n" + ctx.tr("svy.comment.kept", length=len(kept), text=shown)
+        if len(kept) > MAX_COMMENT_LENGTH:
+            rows.insert(0, [(ctx.tr("svy.comment.cut", max=MAX_COMMENT_LENGTH), "svy:c:cut")])
+        else:
+            rows.insert(0, [(ctx.tr("svy.comment.keep"), "svy:c:keep")])
+    return Screen(text, rows + back_row(ctx))
 
 
 @register("svy_profile")
 def _render_profile(ctx: Ctx) -> Screen:
     pf = int(ctx.st.data.get("pf") or 0)
     name = PROFILE_FIELDS[pf]
+    given = ctx.st.data.get(name)
     choices = [
-        (ctx.tr(f"profile.{name}.{value}"), f"svy:p:{pf}:{i}")
+        (chosen(ctx.tr(f"profile.{name}.{value}"), value == given), f"svy:p:{pf}:{i}")
         for i, value in enumerate(PROFILE_CHOICES[name])
     ]
     rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     # The evidence about the account's own linked officer in its evaluations, and a written
     # response to it while the period is open (not unit-scoped: it follows the officer link).
     RESPOND_OWN_EVALUATION = "respond_own_evaluation"
+    PLAN_FOLLOW_UP = "plan_follow_up"  # a unit's follow-up plan of its SKM (rencana tindak lanjut)
 
 
 P = Permission
@@ -65,6 +66,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.VIEW_EVALUATIONS,
             P.RECEIVE_REMINDERS,
             P.RESPOND_OWN_EVALUATION,
+            P.PLAN_FOLLOW_UP,
         }
     ),
     Role.unit_head: frozenset(
@@ -75,6 +77,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.RECEIVE_DIGEST,
             P.RECEIVE_REMINDERS,
             P.RESPOND_OWN_EVALUATION,
+            P.PLAN_FOLLOW_UP,
         }
     ),
     Role.viewer: frozenset({P.VIEW_UNIT, P.VIEW_EVALUATIONS, P.RESPOND_OWN_EVALUATION}),

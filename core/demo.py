@@ -30,6 +30,7 @@ from core.cases.lifecycle import (
 from core.cases.models import Case, CaseOutcome, CaseStatus, Privacy
 from core.cases.policy import CasePolicy, ComplaintDraft
 from core.cases.sla import SlaPolicy
+from core.demo_purge import has_listed_demo, mark_demo
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import new_public_code
 from core.outbox.models import OutboundMessage, OutboxStatus
@@ -60,21 +61,22 @@ DEMO_UNITS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("kec-kota-lama", "Kecamatan Kota Lama", ("Surat Keterangan", "Legalisasi")),
 )  # fmt: skip
 
-GIVEN_NAMES = (
-    "Yohanes",
-    "Maria",
-    "Agustinus",
-    "Fransiska",
-    "Yosef",
-    "Theresia",
-    "Petrus",
-    "Elisabeth",
-    "Markus",
-    "Veronika",
-    "Stefanus",
-    "Katarina",
-    "Daniel",
-    "Ruth",
+# Given names with the sex they are borne by (1 man, 2 woman: digit 15 of a NIP).
+GIVEN_NAMES: tuple[tuple[str, int], ...] = (
+    ("Yohanes", 1),
+    ("Maria", 2),
+    ("Agustinus", 1),
+    ("Fransiska", 2),
+    ("Yosef", 1),
+    ("Theresia", 2),
+    ("Petrus", 1),
+    ("Elisabeth", 2),
+    ("Markus", 1),
+    ("Veronika", 2),
+    ("Stefanus", 1),
+    ("Katarina", 2),
+    ("Daniel", 1),
+    ("Ruth", 2),
 )
 FAMILY_NAMES = ("Ndun", "Bria", "Tefa", "Nenobais", "Manafe", "Lado", "Seran", "Taolin",
                 "Bessie", "Kase", "Nalle", "Fanggidae", "Mooy", "Riwu")  # fmt: skip
@@ -105,6 +107,61 @@ class DemoResult:
 # Demo citizens' Telegram chats: ids past Telegram's 52-bit user ids, so that no real
 # person who writes to a demo installation's bot can ever be one of them.
 DEMO_CHAT = 9_000_000_000_000_000
+
+
+DEMO_USERNAMES = ("admin", "pengawas", "kadis", "petugas")
+# Everything seed_demo makes is made within this long of its first unit.
+SEED_SPAN = timedelta(minutes=2)
+
+
+def mark_earlier_demo(session: Session) -> int:
+    """For demo data seeded before `demo_record` existed (migration 0019): find its rows and
+    list them, so that `demo purge` can remove them. The demo seeded an empty database, so
+    its rows are the demo units (by code) made at the seeding, the services, officers and
+    demo accounts made with them, and the complaints in those units dated before it (the
+    demo's are back-dated; every real one came later). Returns how many rows it listed;
+    0 when the demo rows are listed already or there is no demo."""
+    if has_listed_demo(session):
+        return 0
+    demo_answers = session.exec(
+        select(SurveyResponse.id).where(SurveyResponse.channel == "demo").limit(1)
+    ).first()
+    if demo_answers is None:
+        return 0
+    codes = [code for code, _, _ in DEMO_UNITS]
+    units = session.exec(select(Unit).where(col(Unit.code).in_(codes))).all()
+    if not units:
+        return 0
+    seeded = min(u.created_at for u in units)
+    until = seeded + SEED_SPAN
+    unit_ids = [u.id for u in units if u.created_at <= until]
+    services = session.exec(
+        select(Service.id).where(col(Service.unit_id).in_(unit_ids), Service.created_at <= until)
+    ).all()
+    officers = session.exec(
+        select(Officer.id).where(col(Officer.unit_id).in_(unit_ids), Officer.created_at <= until)
+    ).all()
+    users = session.exec(
+        select(AppUser.id).where(
+            col(AppUser.username).in_(DEMO_USERNAMES), AppUser.created_at <= until
+        )
+    ).all()
+    cases = session.exec(
+        select(Case.id, Case.citizen_id).where(
+            col(Case.unit_id).in_(unit_ids), Case.received_at <= seeded
+        )
+    ).all()
+    marks = (
+        ("unit", unit_ids),
+        ("service", list(services)),
+        ("officer", list(officers)),
+        ("app_user", list(users)),
+        ("cases", [case_id for case_id, _ in cases]),
+        ("citizen", [citizen_id for _, citizen_id in cases]),
+    )
+    for kind, ids in marks:
+        mark_demo(session, kind, ids)
+    return sum(len(ids) for _, ids in marks)
 
 
 def database_is_empty(session: Session) -> bool:
@@ -145,11 +202,11 @@ def seed_demo(
         officers = []
         for _ in range(rng.randrange(2, 5)):
             officer_count += 1
-            sex = rng.choice((1, 2))
+            given, sex = rng.choice(GIVEN_NAMES)  # the NIP's sex digit is the name's
             officers.append(
                 Officer(
                     nip=_demo_nip(rng, sex, officer_count),
-                    name=f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}",
+                    name=f"{given} {rng.choice(FAMILY_NAMES)}",
                     position=rng.choice(POSITIONS),
                     unit_id=unit.id,
                     public_code=new_public_code(),
@@ -193,9 +250,9 @@ def seed_demo(
             )
         )
     password = secrets.token_urlsafe(12)
-    create_user(session, "admin", Role.admin, password, display_name="Administrator")
+    admin_user = create_user(session, "admin", Role.admin, password, display_name="Administrator")
     supervisor_password = secrets.token_urlsafe(12)
-    create_user(
+    supervisor_user = create_user(
         session,
         SUPERVISOR,
         Role.supervisor,
@@ -204,7 +261,7 @@ def seed_demo(
         display_name="Theresia Manafe",
     )
     head_password = secrets.token_urlsafe(12)
-    create_user(
+    head_user = create_user(
         session, HEAD, Role.unit_head, head_password, HEAD_UNITS, display_name="Petrus Seran"
     )
     session.flush()
@@ -225,6 +282,8 @@ def seed_demo(
         by_code,
         now=now,
     )
+    users = (admin_user, supervisor_user, head_user, officer_user)
+    _mark_demo_rows(session, unit_rows, [u.id for u in users])
     return DemoResult(
         units=len(unit_rows),
         services=sum(len(s) for _, s, _ in unit_rows),
@@ -243,6 +302,23 @@ def seed_demo(
         officer_name=own_officer.name,
         cases=case_count,
     )
+
+
+def _mark_demo_rows(
+    session: Session,
+    unit_rows: list[tuple[Unit, list[Service], list[Officer]]],
+    user_ids: list[int | None],
+) -> None:
+    """List what the demo made (`demo_record`), so that `demo purge` removes exactly that.
+    The database had no unit before, so every complaint (and its complainant) there is now
+    is the demo's."""
+    mark_demo(session, "unit", (u.id for u, _, _ in unit_rows))
+    mark_demo(session, "service", (s.id for _, services, _ in unit_rows for s in services))
+    mark_demo(session, "officer", (o.id for _, _, officers in unit_rows for o in officers))
+    mark_demo(session, "app_user", user_ids)
+    cases = session.exec(select(Case.id, Case.citizen_id)).all()
+    mark_demo(session, "cases", (case_id for case_id, _ in cases))
+    mark_demo(session, "citizen", (citizen_id for _, citizen_id in cases))
 
 
 # Demo complaints ------------------------------------------------------------------------------

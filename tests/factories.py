@@ -35,6 +35,14 @@ def make_service(session: Session, unit: Unit, name: str) -> Service:
     return service
 
 
+def record_running_bot(session: Session, username: str = "asn_feedback_bot") -> None:
+    """What the bot process records at its start (getMe): QR cards may be printed for
+    `username` (core.masterdata.bot_identity; the default is PUBLIC_BOT_USERNAME's)."""
+    from core.masterdata.bot_identity import record_bot_identity
+
+    record_bot_identity(session, 123456, username, "ASN Feedback")
+
+
 def make_nip(sex: int = 1) -> str:
     n = next(_seq)
     return f"19850412{2010 + n % 10}03{sex}{n % 1000:03d}"

@@ -50,6 +50,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.VIEW_EVALUATIONS,
         P.RECEIVE_REMINDERS,
         P.RESPOND_OWN_EVALUATION,
+        P.PLAN_FOLLOW_UP,
     },
     Role.unit_head: {
         P.VIEW_UNIT,
@@ -58,6 +59,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.RECEIVE_DIGEST,
         P.RECEIVE_REMINDERS,
         P.RESPOND_OWN_EVALUATION,
+        P.PLAN_FOLLOW_UP,
     },
     Role.viewer: {P.VIEW_UNIT, P.VIEW_EVALUATIONS, P.RESPOND_OWN_EVALUATION},
     # A front-line officer: nothing of any unit, only their own evaluation evidence.

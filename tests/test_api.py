@@ -235,6 +235,7 @@ def test_every_route_needs_a_token(world: World) -> None:
             period_id=1,
             evaluation_id=1,
             user_id=1,
+            item_id=1,
             week="2026-W47",
             day="2026-12-02",
         )

@@ -39,7 +39,7 @@ from core.shared.config import Settings, load_settings
 from tests.botkit import STORY, FakeTelegram, ScriptedCitizen, deliver_all, jpeg_with_gps, onboard
 from tests.console_kit import live_server
 from tests.contacts import telegram_citizen
-from tests.factories import PASSWORD, make_officer, make_unit, make_user
+from tests.factories import PASSWORD, make_officer, make_unit, make_user, record_running_bot
 from tests.test_console_browser import serious_violations
 
 pytestmark = pytest.mark.browser
@@ -150,6 +150,7 @@ def office(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Offic
         spv.display_name = "Maria Pengawas"
         s.add(spv)
         ids["dukcapil"] = unit.id or 0
+        record_running_bot(s)  # QR cards are printed for the bot that runs
         s.commit()
     with live_server(create_site(policies)) as base:
         yield Office(base, policies, engine, Path(cfg.attachments_dir), ids)

@@ -17,6 +17,8 @@ from sqlmodel import Session, select
 
 from core.digests.figures import IsoWeek
 from core.masterdata.models import Officer, Service, Unit
+from core.people.models import AppUser
+from tests.contacts import link_telegram
 from tests.factories import make_service
 from tests.test_console_browser import serious_violations
 from tests.test_console_case import Office, log_in, office
@@ -213,6 +215,9 @@ def test_a_unit_head_previews_the_digest_of_their_unit(page: Page, office: Offic
 
 
 def test_an_admin_sends_a_units_digest_now_once(page: Page, office: Office) -> None:
+    with Session(office.engine) as s:  # a digest goes to a unit head linked to Telegram
+        link_telegram(s, s.get_one(AppUser, office.ids["kadis"]), 8803)
+        s.commit()
     tz = office.policies.settings.tz
     week = IsoWeek.of(office.policies.now().astimezone(tz).date()).previous()
     log_in(page, office, "admin")

@@ -14,10 +14,18 @@ from sqlmodel import Session, select
 
 from app.site import create_site
 from core.masterdata.models import Officer, Service, Unit
-from core.people.models import Role
+from core.people.models import AppUser, Role
 from core.policies import build
 from core.shared.config import Settings
-from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
+from tests.contacts import link_telegram
+from tests.factories import (
+    PASSWORD,
+    make_officer,
+    make_service,
+    make_unit,
+    make_user,
+    record_running_bot,
+)
 
 
 @pytest.fixture
@@ -32,6 +40,7 @@ def client(settings: Settings, engine: Engine) -> TestClient:
         make_user(s, "spv-a", Role.supervisor, [a])
         make_user(s, "head-a", Role.unit_head, [a])
         make_user(s, "viewer-a", Role.viewer, [a])
+        record_running_bot(s)
         s.commit()
     return TestClient(create_site(build(settings, engine)))
 
@@ -130,7 +139,7 @@ def test_odd_inputs_are_answered_never_with_a_500(client: TestClient, engine: En
         assert s.exec(select(Unit).where(Unit.code == "x")).first() is None
 
 
-def test_a_unit_head_and_an_admin_on_the_digest_page(client: TestClient) -> None:
+def test_a_unit_head_and_an_admin_on_the_digest_page(client: TestClient, engine: Engine) -> None:
     csrf = _log_in(client, "head-a")
     assert client.get("/staff/digests?unit=unit-b").status_code == 404
     assert client.get("/staff/digests?week=2026-W99").status_code == 400
@@ -143,6 +152,11 @@ def test_a_unit_head_and_an_admin_on_the_digest_page(client: TestClient) -> None
     assert client.get("/staff/units").status_code == 403
     csrf = _log_in(client, "admin")
     send["csrf"] = csrf
+    nobody = client.post("/staff/digests/send", data=send)  # head-a has not linked Telegram
+    assert nobody.status_code == 409 and "belum memiliki kepala unit yang terhubung" in nobody.text
+    with Session(engine) as s:
+        link_telegram(s, s.exec(select(AppUser).where(AppUser.username == "head-a")).one(), 8804)
+        s.commit()
     assert client.post("/staff/digests/send", data=send, follow_redirects=False).status_code == 303
     assert client.post("/staff/digests/send", data=send).status_code == 409
     bad = {**send, "week": "2026-W60"}

@@ -27,7 +27,7 @@ from core.people.models import Role
 from core.policies import build
 from core.shared.config import Settings
 from tests.contacts import telegram_citizen
-from tests.factories import PASSWORD, make_officer, make_unit, make_user
+from tests.factories import PASSWORD, make_officer, make_unit, make_user, record_running_bot
 from tests.test_privacy_figures import get_paths
 
 # How each GET page is filled in: {reference} takes every report's reference in turn.
@@ -44,6 +44,7 @@ PAGES: dict[str, str] = {
     "/scores": "page",
     "/scores/{code}": "unit",
     "/scores/{code}/report.xlsx": "unit",
+    "/scores/{code}/report.pdf": "unit",
     "/evaluations": "page",
     "/evaluations/{period_id}": "period",
     "/evaluations/{period_id}/finalize": "period",
@@ -65,6 +66,13 @@ PAGES: dict[str, str] = {
     "/paper/import": "page",
     "/me/evaluations": "page",
     "/me/evaluations/{period_id}": "period",
+    "/audit": "page",
+    "/backup": "page",
+    "/qr": "page",
+    "/units/{code}/qr": "unit",
+    "/recap": "page",
+    "/recap.xlsx": "page",
+    "/recap.pdf": "page",
 }
 # What the other parts of a page's path are filled with (a unit's pages: each unit in turn).
 FILL = {"{kind}": "svg", "{week}": "2026-W47"}
@@ -95,6 +103,7 @@ def world(settings: Settings, engine: Engine) -> World:
         a, b = make_unit(s, "unit-a"), make_unit(s, "unit-b")
         yohanes = make_officer(s, a, "Yohanes Ndun")
         make_user(s, "admin", Role.admin)
+        record_running_bot(s)
         for name, role, unit in (
             ("spv-a", Role.supervisor, a),
             ("head-a", Role.unit_head, a),
@@ -122,9 +131,11 @@ def world(settings: Settings, engine: Engine) -> World:
             assert unit.id is not None
             chat = 880_000 + n
             text = f"Laporan nomor {n} {privacy.value} xq{n}zz tentang loket yang tutup."
+            citizen = telegram_citizen(s, chat)
+            citizen.phone = f"+62812000077{n}"  # left for a call-back: the reporter's too
             case = svc.file_complaint(
                 s,
-                telegram_citizen(s, chat),
+                citizen,
                 svc.ComplaintDraft(
                     unit_id=unit.id,
                     category="lainnya",
@@ -220,6 +231,12 @@ def test_every_page_shows_only_what_the_user_may_open(world: World, username: st
             assert report.description not in body, f"{where} shows {report.case.reference}"
         for report in unnamed:
             assert report.reporter not in body, f"{where} shows the reporter of a report"
+            phone = f"+62812000077{world.reports.index(report)}"
+            assert phone not in body, f"{where} shows the phone of a hidden reporter"
+    for report in world.reports:  # and the number is there for those who may see it
+        if report not in unnamed:
+            page = dict(bodies)[report.case.reference]
+            assert f"+62812000077{world.reports.index(report)}" in page
 
 
 def _ids(s: Session) -> dict[str, int]:

@@ -196,14 +196,17 @@ def test_a_week_not_over_counts_only_deadlines_already_passed(world: World) -> N
 
 
 def test_nothing_to_report_is_one_line(world: World) -> None:
+    """A quiet week: one line, then the quarter (tests/test_digest_quiet_week.py)."""
     with Session(world.engine) as s:
         unit = s.get(Unit, world.unit.id)
         assert unit is not None
         data = build_digest(s, unit, W46, WITA, 1000, actor=world.admin)
     assert data.nothing_new
-    assert render_digest(data, "en") == (
-        "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week."
-    )
+    assert render_digest(data, "en").splitlines() == [
+        "📊 Dinas Dukcapil, 2026-W46: no new complaints or surveys this week.",
+        "",
+        "IKM this quarter: no respondents yet",
+    ]
 
 
 def _digest_texts(engine: Engine) -> dict[int, str]:
@@ -439,7 +442,8 @@ def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings
     scheduler = build_scheduler(build(settings, world.engine))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
-        "weekly-digest", "sla-reminders", "autoclose", "prune-updates", "prune-outbox"
+        "weekly-digest", "sla-reminders", "autoclose", "prune-updates", "prune-outbox",
+        "case-alerts",
     }  # fmt: skip
     friday = datetime(2026, 11, 13, 15, 0, tzinfo=WITA)
     digest = jobs["weekly-digest"].trigger.get_next_fire_time(None, friday)

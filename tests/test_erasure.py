@@ -196,7 +196,7 @@ async def test_erase_screen_without_open_reports_and_privacy_notice(
     notice = c.screen().text
     for part in (
         "Personal Data Protection Law (UU No. 27 of 2022)",
-        "Telegram ID, chosen language and time of consent",
+        "Telegram account number, chosen language and time of consent",
         "We do not store your Telegram name or username",
         "respondent profile",
         "photos (without EXIF/GPS data), location",

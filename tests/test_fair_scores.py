@@ -361,7 +361,7 @@ async def test_the_bot_keys_each_answer_and_the_privacy_notice_says_so(
     await c.say("/privacy")
     notice = c.screen().text
     assert "setiap jawaban survei menyimpan kode samaran" in notice
-    assert "tidak dapat dikembalikan menjadi ID Anda tanpa kunci tersebut" in notice
+    assert "tidak dapat dikembalikan menjadi nomor tersebut tanpa kunci itu" in notice
     assert "diganti dengan kode acak yang tidak terhubung dengan siapa pun" in notice
     assert len(notice) <= 4096  # one Telegram message
     await c.press("Hapus data saya")
@@ -374,6 +374,6 @@ async def test_the_bot_keys_each_answer_and_the_privacy_notice_says_so(
     await onboard(en, "en")
     await en.say("/privacy")
     notice = en.screen().text
-    assert "each survey answer keeps a pseudonymous code made from your Telegram ID" in notice
+    assert "each survey answer keeps a pseudonymous code made from your Telegram account" in notice
     assert "cannot be turned back into it without that key" in notice
     assert "replaced by a random code linked to no one" in notice

@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from conversations.complaint import EDITABLE
 from conversations.i18n import LANGUAGES, LOCALES_DIR, t
 from conversations.notices import OUTCOMES, TEMPLATES
+from core.cases.categories import CATEGORIES
 from core.cases.models import CaseStatus, Privacy
 from core.surveys.submission import PROFILE_CHOICES
 
@@ -47,6 +48,7 @@ def _keys_used_in_code() -> set[str]:
     keys |= {f"notify.{name}" for name in TEMPLATES}
     keys |= {f"outcome.{name}" for name in OUTCOMES}
     keys |= {f"cmp.edit.{name}" for name in EDITABLE}
+    keys |= {f"cmp.category.help.{code}" for code in CATEGORIES}
     keys |= {f"privacy.level.{p.value}" for p in Privacy}
     keys |= {f"status.{s.value}" for s in CaseStatus}
     keys |= {f"event.{kind}" for kind in PUBLIC_EVENT_KINDS}
@@ -82,7 +84,7 @@ def test_placeholders_match_between_languages() -> None:
 
 
 def test_lookup_formats_and_falls_back_to_indonesian() -> None:
-    assert t("en", "svy.comment.too_long", length=1200, max=1000).startswith(
-        "The comment is too long (1200"
+    assert t("en", "svy.comment.too_long", length=1200, max=1000, cut=200).startswith(
+        "Your comment has 1200 characters"
     )
     assert t("xx", "menu.rate") == t("id", "menu.rate")

@@ -19,7 +19,14 @@ from app.cli import cli
 from core.masterdata.deeplinks import resolve_payload
 from core.people.models import Role
 from core.shared.config import Settings, load_settings
-from tests.factories import PASSWORD, make_officer, make_service, make_unit, make_user
+from tests.factories import (
+    PASSWORD,
+    make_officer,
+    make_service,
+    make_unit,
+    make_user,
+    record_running_bot,
+)
 
 
 def decode(png: bytes) -> str:
@@ -43,6 +50,7 @@ def world(engine: Engine, settings: Settings) -> Iterator[tuple[TestClient, dict
         yoh = make_officer(s, unit, "Yohanes Ndun", public_code="yoh12345")
         make_officer(s, unit, "Maria Bria", public_code="old12345", active=False)
         make_user(s, "spv", Role.supervisor, [unit])
+        record_running_bot(s, "kupang_lapor_bot")
         s.commit()
         ids = {"ktp": ktp.id, "yoh": yoh.public_code, "nip": yoh.nip, "other": other.code}
     with TestClient(create_app(cfg, engine)) as client:

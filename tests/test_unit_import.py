@@ -115,7 +115,7 @@ def test_a_supervisor_imports_services_of_their_own_units_only(session: Session)
 
 def test_a_file_without_its_columns_is_refused_whole(session: Session) -> None:
     admin = _actor(session, "admin", Role.admin, [])
-    result = import_units(session, b"kode,nama\nx,X\n", actor=admin)
+    result = import_units(session, b"kode_opd,nama_opd\nx,X\n", actor=admin)
     assert [(r.key, r.params) for r in result.file_errors] == [
         ("column_missing", {"columns": "code, name"})
     ]

@@ -5,12 +5,9 @@ changes who holds the account or what it may do. Plus the offline API docs."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from fnmatch import fnmatch
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -479,19 +476,6 @@ def test_docs_and_redoc_load_only_assets_served_by_the_api(api: Api) -> None:
     assert c.get("/docs/oauth2-redirect").status_code == 200
     js = c.get("/static/swagger-ui/swagger-ui-bundle.js")
     assert "javascript" in js.headers["content-type"] and len(js.content) > 500_000
-
-
-def test_vendored_files_are_package_data() -> None:
-    """An installed asn-feedback carries the docs assets and the password list."""
-    root = Path(__file__).resolve().parent.parent
-    config = tomllib.loads((root / "pyproject.toml").read_text())
-    patterns = config["tool"]["setuptools"]["package-data"]
-    for package, folder in (("admin_api", "static"), ("core", "people/wordlists")):
-        files = [f for f in (root / package / folder).rglob("*") if f.is_file()]
-        assert files
-        for file in files:
-            relative = file.relative_to(root / package).as_posix()
-            assert any(fnmatch(relative, p) for p in patterns[package]), relative
 
 
 def test_docs_can_be_turned_off(settings: Settings, engine: Engine) -> None:

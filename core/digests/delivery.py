@@ -33,6 +33,7 @@ from core.outbox.service import enqueue
 from core.people.models import AppUser, UserUnit
 from core.shared.clock import utcnow
 from core.shared.db import writer
+from core.shared.errors import Conflict
 from core.shared.workers import worker_gone
 from core.surveys.skm import MIN_RESPONSES_DEFAULT
 
@@ -116,11 +117,16 @@ def send_unit_digest(
     so a crash loses nothing and a resumed run continues with the remaining heads. A run
     whose claim was taken over stops; the primary key of DigestRecipient makes a second
     digest for the same head impossible even then. Returns the number of messages queued,
-    or None when another worker has (or had) the claim. `now` dates the messages; the
-    claim and its heartbeat read `clock`, the time every worker shares.
+    or None when another worker has (or had) the claim; a unit with no linked recipient is
+    refused (`Conflict`, "digest.no_recipient") before anything is claimed. `now` dates the
+    messages; the claim and its heartbeat read `clock`, the time every worker shares.
     """
     now = now or clock()
     with Session(writer(engine), expire_on_commit=False) as session:
+        if not digest_recipients(session, unit_id):
+            # Claiming would use up the week: the real send, once a head is linked, would
+            # then be refused as already sent.
+            raise Conflict("the unit has no linked unit head", why="digest.no_recipient")
         run = claim_run(session, unit_id, week, worker, now=clock())
         session.commit()
         if run is None:
@@ -243,6 +249,9 @@ def send_all_digests(
                 now=now,
                 min_responses=min_responses,
             )
+        except Conflict:  # its last linked head left since the units were read
+            report.skipped_units += 1
+            continue
         except Exception:
             log.exception(
                 "digest for unit %s, week %s failed; a later run resumes it", unit_id, week

@@ -4,7 +4,7 @@ per recipient over the cases that recipient may open."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from core.access import Actor, Permission, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, CaseOutcome
-from core.masterdata.models import Officer, Unit
+from core.masterdata.models import Officer, Service, Unit
 from core.shared.clock import local_day_bounds_utc
+from core.surveys.models import SurveyResponse
 from core.surveys.skm import (
     ELEMENTS,
     MIN_RESPONSES_DEFAULT,
@@ -31,6 +32,8 @@ NRR_DIGEST_PLACES = 2  # the digest shows NRR to 2 decimals, rounded half-up fro
 CHART_SIZE = (800, 400)  # pixels
 SUBSTANTIATED = (CaseOutcome.substantiated.value, CaseOutcome.partly.value)
 RECIPIENT_ROLES = tuple(sorted(r.value for r in roles_with(Permission.RECEIVE_DIGEST)))
+DIGEST_COMMENTS = 3  # the week's newest survey comments quoted in the digest
+COMMENT_CHARS = 200  # a longer comment is cut there (the console shows it whole)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,16 @@ class IkmFigure:
         return enough_responses(self.n, self.threshold)
 
 
+@dataclass(frozen=True)
+class DigestComment:
+    """A citizen's survey comment as the digest quotes it: the local day it was given, the
+    service it rates, its text; nothing that tells who gave it, and no time of day."""
+
+    day: date
+    service: str | None
+    text: str
+
+
 @dataclass
 class DigestData:
     unit_id: int
@@ -92,6 +105,8 @@ class DigestData:
     lowest_elements: list[tuple[str, Decimal]] = field(default_factory=list)
     officers_substantiated: list[tuple[str, int]] = field(default_factory=list)
     trend: list[tuple[str, Decimal | None]] = field(default_factory=list)
+    trend_n: list[int] = field(default_factory=list)  # the responses behind each trend week
+    comments: list[DigestComment] = field(default_factory=list)  # the week's newest few
 
     @property
     def nothing_new(self) -> bool:
@@ -163,7 +178,38 @@ def survey_digest(
         point = ikm(w.monday(), w.sunday())
         shown = point.ikm if enough_responses(point.n, min_responses) else None
         data.trend.append((str(w), shown))
+        data.trend_n.append(point.n)
+    data.comments = week_comments(session, unit.id, week, tz)
     return data
+
+
+def week_comments(
+    session: Session, unit_id: int, week: IsoWeek, tz: ZoneInfo, limit: int = DIGEST_COMMENTS
+) -> list[DigestComment]:
+    """The newest non-empty survey comments the unit received during the week."""
+    lo, hi = local_day_bounds_utc(week.monday(), week.sunday(), tz)
+    comment = col(SurveyResponse.comment)
+    rows = session.exec(
+        select(SurveyResponse.created_at, Service.name, comment)
+        .outerjoin(Service, col(Service.id) == col(SurveyResponse.service_id))
+        .where(
+            SurveyResponse.unit_id == unit_id,
+            comment.is_not(None),
+            comment != "",
+            col(SurveyResponse.created_at) >= lo,
+            col(SurveyResponse.created_at) < hi,
+        )
+        .order_by(col(SurveyResponse.created_at).desc(), col(SurveyResponse.id).desc())
+        .limit(limit)
+    ).all()
+    found = []
+    for created, service, text in rows:
+        moment = created if created.tzinfo else created.replace(tzinfo=UTC)
+        words = " ".join(str(text).split())
+        if len(words) > COMMENT_CHARS:
+            words = words[: COMMENT_CHARS - 1].rstrip() + "…"
+        found.append(DigestComment(moment.astimezone(tz).date(), service, words))
+    return found
 
 
 def digest_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from core.digests.figures import DigestData, IkmFigure
@@ -38,11 +39,37 @@ def digest_title(data: DigestData, lang: str) -> str:
     return ct(lang, "digest.title", unit=data.unit_name, week=str(data.week))
 
 
+def short_date(day: date, lang: str) -> str:
+    """'23 Nov' ('23 Des' in Indonesian): the day and the month's first three letters."""
+    months = ct(lang, "months").split(",")
+    return f"{day.day} {months[day.month - 1][:3]}"
+
+
+def _quarter_lines(data: DigestData, lang: str) -> list[str]:
+    lines = [ct(lang, "digest.ikm_quarter", value=_ikm_line(data.quarter, lang))]
+    if data.lowest_elements:
+        worst = ", ".join(f"{name} ({_num(nrr, lang)})" for name, nrr in data.lowest_elements)
+        lines.append(ct(lang, "digest.lowest", elements=worst))
+    return lines
+
+
+def _comment_lines(data: DigestData, lang: str) -> list[str]:
+    if not data.comments:
+        return []
+    lines = ["", ct(lang, "digest.comments_title")]
+    for c in data.comments:
+        where = f"{short_date(c.day, lang)}, {c.service}" if c.service else short_date(c.day, lang)
+        lines.append(ct(lang, "digest.comment_line", day=where, text=c.text))
+    return lines
+
+
 def render_digest(data: DigestData, lang: str) -> str:
-    """The digest as a Telegram message in `lang` (never a reporter, never a NIP)."""
+    """The digest as a Telegram message in `lang` (never a reporter, never a NIP). A quiet
+    week says so in one line and still gives the quarter's figures."""
     start, end = data.week.monday(), data.week.sunday()
     if data.nothing_new:
-        return ct(lang, "digest.nothing_new", unit=data.unit_name, week=str(data.week))
+        quiet = ct(lang, "digest.nothing_new", unit=data.unit_name, week=str(data.week))
+        return "\n".join([quiet, "", *_quarter_lines(data, lang)])
     lines = [
         digest_title(data, lang),
         ct(lang, "digest.period", start=start.strftime("%d-%m-%Y"), end=end.strftime("%d-%m-%Y")),
@@ -62,12 +89,10 @@ def render_digest(data: DigestData, lang: str) -> str:
         "",
         ct(lang, "digest.ikm_this_week", value=_ikm_line(data.this_week, lang)),
         ct(lang, "digest.ikm_last_week", value=_ikm_line(data.last_week, lang)),
-        ct(lang, "digest.ikm_quarter", value=_ikm_line(data.quarter, lang)),
+        *_quarter_lines(data, lang),
     ]
-    if data.lowest_elements:
-        worst = ", ".join(f"{name} ({_num(nrr, lang)})" for name, nrr in data.lowest_elements)
-        lines.append(ct(lang, "digest.lowest", elements=worst))
     if data.officers_substantiated:
         names = ", ".join(f"{name} ({n})" for name, n in data.officers_substantiated)
         lines.append(ct(lang, "digest.officers", officers=names))
+    lines += _comment_lines(data, lang)
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -24,9 +24,9 @@ from core.evaluations.models import (
 from core.evaluations.periods import period_units
 from core.evaluations.rules import LEVEL_TITLES
 from core.evaluations.views import evaluation_views, sees_full_evidence
-from core.masterdata.models import Officer, Unit
+from core.masterdata.models import Unit
+from core.masterdata.signatory import Signatory, generic_head, indonesian_date, unit_head_of
 from core.people.models import AppUser as User
-from core.people.models import Role, UserUnit
 from core.shared.config import ZONE_NAMES
 from core.shared.errors import Conflict
 from core.shared.i18n import ct
@@ -279,46 +279,13 @@ def export_rows(session: Session, period: EvaluationPeriod, *, actor: Actor) -> 
 # The XLSX for people ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Signatory:
-    """Who signs the export: the unit head's name and NIP (blank lines when unknown)."""
-
-    title: str
-    name: str
-    nip: str
-
-
 def unit_head(session: Session, period: EvaluationPeriod) -> Signatory:
-    """The head of the period's unit: an active `unit_head` account of exactly that unit
-    (the first by id), named as its linked officer (with NIP) or its display name. A period
-    over several units, or a unit without such an account, gets blank lines to sign by hand."""
+    """The head of the period's unit (`unit_head_of`); a period over several units gets blank
+    lines to sign by hand."""
     unit_ids = period_units(session, period)
     if len(unit_ids) != 1:
-        return Signatory(ct("id", "export.head_generic"), "", "")
-    unit = session.get(Unit, unit_ids[0])
-    title = ct("id", "export.head_of", unit=unit.name if unit else "")
-    found = session.execute(
-        sa_select(col(User.display_name), col(User.username), col(Officer.name), col(Officer.nip))
-        .join(UserUnit, col(UserUnit.user_id) == col(User.id))
-        .outerjoin(Officer, col(Officer.id) == col(User.officer_id))
-        .where(
-            col(UserUnit.unit_id) == unit_ids[0],
-            col(User.role) == Role.unit_head.value,
-            col(User.active) == True,  # noqa: E712
-        )
-        .order_by(col(User.id))
-        .limit(1)
-    ).first()
-    if found is None:
-        return Signatory(title, "", "")
-    display_name, username, officer_name, nip = found
-    return Signatory(title, officer_name or _user_name(display_name, username) or "", nip or "")
-
-
-def indonesian_date(day: date) -> str:
-    """30 November 2026."""
-    months = ct("id", "months").split(",")
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+        return generic_head()
+    return unit_head_of(session, unit_ids[0])
 
 
 def export_workbook(

@@ -34,7 +34,6 @@ from core.evaluations.export import (
     EXPORT_HEADERS,
     XLSX_HEADER_ROW,
     AuditEntry,
-    Signatory,
     audit_trail,
     export_rows,
     export_workbook,
@@ -81,6 +80,7 @@ from core.evaluations.views import (
     evaluation_views,
     sees_full_evidence,
 )
+from core.masterdata.signatory import Signatory
 
 __all__ = [
     "BEHAVIOUR_EVENTS",

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from core.access import Actor
+from core.masterdata.csv_columns import OFFICER_COLUMNS, read_columns
 from core.masterdata.models import Officer
 from core.masterdata.officer_import import MAX_ROWS, NOT_YOURS, import_officers
-from core.shared.csv_input import read_csv
 
 SHOWN_FIELD = 200  # a cell of the preview shows at most this many characters
 
@@ -121,7 +121,7 @@ def preview_officer_import(session: Session, raw: bytes, *, actor: Actor) -> Imp
     if preview.file_errors:
         return preview
     try:
-        _, records = read_csv(raw)
+        _, records = read_columns(raw, OFFICER_COLUMNS)
     except ValueError:  # import_officers has said so already
         return preview
     for line, values in records[: MAX_ROWS + 1]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Index,
 )
 from sqlmodel import Field, SQLModel
@@ -41,3 +42,28 @@ class Officer(SQLModel, table=True):
     active: bool = True
     public_code: str = Field(max_length=16, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DemoRecord(SQLModel, table=True):
+    """A row the demo data made (`core.demo.seed_demo`), so that `demo purge` removes exactly
+    those: `kind` names its table (unit, service, officer, app_user, citizen, cases). Demo
+    survey answers need no row here: their channel is "demo"."""
+
+    __tablename__ = "demo_record"
+
+    kind: str = Field(max_length=20, primary_key=True)
+    record_id: int = Field(primary_key=True)
+
+
+class BotIdentity(SQLModel, table=True):
+    """Who the bot really is, as Telegram's getMe told the bot process when it last started
+    (one row, id 1). QR printing compares it with PUBLIC_BOT_USERNAME without calling
+    Telegram itself (core.masterdata.bot_identity)."""
+
+    __tablename__ = "bot_identity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=BigInteger)
+    username: str = Field(max_length=64)
+    first_name: str = Field(default="", max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow)

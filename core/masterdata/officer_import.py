@@ -1,6 +1,7 @@
 """Officer roster import from CSV: all-or-nothing, every bad row reported.
 
-Columns (header required, any order): nip, name, unit_code, and optionally position, active.
+Columns (header required, any order): nip, name, unit_code, and optionally position, active;
+or their Indonesian names nip, nama, kode_unit, jabatan, aktif (core.masterdata.csv_columns).
 An existing NIP is updated; a new one is created.
 
 A row the importer may not write (a unit code that is not one of their units, whether it
@@ -16,9 +17,9 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from core.access import Actor
+from core.masterdata.csv_columns import OFFICER_COLUMNS, read_columns
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import OfficerCreate, new_public_code
-from core.shared.csv_input import read_csv
 
 REQUIRED_COLUMNS = ("nip", "name", "unit_code")
 OPTIONAL_COLUMNS = ("position", "active")
@@ -61,7 +62,7 @@ def import_officers(
     actor.require_write()
     report = ImportReport(dry_run=dry_run)
     try:
-        header, records = read_csv(raw)
+        header, records = read_columns(raw, OFFICER_COLUMNS)
     except ValueError as exc:
         report.errors.append(RowError(0, "", str(exc)))
         return report

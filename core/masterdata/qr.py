@@ -1,13 +1,22 @@
 """QR codes for counters, services and officers: deep links into the bot (segno), and a
-printable A4 sheet of cards per unit (fpdf2). Payloads are lookup keys, never a NIP."""
+printable A4 sheet of cards per unit (fpdf2). Payloads are lookup keys, never a NIP.
+
+Every card (the PNG and SVG codes as well as the sheet's cards) shows the bot's @name and a
+short link under the code, for people who cannot scan. The bot name is the one
+`core.masterdata.bot_identity.printable_bot` allows. A card says what scanning it opens:
+every deep link opens the survey of what the card names (conversations/flow.py `_start`);
+a complaint is filed from the same bot's menu."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import segno
 from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import Session, col, select
 
 from core.masterdata.deeplinks import PAYLOAD_RE, officer_payload, service_payload, unit_payload
@@ -21,12 +30,28 @@ class Card:
     title: str  # unit name
     subtitle: str  # "Loket" / the service / the officer
     payload: str
+    kind: str = "unit"  # unit, service or officer: what the card's text says it opens
 
 
 def deep_link(bot_username: str, payload: str) -> str:
     if not PAYLOAD_RE.match(payload):
         raise InvalidInput("a payload is 1-64 characters of A-Z a-z 0-9 _ -")
     return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
+
+
+def short_link(bot_username: str, payload: str) -> str:
+    """The deep link as a person types it: t.me/<bot>?start=<payload>."""
+    return deep_link(bot_username, payload).removeprefix("https://")
+
+
+def caption(bot_username: str, payload: str) -> tuple[str, str]:
+    """The two lines under every QR code: the bot's @name and the short link."""
+    return f"@{bot_username.lstrip('@')}", short_link(bot_username, payload)
+
+
+def instruction(lang: str, kind: str) -> str:
+    """What scanning the card opens, said honestly: the survey of its officer or service."""
+    return ct(lang, "qr.opens_officer" if kind == "officer" else "qr.opens_survey")
 
 
 def payload_for(
@@ -46,32 +71,67 @@ def payload_for(
     return unit_payload(unit)
 
 
-def qr_png(link: str, scale: int = 8) -> bytes:
+def qr_png(link: str, scale: int = 8, lines: Sequence[str] = ()) -> bytes:
+    """The QR code of `link`, with `lines` of text under it (the bot's name and short link)."""
     buf = io.BytesIO()
     segno.make(link, error="m").save(buf, kind="png", scale=scale, border=4)
-    return buf.getvalue()
+    if not lines:
+        return buf.getvalue()
+    code = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    size = max(12, scale * 2)
+    font = ImageFont.load_default(size=size)
+    width = max([code.width] + [int(font.getlength(line)) + 2 * scale for line in lines])
+    height = code.height + len(lines) * (size + scale // 2) + 2 * scale
+    card = Image.new("L", (width, height), 255)
+    card.paste(code, ((width - code.width) // 2, 0))
+    draw = ImageDraw.Draw(card)
+    y = code.height
+    for line in lines:
+        draw.text(((width - font.getlength(line)) / 2, y), line, fill=0, font=font)
+        y += size + scale // 2
+    out = io.BytesIO()
+    card.save(out, format="PNG")
+    return out.getvalue()
 
 
-def qr_svg(link: str, scale: int = 8) -> bytes:
+def qr_svg(link: str, scale: int = 8, lines: Sequence[str] = ()) -> bytes:
+    """The QR code of `link` as SVG, with `lines` of text under it."""
+    qr = segno.make(link, error="m")
+    width, height = qr.symbol_size(scale=scale, border=4)
+    size = max(12, scale * 2)
+    total = height + len(lines) * (size + scale // 2) + (2 * scale if lines else 0)
     buf = io.BytesIO()
-    segno.make(link, error="m").save(buf, kind="svg", scale=scale, border=4)
-    return buf.getvalue()
+    qr.save(buf, kind="svg", scale=scale, border=4, xmldecl=False, svgns=False, svgclass=None,
+            lineclass=None, omitsize=True)  # fmt: skip
+    body = buf.getvalue().decode()
+    inner = body[body.index(">") + 1 : body.rindex("</svg>")]
+    texts = "".join(
+        f'<text x="{width / 2:g}" y="{height + (n + 1) * (size + scale // 2) - scale // 2:g}" '
+        f'font-family="sans-serif" font-size="{size}" text-anchor="middle">{escape(line)}</text>'
+        for n, line in enumerate(lines)
+    )
+    svg = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{total}" viewBox="0 0 {width} {total}">'
+        f'<rect width="100%" height="100%" fill="#fff"/>{inner}{texts}</svg>'
+    )
+    return svg.encode()
 
 
 def unit_cards(session: Session, unit: Unit, lang: str = "id") -> list[Card]:
-    cards = [Card(unit.name, ct(lang, "qr.counter"), unit_payload(unit))]
+    cards = [Card(unit.name, ct(lang, "qr.counter"), unit_payload(unit), "unit")]
     services = session.exec(
         select(Service)
         .where(Service.unit_id == unit.id, Service.active == True)  # noqa: E712
         .order_by(col(Service.name))
     ).all()
-    cards += [Card(unit.name, s.name, service_payload(s)) for s in services]
+    cards += [Card(unit.name, s.name, service_payload(s), "service") for s in services]
     officers = session.exec(
         select(Officer)
         .where(Officer.unit_id == unit.id, Officer.active == True)  # noqa: E712
         .order_by(col(Officer.name))
     ).all()
-    cards += [Card(unit.name, o.name, officer_payload(o)) for o in officers]
+    cards += [Card(unit.name, o.name, officer_payload(o), "officer") for o in officers]
     return cards
 
 
@@ -80,7 +140,8 @@ def _latin1(text: str) -> str:
 
 
 def unit_sheet_pdf(cards: list[Card], bot_username: str, lang: str = "id") -> bytes:
-    """A4 pages of 2 x 3 cards: the QR code, the unit, what it rates, how to use it."""
+    """A4 pages of 2 x 3 cards: the QR code, the unit, what it rates, what scanning opens,
+    and the bot's @name with the short link for people who cannot scan."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_compression(False)
     pdf.set_auto_page_break(auto=False)
@@ -94,14 +155,22 @@ def unit_sheet_pdf(cards: list[Card], bot_username: str, lang: str = "id") -> by
         pdf.set_draw_color(180, 180, 180)
         pdf.rect(x, y, width - 5, height - 4)
         png = qr_png(deep_link(bot_username, card.payload), scale=6)
-        pdf.image(io.BytesIO(png), x=x + (width - 5 - 48) / 2, y=y + 3, w=48, h=48)
-        pdf.set_xy(x + 3, y + 53)
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(width - 11, 5, _latin1(card.title), align="C")
+        pdf.image(io.BytesIO(png), x=x + (width - 5 - 42) / 2, y=y + 2, w=42, h=42)
+        text = width - 11
+        pdf.set_xy(x + 3, y + 45)
+        pdf.set_font("Helvetica", "B", 10.5)
+        pdf.multi_cell(text, 4.6, _latin1(card.title), align="C")
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(width - 11, 5, _latin1(card.subtitle), align="C")
+        pdf.set_font("Helvetica", "", 10.5)
+        pdf.multi_cell(text, 4.6, _latin1(card.subtitle), align="C")
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "I", 9)
-        pdf.multi_cell(width - 11, 4.5, _latin1(ct(lang, "qr.instruction")), align="C")
+        pdf.set_font("Helvetica", "I", 8)
+        pdf.multi_cell(text, 3.6, _latin1(instruction(lang, card.kind)), align="C")
+        name, link = caption(bot_username, card.payload)
+        pdf.set_x(x + 3)
+        pdf.set_font("Helvetica", "", 8)
+        pdf.multi_cell(text, 3.6, _latin1(ct(lang, "qr.no_scan", bot=name)), align="C")
+        pdf.set_x(x + 3)
+        pdf.set_font("Helvetica", "B", 8.5)
+        pdf.multi_cell(text, 4, _latin1(link), align="C")
     return bytes(pdf.output())

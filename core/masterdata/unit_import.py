@@ -6,7 +6,9 @@ code is updated, a new one created; a parent may be any existing unit or one in 
 (an empty parent_code keeps a known unit's parent; no chain of parents may come back).
 Services (anyone who keeps master data, for their own units): columns unit_code, name; optional
 active. A service is known by its unit and name: a known one gets its `active`, a new one is
-created. Each refusal is a `Reason` key (core.masterdata.dry_run) a catalog can say.
+created. The Indonesian column names are read as well (kode, nama, kode_induk,
+populasi_layanan, aktif; kode_unit, nama, aktif: core.masterdata.csv_columns). Each refusal
+is a `Reason` key (core.masterdata.dry_run) a catalog can say.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from core.access import Actor, Permission
+from core.masterdata.csv_columns import SERVICE_COLUMNS as SERVICE_NAMES
+from core.masterdata.csv_columns import UNIT_COLUMNS as UNIT_NAMES
+from core.masterdata.csv_columns import read_columns
 from core.masterdata.dry_run import Reason, explain
 from core.masterdata.models import Service, Unit
 from core.masterdata.officer_import import FALSE_WORDS, MAX_ROWS, NOT_YOURS, TRUE_WORDS
@@ -25,7 +30,6 @@ from core.masterdata.service import (
     UNIT_CODE_RE,
     clean_text,
 )
-from core.shared.csv_input import read_csv
 
 UNIT_COLUMNS = ("code", "name")
 SERVICE_COLUMNS = ("unit_code", "name")
@@ -66,7 +70,7 @@ def _why(column: str, key: str, message: str, **params: str) -> Reason:
 def _read(raw: bytes, kind: str, required: tuple[str, ...]) -> tuple[CsvImport, list[CsvRow]]:
     result = CsvImport(kind)
     try:
-        header, records = read_csv(raw)
+        header, records = read_columns(raw, UNIT_NAMES if kind == "units" else SERVICE_NAMES)
     except ValueError as exc:
         result.file_errors.append(explain("", str(exc)))
         return result, []

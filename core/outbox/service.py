@@ -25,6 +25,8 @@ from core.people.models import Address, Contact
 from core.shared.clock import utcnow
 from core.shared.db import writer
 
+TAG_KEY = "tag"  # a plain message's tag in its params (see `enqueue`)
+
 
 def enqueue(
     session: Session,
@@ -35,13 +37,18 @@ def enqueue(
     params: Mapping[str, str],
     photo: bytes | None = None,
     case_event_id: int | None = None,
+    tag: str | None = None,
     now: datetime,
 ) -> OutboundMessage:
     """Queue a message, due at `now`, in the caller's transaction.
 
     A `plain` message carries a text rendered by core (`params == {"text": ...}`) and no
     case event; a case notice carries the case event that caused it (erasure forgets a
-    citizen's messages by that link). Anything else is a programming error."""
+    citizen's messages by that link). Anything else is a programming error.
+
+    A plain message may carry a `tag` (kept in its params beside the text, never shown):
+    what it was about, by which core later knows what it already told someone (the new-case
+    alerts of core.cases.alerts)."""
     if template.is_case_notice:
         if case_event_id is None:
             raise ValueError(f"a {template.value} notice needs the case event that caused it")
@@ -50,12 +57,17 @@ def enqueue(
             raise ValueError("a plain message carries exactly one rendered text")
         if case_event_id is not None:
             raise ValueError("a plain message is a text for staff, not a case notice")
+    stored = dict(params)
+    if tag is not None:
+        if template.is_case_notice:
+            raise ValueError("a tag belongs to a plain message")
+        stored[TAG_KEY] = tag
     message = OutboundMessage(
         channel=to.channel.value,
         address=to.address,
         language=language,
         template=template.value,
-        params=json.dumps(dict(params), ensure_ascii=False),
+        params=json.dumps(stored, ensure_ascii=False),
         photo=photo,
         case_event_id=case_event_id,
         next_attempt_at=now,

@@ -82,6 +82,10 @@ class AppUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     active: bool = True
     language: str = Field(default=Language.id.value, max_length=5)  # of digests and reminders
+    # New-complaint alerts in Telegram (core.cases.alerts): on unless the account turned them
+    # off; when last turned on (None: on from the start), so cases before it are not told.
+    case_alerts: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    case_alerts_since: datetime | None = None
     display_name: str = Field(default="", max_length=200)
     # The officer (ASN) this account belongs to: cases naming that officer are hidden from it.
     officer_id: int | None = Field(default=None, foreign_key="officer.id", unique=True)

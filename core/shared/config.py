@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=60, ge=5, le=3600)
     # Days a sent (or failed) outbox message is kept before the nightly prune deletes it.
     outbox_retention_days: int = Field(default=90, ge=1, le=3650)
+    # /readyz answers 503 when more messages than this wait in the outbox, or when the oldest
+    # has waited longer than this (core.health; 0 turns the check off).
+    outbox_ready_max_pending: int = Field(default=1000, ge=0, le=10_000_000)
+    outbox_ready_max_age_seconds: int = Field(default=900, ge=0, le=7 * 24 * 3600)
     area_name: str = Field(default="Kota Kupang", min_length=1, max_length=100)
 
     default_service_population: int = Field(default=1000, ge=1)
@@ -116,11 +120,21 @@ class Settings(BaseSettings):
     )
     # Place written before the date in the signature block of evaluation exports.
     evaluation_signature_place: str = Field(default="Kupang", min_length=1, max_length=100)
+    # New-complaint alerts in Telegram (core.cases.alerts): at most one batched message per
+    # supervisor or unit head this often; these categories (codes, comma-separated) reach the
+    # unit's supervisors and the admins at once instead.
+    case_alert_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    case_alert_serious_categories: str = Field(
+        default="pungli,penyalahgunaan_wewenang", max_length=500
+    )
     digest_cron: str = "0 7 * * mon"
     reminder_cron: str = "0 8 * * *"
     autoclose_cron: str = "30 8 * * *"
     attachments_dir: str = "data/attachments"
     attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
+    # The console's backup page warns when the last `asn-feedback db backup` is older than
+    # this many hours (app/backup.py).
+    backup_max_age_hours: int = Field(default=26, ge=1, le=24 * 366)
 
     @field_validator("database_url")
     @classmethod

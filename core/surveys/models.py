@@ -78,3 +78,28 @@ class SurveyResponse(SQLModel, table=True):
     # caps of the officer scores, but traceable to nobody, not even with the secret.
     respondent_key: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class FollowUpItem(SQLModel, table=True):
+    """One row of a unit's follow-up plan (rencana tindak lanjut) for a survey period: what
+    the unit will do about an element, when, and who answers for it (PermenPANRB 14/2017,
+    Lampiran, the report's last table)."""
+
+    __tablename__ = "follow_up_item"
+    __table_args__ = (
+        Index("ix_follow_up_item_unit_period", "unit_id", "period_start", "period_end"),
+        CheckConstraint("element IS NULL OR element BETWEEN 1 AND 9", name="element_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    period_start: date
+    period_end: date  # inclusive
+    element: int | None = Field(default=None, sa_type=SmallInteger)  # the SKM element, 1-9
+    action: str = Field(sa_type=Text)  # program / kegiatan
+    timeframe: str = Field(max_length=100)  # waktu pelaksanaan, as the unit writes it
+    responsible: str = Field(max_length=200)  # penanggung jawab
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)

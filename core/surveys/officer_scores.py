@@ -26,9 +26,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from core.masterdata.models import Officer
 from core.shared.config import Settings
 
 Z95 = 1.959964
@@ -205,3 +206,17 @@ def officer_scores(
             insufficient=n < policy.min_n,
         )
     return out
+
+
+def unit_officer_scores(
+    session: Session, unit_id: int, lo: datetime, hi: datetime, policy: ScorePolicy
+) -> list[tuple[Officer, OfficerScore]]:
+    """Every active officer of the unit, by name, with their score over [lo, hi) (UTC). The
+    caller has checked that the reader may see the unit (`visible_unit`)."""
+    officers = session.exec(
+        select(Officer)
+        .where(Officer.unit_id == unit_id, Officer.active == True)  # noqa: E712
+        .order_by(col(Officer.name))
+    ).all()
+    scores = officer_scores(session, [(o.id or 0, o.unit_id) for o in officers], lo, hi, policy)
+    return [(o, scores[o.id or 0]) for o in officers]

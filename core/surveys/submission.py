@@ -19,12 +19,37 @@ from core.surveys.respondents import respondent_identity, respondent_key
 from core.surveys.skm import ELEMENT_COUNT
 
 MAX_COMMENT_LENGTH = 1000
+# The respondent profile's answers, as offered and accepted now: lists that cover the people
+# a unit serves (education from no schooling up; farmers, fishers, homemakers, the jobless).
 PROFILE_CHOICES: dict[str, tuple[str, ...]] = {
     "sex": ("laki-laki", "perempuan"),
     "age_band": ("<20", "20-29", "30-39", "40-49", "50-59", "60+"),
-    "education": ("sd", "smp", "sma", "d1-d3", "d4-s1", "s2+"),
-    "occupation": ("pns", "tni-polri", "swasta", "wirausaha", "pelajar", "lainnya"),
+    "education": ("tidak-sekolah", "sd", "smp", "sma", "d1-d3", "d4-s1", "s2+"),
+    "occupation": (
+        "petani",
+        "nelayan",
+        "ibu-rumah-tangga",
+        "pelajar",
+        "pns-tni-polri",
+        "swasta",
+        "wirausaha",
+        "tidak-bekerja",
+        "lainnya",
+    ),
 }
+# Values stored by earlier lists, no longer offered: each is counted in the answer of today's
+# list that contains it (`profile_group`), so old responses stay readable in the figures.
+PROFILE_EARLIER: dict[str, dict[str, str]] = {
+    "occupation": {"pns": "pns-tni-polri", "tni-polri": "pns-tni-polri"},
+}
+
+
+def profile_group(field: str, value: str | None) -> str | None:
+    """A stored profile value as today's list counts it (an earlier value: the answer that
+    contains it; anything else unchanged)."""
+    if value is None:
+        return None
+    return PROFILE_EARLIER.get(field, {}).get(value, value)
 
 
 class AlreadyAnsweredToday(Conflict):

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.shared.clock import local_day_bounds_utc
 from core.surveys.models import SurveyResponse
 from core.surveys.skm import ELEMENT_COUNT
+from core.surveys.submission import profile_group
 from core.surveys.unit_scores import (
     EARLIEST_DAY,
     LATEST_DAY,
@@ -97,7 +98,8 @@ def respondent_profile(
     session: Session, unit_id: int, period: Period, tz: ZoneInfo
 ) -> dict[str, list[tuple[str | None, int]]]:
     """Per profile field (sex, age band, education, occupation): each value given and how many
-    responses gave it (None: not given), most frequent first. Counts only, never a person."""
+    responses gave it (None: not given), most frequent first; a value of an earlier list is
+    counted in today's answer that contains it (`profile_group`). Counts only, never a person."""
     lo, hi = local_day_bounds_utc(period.start, period.end, tz)
     profile: dict[str, list[tuple[str | None, int]]] = {}
     for field in PROFILE_FIELDS:
@@ -111,7 +113,11 @@ def respondent_profile(
             )
             .group_by(column)
         ).all()
-        counted = [(value, int(n)) for value, n in rows]
+        merged: dict[str | None, int] = {}
+        for value, n in rows:
+            group = profile_group(field, value)
+            merged[group] = merged.get(group, 0) + int(n)
+        counted = list(merged.items())
         counted.sort(key=lambda item: (-item[1], item[0] is None, item[0] or ""))
         profile[field] = counted
     return profile
