@@ -347,7 +347,10 @@ def take_backup(
         else:
             copy = work / DATABASE
             facts = snapshot(database, copy)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        # A new file only, never through a link someone planted under the predictable name.
+        partial.unlink(missing_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        fd = os.open(partial, flags, PRIVATE_FILE_MODE)
         os.fchmod(fd, PRIVATE_FILE_MODE)
         with os.fdopen(fd, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as archive:
@@ -584,16 +587,20 @@ def _unpack(
         copy = work / name
         try:
             member = archive.getmember(name)
-        except KeyError:
-            raise BackupError("the backup holds no database: nothing was changed") from None
-        if _copy_member(archive, member, copy) != manifest.get("database_sha256"):
+            if _copy_member(archive, member, copy) != manifest.get("database_sha256"):
+                raise BackupError(
+                    "the backup's database does not match its checksum: nothing was changed"
+                )
+            for photo in photos:
+                relative = Path(*Path(photo.name).parts[1:])
+                make_private_dirs((unpacked / relative).parent)
+                _copy_member(archive, photo, unpacked / relative)
+        except (KeyError, OSError, tarfile.TarError) as exc:
+            # A damaged or hand-made archive (no database, a name twice, a file where a
+            # folder is): said plainly, before anything is replaced.
             raise BackupError(
-                "the backup's database does not match its checksum: nothing was changed"
-            )
-        for photo in photos:
-            relative = Path(*Path(photo.name).parts[1:])
-            make_private_dirs((unpacked / relative).parent)
-            _copy_member(archive, photo, unpacked / relative)
+                f"the backup cannot be unpacked ({type(exc).__name__}): nothing was changed"
+            ) from None
         load(copy)
         old = attachments.with_name(f".{attachments.name}.old-{os.getpid()}")
         if attachments.exists():

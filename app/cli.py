@@ -503,7 +503,15 @@ def chat_cmd(
 
     if lang not in (None, "id", "en"):
         raise _fail("--lang must be id or en", 2)
-    asyncio.run(run_chat(_policies(), user_id, lang))
+    from sqlalchemy import inspect
+
+    root = _policies()
+    if not inspect(root.engine).has_table("processed_message"):  # an empty database
+        raise _fail(
+            "the database has no tables: run `asn-feedback db upgrade` first (from the "
+            "project's folder, where .env and data/ are, or with DATABASE_URL set)"
+        )
+    asyncio.run(run_chat(root, user_id, lang))
 
 
 @cli.command("scheduler")

@@ -16,6 +16,7 @@ from core.access import Permission
 from core.people import users
 from core.people.models import AuditAction
 from core.shared.errors import Forbidden, InvalidInput
+from core.surveys.unit_scores import check_day
 
 router = APIRouter()
 ACTIONS = tuple(action.value for action in AuditAction)
@@ -27,9 +28,11 @@ def _day(text: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"not a date: {text!r}") from None
+    check_day(day, "the day")  # 2000-2099: what the clock's day bounds can hold
+    return day
 
 
 @router.get("/audit")

@@ -29,6 +29,7 @@ from console.web import (
     CurrentStaff,
     Staff,
     check_csrf,
+    parse_id,
     policies_of,
     read,
     render,
@@ -951,12 +952,15 @@ async def digest_page(
     unit: Annotated[str, Query(max_length=40, pattern=r"^[a-z0-9-]*$")] = "",
     week: Annotated[str, Query(max_length=10)] = "",
     sent: Annotated[int, Query(ge=-1, le=10**6)] = -1,
-    as_user: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    as_user: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
     _require_digest_reader(staff)
     notice = t(staff.lang, "digest.sent", count=sent) if sent >= 0 else ""
+    reader = parse_id(as_user) if as_user else None  # "": myself (the form's first choice)
+    if as_user and reader is None:
+        raise NotFound(f"user {as_user!r} does not receive this digest")
     return await _digest_page(
-        request, staff, unit_code=unit, week_text=week, as_user=as_user, notice=notice
+        request, staff, unit_code=unit, week_text=week, as_user=reader, notice=notice
     )
 
 

@@ -644,7 +644,8 @@ async def followup_add(request: Request, staff: CurrentStaff, code: str) -> Resp
     check_csrf(request, staff, form)
     _require(staff)
     element_text = str(form.get("element") or "").strip()
-    element = int(element_text) if element_text.isdigit() and len(element_text) < 3 else None
+    plain = element_text.isascii() and element_text.isdigit() and len(element_text) < 3
+    element = int(element_text) if plain else None
     if element_text and element is None:
         element = 0  # refused by core as an unknown element
     draft = FollowUpDraft(

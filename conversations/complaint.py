@@ -234,6 +234,9 @@ def _typed_address(ctx: Ctx, text: str) -> Outcome:
     address = " ".join(text.split())
     room = ctx.cfg.case_policy.max_description - len(_with_address(ctx, ""))
     longest = max(0, min(MAX_ADDRESS, room))
+    if longest < MIN_ADDRESS:  # the description already fills the report: no room at all
+        hint = ctx.tr("cmp.location.no_room")
+        return Outcome(screens=[prefixed(render(ctx), hint)])
     if len(address) < MIN_ADDRESS or len(address) > longest:
         hint = ctx.tr("cmp.location.address_length", min=MIN_ADDRESS, max=longest)
         return Outcome(screens=[prefixed(render(ctx), hint)])

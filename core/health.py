@@ -36,8 +36,11 @@ class Readiness:
 
 def readiness(engine: Engine, settings: Settings | None = None) -> Readiness:
     """The checks; without `settings` the outbox's size and age are reported, not judged."""
-    max_pending = settings.outbox_ready_max_pending if settings is not None else 0
-    max_age = settings.outbox_ready_max_age_seconds if settings is not None else 0
+    # Judged only where a channel can send: without TELEGRAM_BOT_TOKEN (the demo, a
+    # console-only install) messages wait by design and say nothing about readiness.
+    sending = settings is not None and bool(settings.telegram_bot_token)
+    max_pending = settings.outbox_ready_max_pending if settings is not None and sending else 0
+    max_age = settings.outbox_ready_max_age_seconds if settings is not None and sending else 0
     limits = {"outbox_max_pending": max_pending, "outbox_max_age_seconds": max_age}
     try:
         at_head = is_at_head(engine)

@@ -379,10 +379,28 @@ def test_restore_keeps_existing_data_without_force_and_refuses_a_damaged_archive
     tampered = _rewritten(archive, tmp_path / "tampered.tar.gz", database_sha256="0" * 64)
     changed = runner.invoke(cli, ["db", "restore", "--force", str(tampered)])
     assert changed.exit_code == 2 and "does not match its checksum" in changed.output
+    twice = _photo_twice(archive, tmp_path / "twice.tar.gz")
+    doubled = runner.invoke(cli, ["db", "restore", "--force", str(twice)])
+    assert doubled.exit_code == 2 and "cannot be unpacked" in doubled.output, doubled.output
     engine = make_engine(other.url)
     with Session(engine) as s:  # still the other office's data
         assert [u.code for u in s.exec(select(Unit)).all()] == ["dinkes"]
     engine.dispose()
+
+
+def _photo_twice(archive: Path, target: Path) -> Path:
+    """A copy of `archive` that holds its photo twice under one name (made by hand)."""
+    with tarfile.open(archive, "r:gz") as source, tarfile.open(target, "w:gz") as copy:
+        photos = 0
+        for member in source.getmembers():
+            data = source.extractfile(member) if member.isfile() else None
+            body = data.read() if data is not None else b""
+            copy.addfile(member, io.BytesIO(body) if member.isfile() else None)
+            if member.isfile() and member.name.startswith("attachments/"):
+                copy.addfile(member, io.BytesIO(body))
+                photos += 1
+        assert photos, "the backup holds a photo to double"
+    return target
 
 
 def _rewritten(archive: Path, target: Path, **changes: str) -> Path:

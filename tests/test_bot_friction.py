@@ -455,3 +455,20 @@ async def test_back_from_the_officer_step_of_a_report_returns_to_the_page_of_uni
     assert "petugas tertentu" in c.screen().text
     await c.press("Kembali")
     assert "halaman 2 dari 2" in c.screen().text and "✅ Puskesmas Oesapa" in c.labels()
+
+
+async def test_a_full_description_leaves_no_room_for_a_typed_address(
+    engine: Engine, units: dict[str, int], citizen: Callable[[int], ScriptedCitizen]
+) -> None:
+    c = citizen(7020)
+    await onboard(c)
+    await c.press("Laporkan masalah")
+    await c.press("Kecamatan Alak")
+    await c.press("Penundaan")
+    await c.say("Berkas saya ditahan berminggu-minggu tanpa penjelasan. " * 45)
+    await c.press("Pakai 2000 karakter pertama")
+    await c.press("Lewati")  # no photo
+    assert "ketik alamatnya" in c.screen().text
+    await c.say("Kantor Dukcapil, Jl. Timor Raya, Oebobo")
+    shown = c.screen().text
+    assert "alamat tidak dapat ditambahkan" in shown and "5-0" not in shown

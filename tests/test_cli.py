@@ -357,3 +357,16 @@ def test_user_administration_commands(env: str, engine: Engine) -> None:
         "user_unlocked",
     ]
     assert all(a.actor_user_id is None and (a.detail or "").endswith("(by cli)") for a in audit)
+
+
+def test_chat_on_an_empty_database_says_to_migrate_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from another folder, the chat finds no tables: one clear line, no traceback."""
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    result = runner.invoke(cli, ["chat", "--lang", "id"], input="/start\n")
+    assert result.exit_code == 1
+    assert "has no tables: run `asn-feedback db upgrade` first" in result.output
+    assert "Traceback" not in result.output

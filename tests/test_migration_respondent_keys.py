@@ -97,6 +97,7 @@ def test_0014_keys_existing_responses_and_goes_back(fresh_db_url: str, pseudonym
     budi = respondent_key(secret, "citizen:2")  # no Telegram contact: the citizen row
     assert _keys(fresh_db_url) == {1: ani, 2: ani, 3: ani, 4: ani, 5: budi, 6: None}
 
+    upgrade(fresh_db_url)  # today's erasure runs on today's schema (it forgets demo markers)
     engine = make_engine(fresh_db_url)
     policy = ScorePolicy(prior_weight=10, citizen_cap=3)
     with Session(engine) as s:

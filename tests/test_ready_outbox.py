@@ -27,6 +27,7 @@ from tests.botkit import FakeTelegram
 
 MAX_PENDING = 5
 MAX_AGE = 600
+TOKEN = "123456:TEST-TOKEN"
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def site(migrated: tuple[str, Engine]) -> Iterator[TestClient]:
         environment="test",
         outbox_ready_max_pending=MAX_PENDING,
         outbox_ready_max_age_seconds=MAX_AGE,
+        telegram_bot_token=TOKEN,  # a channel that can send: the outbox is judged
         _env_file=None,
     )
     with TestClient(create_site(build(settings, engine))) as client:
@@ -153,10 +155,24 @@ def test_zero_turns_the_outbox_checks_off(migrated: tuple[str, Engine]) -> None:
 
 def test_the_default_thresholds_come_from_the_settings(migrated: tuple[str, Engine]) -> None:
     url, engine = migrated
-    settings = load_settings(database_url=url, environment="test", _env_file=None)
+    settings = load_settings(
+        database_url=url, environment="test", telegram_bot_token=TOKEN, _env_file=None
+    )
     with TestClient(create_site(build(settings, engine))) as client:
         body = client.get("/readyz").json()
         assert body["outbox_max_pending"] == 1000 and body["outbox_max_age_seconds"] == 900
+
+
+def test_without_a_bot_waiting_messages_do_not_make_it_unready(
+    migrated: tuple[str, Engine],
+) -> None:
+    """The demo and a console-only install: nothing can send, so nothing is judged."""
+    url, engine = migrated
+    settings = load_settings(database_url=url, environment="test", _env_file=None)
+    _queue(engine, MAX_PENDING + 5, timedelta(hours=1))
+    with TestClient(create_site(build(settings, engine))) as client:
+        body = client.get("/readyz").json()
+        assert body["ready"] is True and body["outbox_pending"] == MAX_PENDING + 5
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ WITA = ZoneInfo("Asia/Makassar")
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
 NOW = datetime(2026, 12, 1, 2, tzinfo=UTC)
 PLAN = FollowUpDraft(
-    6, "Pelatihan keramahan bagi petugas loket", "Januari 2027", "Sekretaris Dinas"
+    6, "Pelatihan keramahan bagi petugas loket", "Januari–Maret 2027", "Sekretaris Dinas"
 )
 
 
@@ -141,7 +141,7 @@ def test_the_workbook_and_the_pdf_hold_the_whole_report(world: World) -> None:
     comments = list(wb["Saran dan komentar"].iter_rows(values_only=True))[1:]
     assert comments == [("2026-11-07", "KTP-el", "Antrean panjang, loket hanya satu.")]
     plan = list(wb["Rencana tindak lanjut"].iter_rows(values_only=True))[1:]
-    assert plan[0][2:] == (PLAN.action, "Januari 2027", "Sekretaris Dinas")
+    assert plan[0][2:] == (PLAN.action, "Januari–Maret 2027", "Sekretaris Dinas")
     assert str(plan[0][1]).startswith("U6 ")
     pdf = skm_report_pdf(data)
     assert pdf.startswith(b"%PDF-")
@@ -149,6 +149,7 @@ def test_the_workbook_and_the_pdf_hold_the_whole_report(world: World) -> None:
         b"Dinas Kependudukan dan Pencatatan Sipil",
         b"1 November 2026 s.d. 30 November 2026",
         b"Pelatihan keramahan bagi petugas loket",
+        b"Januari-Maret",  # the typed dash, printable (the cell wraps before the year)
         b"Kupang, 1 Desember 2026",
         b"Petrus Seran",  # the unit head signs
     ):

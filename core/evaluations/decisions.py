@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core.access import Actor, Permission
 from core.evaluations.compute import evaluations
@@ -260,6 +260,14 @@ def finalize(
     that is audited) and while any officer lacks a decision (every one named, with the
     fields missing)."""
     now = now or utcnow()
+    # The period's row locked first (PostgreSQL): an officer's response, which locks it too,
+    # lands before the period is frozen or is refused after.
+    session.exec(
+        select(EvaluationPeriod)
+        .where(EvaluationPeriod.id == period.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     require_writable(session, period, actor=actor)
     rows = evaluations(session, period)
     if period.computed_at is None or not rows:

@@ -19,7 +19,7 @@ carries it (core.evaluations.export)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -124,15 +124,19 @@ def own_periods(session: Session, *, actor: Actor) -> list[OwnPeriod]:
 
 
 def _own_row(
-    session: Session, period_id: int, officer_id: int
+    session: Session, period_id: int, officer_id: int, *, lock: bool = False
 ) -> tuple[EvaluationPeriod, OfficerEvaluation]:
     """The period and the officer's row in it; NotFound when the period does not evaluate
-    the officer (as for a period that does not exist)."""
-    found = session.exec(
+    the officer (as for a period that does not exist). With `lock`, both rows are locked
+    (PostgreSQL) so that finalizing, which locks the period too, cannot cross a response."""
+    query = (
         select(EvaluationPeriod, OfficerEvaluation)
         .join(OfficerEvaluation, col(OfficerEvaluation.period_id) == col(EvaluationPeriod.id))
         .where(EvaluationPeriod.id == period_id, OfficerEvaluation.officer_id == officer_id)
-    ).first()
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.exec(query).first()
     if found is None:
         raise NotFound(f"evaluation period {period_id} does not exist")
     return found[0], found[1]
@@ -171,6 +175,11 @@ def own_evidence(session: Session, period_id: int, tz: ZoneInfo, *, actor: Actor
     period, row = _own_row(session, period_id, officer_id)
     assert period.id is not None
     lo, hi = local_day_bounds_utc(period.start, period.end, tz)
+    # Comments as of the evidence's snapshot, not live: a comment that appeared right after
+    # the officer served someone would tell who wrote it.
+    if period.computed_at is not None:
+        computed = period.computed_at
+        hi = min(hi, computed if computed.tzinfo else computed.replace(tzinfo=UTC))
     comments, more = _comments(session, officer_id, lo, hi)
     finalized = period.status == PeriodStatus.finalized
     return OwnEvidence(
@@ -214,7 +223,7 @@ def respond(
     period is open; every change is audited with its full text."""
     now = now or utcnow()
     officer_id = _require_own(actor)
-    period, row = _own_row(session, period_id, officer_id)
+    period, row = _own_row(session, period_id, officer_id, lock=True)
     if period.status == PeriodStatus.finalized:
         raise Conflict(
             "this period is finalized: the response can no longer change",

@@ -15,6 +15,7 @@ from core.cases.service import reporter_erased
 from core.chat.inbox import forget_conversation
 from core.chat.models import ConversationState
 from core.chat.state import ChatState, state_from_row
+from core.masterdata.models import DemoRecord
 from core.outbox.service import forget_messages_to
 from core.people.models import Address, Channel, Citizen, Contact, Language
 from core.shared.clock import utcnow
@@ -156,5 +157,12 @@ def erase_citizen(session: Session, citizen: Citizen) -> None:
     # delete the citizen first, its contacts go by the foreign key's cascade and the ORM
     # then warns that their DELETE matched nothing.
     session.execute(delete(Contact).where(col(Contact.citizen_id) == citizen.id))
+    # A demo citizen's marker goes too: SQLite may give the id to the next real citizen, whom
+    # `demo purge` must not take for demo data.
+    session.execute(
+        delete(DemoRecord).where(
+            col(DemoRecord.kind) == "citizen", col(DemoRecord.record_id) == citizen.id
+        )
+    )
     session.delete(citizen)
     session.flush()

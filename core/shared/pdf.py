@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
+# Typographic marks people type (a range "Januari–Maret", quotes, an ellipsis) that the core
+# fonts lack, written as their plain equivalents instead of "?".
+PLAIN = str.maketrans(
+    {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "•": "-",
+     "≥": ">=", "≤": "<=", "\u00a0": " "}
+)  # fmt: skip
+
 
 def latin1(text: str) -> str:
-    """What the PDF's core font can draw: anything else becomes '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+    """What the PDF's core fonts can draw: typographic marks made plain, anything else '?'."""
+    return text.translate(PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
 def decimal_comma(value: float, places: int) -> str:
@@ -42,12 +49,15 @@ def table(pdf: FPDF, widths: tuple[float, ...], header: list[str], rows: list[li
         table_row(pdf, widths, row)
 
 
+def line_count(pdf: FPDF, width: float, height: float, text: str) -> int:
+    """How many lines `text` takes in a cell `width` wide (at least one)."""
+    found = pdf.multi_cell(width, height, text, dry_run=True, output="LINES")
+    return max(1, len(list(found)))  # type: ignore[arg-type]
+
+
 def table_row(pdf: FPDF, widths: tuple[float, ...], cells: list[str]) -> None:
     texts = [latin1(c) for c in cells]
-    lines = max(
-        len(list(pdf.multi_cell(w, 5, t, dry_run=True, output="LINES")))  # type: ignore[arg-type]
-        for w, t in zip(widths, texts, strict=True)
-    )
+    lines = max(line_count(pdf, w, 5, t) for w, t in zip(widths, texts, strict=True))
     height = 5 * max(lines, 1)
     if pdf.get_y() + height > pdf.h - pdf.b_margin:
         pdf.add_page()
@@ -61,12 +71,14 @@ def table_row(pdf: FPDF, widths: tuple[float, ...], cells: list[str]) -> None:
 
 
 def signature_block(pdf: FPDF, lines: list[tuple[str, float]]) -> None:
-    """The signature block at the right of the page: (text, height) lines, on a new page
-    when it would not fit whole."""
-    if pdf.get_y() + 45 > pdf.h - pdf.b_margin:
+    """The signature block at the right of the page: (text, height) lines, kept whole: on a
+    new page when it would not fit (a long unit name wraps, and is measured)."""
+    width = 75.0
+    needed = 8.0 + sum(height * line_count(pdf, width, height, latin1(t)) for t, height in lines)
+    if pdf.get_y() + needed > pdf.h - pdf.b_margin:
         pdf.add_page()
     pdf.ln(8)
-    left = pdf.w - pdf.r_margin - 75
+    left = pdf.w - pdf.r_margin - width
     for text, height in lines:
         pdf.set_x(left)
-        pdf.multi_cell(75, height, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, height, latin1(text), new_x="LMARGIN", new_y="NEXT")

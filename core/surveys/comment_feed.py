@@ -36,7 +36,7 @@ class FeedPage:
 
 def _position(session: Session, unit_id: int, token: str) -> Cursor:
     token = token.strip()
-    if not token.isdigit() or len(token) > MAX_POSITION_DIGITS:
+    if not (token.isascii() and token.isdigit()) or len(token) > MAX_POSITION_DIGITS:
         raise InvalidInput("the page position is not valid", why="bad_cursor")
     row = session.get(SurveyResponse, int(token))
     if row is None or row.unit_id != unit_id or not (row.comment or "").strip():

@@ -34,6 +34,7 @@ from core.shared.i18n import ct
 from core.shared.pdf import NumberedPages as _Report
 from core.shared.pdf import heading as _heading
 from core.shared.pdf import latin1 as _latin1
+from core.shared.pdf import signature_block
 from core.shared.pdf import table as _table
 from core.shared.spreadsheet import write_row
 from core.surveys.comments import MAX_PAGE_SIZE, Comment, unit_comments
@@ -383,18 +384,15 @@ def skm_report_pdf(report: SkmReport) -> bytes:
         pdf.multi_cell(0, 6, "(belum diisi oleh unit)", new_x="LMARGIN", new_y="NEXT")
 
     signer = report.signatory
-    if pdf.get_y() + 45 > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    pdf.ln(8)
     day = indonesian_date(report.generated_at_local.date())
-    left = pdf.w - pdf.r_margin - 75
-    for text, height in (
-        (ct("id", "export.place_date", place=report.place, date=day), 6),
-        (signer.title, 6),
-        ("", 18),
-        (signer.name or "." * 40, 6),
-        (ct("id", "export.nip", nip=signer.nip or "." * 24), 6),
-    ):
-        pdf.set_x(left)
-        pdf.multi_cell(75, height, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+    signature_block(
+        pdf,
+        [
+            (ct("id", "export.place_date", place=report.place, date=day), 6),
+            (signer.title, 6),
+            ("", 18),
+            (signer.name or "." * 40, 6),
+            (ct("id", "export.nip", nip=signer.nip or "." * 24), 6),
+        ],
+    )
     return bytes(pdf.output())
