@@ -46,7 +46,7 @@ STATUS_WORDS = {
     CaseStatus.received.value: "Diterima (belum diverifikasi)",
     CaseStatus.verified.value: "Terverifikasi",
     CaseStatus.in_progress.value: "Sedang ditangani",
-    CaseStatus.waiting_citizen.value: "Menunggu pelapor",
+    CaseStatus.waiting_citizen.value: "Menunggu warga",
     CaseStatus.resolved.value: "Selesai",
     CaseStatus.closed.value: "Ditutup",
     CaseStatus.rejected.value: "Ditolak",
@@ -55,7 +55,7 @@ OUTCOME_WORDS = {
     CaseOutcome.substantiated.value: "Terbukti",
     CaseOutcome.partly.value: "Terbukti sebagian",
     CaseOutcome.unsubstantiated.value: "Tidak terbukti",
-    CaseOutcome.not_our_authority.value: "Bukan kewenangan unit",
+    CaseOutcome.not_our_authority.value: "Bukan kewenangan unit ini",
 }
 
 
