@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -32,9 +31,9 @@ from core.masterdata.signatory import Signatory, indonesian_date, unit_head_of
 from core.shared.clock import local_day_bounds_utc
 from core.shared.i18n import ct
 from core.shared.pdf import NumberedPages as _Report
+from core.shared.pdf import decimal_comma, signature_block
 from core.shared.pdf import heading as _heading
 from core.shared.pdf import latin1 as _latin1
-from core.shared.pdf import signature_block
 from core.shared.pdf import table as _table
 from core.shared.spreadsheet import write_row
 from core.surveys.comments import MAX_PAGE_SIZE, Comment, unit_comments
@@ -293,11 +292,6 @@ def skm_report_xlsx(report: SkmReport) -> bytes:
 # The printable PDF ----------------------------------------------------------------------
 
 
-def _decimal(value: Decimal | float, places: int) -> str:
-    """A figure as Indonesian writes it (a decimal comma)."""
-    return f"{float(value):.{places}f}".replace(".", ",")
-
-
 def skm_report_pdf(report: SkmReport) -> bytes:
     unit, score = report.detail.unit, report.detail.unit.score
     pdf = _Report(format="A4", unit="mm")
@@ -317,7 +311,7 @@ def skm_report_pdf(report: SkmReport) -> bytes:
 
     _heading(pdf, "I. Responden dan sampel")
     ikm_cell, _, grade_cell = _ikm_cells(score, report.min_responses)
-    ikm_text = f"{ikm_cell:.2f}".replace(".", ",") if isinstance(ikm_cell, float) else ikm_cell
+    ikm_text = decimal_comma(ikm_cell, 2) if isinstance(ikm_cell, float) else ikm_cell
     facts = [
         ["Jumlah responden", str(score.n)],
         ["Populasi penerima layanan", str(unit.population)],
@@ -330,7 +324,7 @@ def skm_report_pdf(report: SkmReport) -> bytes:
 
     _heading(pdf, "II. Profil responden")
     rows = [
-        [title, words, str(count), f"{share * 100:.1f}%".replace(".", ",")]
+        [title, words, str(count), f"{decimal_comma(share * 100, 1)}%"]
         for title, words, count, share in profile_rows(report)
     ]
     _table(pdf, (45, 65, 30, 40), ["Karakteristik", "Kategori", "Jumlah", "Persentase"], rows)
@@ -340,8 +334,8 @@ def skm_report_pdf(report: SkmReport) -> bytes:
         [
             str(e.number),
             e.name,
-            f"{e.nrr:.3f}".replace(".", ","),
-            f"{e.weighted_nrr:.3f}".replace(".", ","),
+            decimal_comma(float(e.nrr), 3),
+            decimal_comma(float(e.weighted_nrr), 3),
         ]
         for e in score.elements()
     ]
@@ -352,7 +346,7 @@ def skm_report_pdf(report: SkmReport) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     lowest = lowest_elements(score, report.min_responses)
     if lowest:
-        names = ", ".join(f"U{n} {name} ({nrr:.3f})".replace(".", ",") for n, name, nrr in lowest)
+        names = ", ".join(f"U{n} {name} ({decimal_comma(nrr, 3)})" for n, name, nrr in lowest)
         pdf.multi_cell(0, 6, _latin1(f"Unsur terendah: {names}"), new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "IV. Saran dan komentar warga")
