@@ -1,10 +1,10 @@
 """The whole site of one process, by URL: the JSON API under /api/, the staff console under
-/staff/, health at the root, and `/` (the public site of a later release; until then it
-leads to the console).
+/staff/, health at the root, and the public site (citizens' forms, the transparency page and
+its open data) at `/`.
 
-With STAFF_PORT set, the staff console and the API answer only on that listener and the
-public listener serves only what the public may reach (health and the Telegram webhook;
-`/` answers 404 there until the public site exists), so an office can put only the public
+With STAFF_PORT set, the staff console and the API answer only on that listener (its `/`
+leads to the console) and the public listener serves only what the public may reach (the
+public site, health and the Telegram webhook), so an office can put only the public
 listener on the internet. Every request first passes `httpkit.guard.RequestGuard` (no NUL
 characters, bounded bodies).
 """
@@ -23,6 +23,7 @@ from console import create_console
 from core.health import readiness
 from core.policies import Policies
 from httpkit.guard import RequestGuard
+from web import create_web
 
 
 class Site:
@@ -50,12 +51,13 @@ class Site:
             Mount("/api", app=create_app(policies)),
             Mount("/staff", app=create_console(policies)),
             Route("/staff", to_console),
-            Route("/", to_console),
         ]
+        # The public site takes every path the routes before it leave: always the last route.
+        public_site = Mount("", app=create_web(policies))
         self._guarded = RequestGuard(self._route)
-        self.public = Starlette(routes=[*health])
-        self.staff = Starlette(routes=[*health, *staff])
-        self.everything = Starlette(routes=[*health, *staff])
+        self.public = Starlette(routes=[*health, public_site])
+        self.staff = Starlette(routes=[*health, *staff, Route("/", to_console)])
+        self.everything = Starlette(routes=[*health, *staff, public_site])
 
     @property
     def split(self) -> bool:
@@ -63,8 +65,8 @@ class Site:
 
     def add_public_route(self, route: BaseRoute) -> None:
         """A route the internet must reach (the Telegram webhook): on the public listener."""
-        self.public.router.routes.append(route)
-        self.everything.router.routes.append(route)
+        for app in (self.public, self.everything):
+            app.router.routes.insert(len(app.router.routes) - 1, route)  # before the site
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._guarded(scope, receive, send)

@@ -1,5 +1,6 @@
 """Where things live: the JSON API under /api/, the staff console under /staff/, health at
-the root, `/` leading to the console; with STAFF_PORT, staff pages only on that listener."""
+the root, the public site at `/`; with STAFF_PORT, staff pages only on that listener (whose
+`/` leads to the console)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_the_url_layout(settings: Settings, engine: Engine) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code in (200, 503)
     root = client.get("/", follow_redirects=False)
-    assert root.status_code == 307 and root.headers["location"] == "/staff/"
+    assert root.status_code == 200 and "Suara Warga" in root.text  # the public site
     console = client.get("/staff/", follow_redirects=False)
     assert console.status_code == 303
     assert console.headers["location"].startswith("/staff/login?next=")
@@ -47,8 +48,11 @@ def test_a_separate_staff_listener_keeps_staff_pages_off_the_public_one(
     public = TestClient(site, base_url="http://kupang.example:8000")
     staff = TestClient(site, base_url="http://intranet.example:8443")
     assert public.get("/healthz").status_code == 200
-    for path in ("/staff/login", "/api/openapi.json", "/api/auth/token", "/"):
+    for path in ("/staff/login", "/api/openapi.json", "/api/auth/token"):
         assert public.get(path, follow_redirects=False).status_code == 404, path
+    assert "Suara Warga" in public.get("/").text  # the public site is the public listener's
+    to_console = staff.get("/", follow_redirects=False)
+    assert to_console.status_code == 307 and to_console.headers["location"] == "/staff/"
     assert staff.get("/staff/login").status_code == 200
     assert staff.get("/api/openapi.json").status_code == 200
     assert staff.get("/healthz").status_code == 200

@@ -231,3 +231,21 @@ class ClosedDay(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     removed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     removed_at: datetime | None = None
+
+
+class WebReport(SQLModel, table=True):
+    """A complaint filed on the public web site: how its reporter follows it without an
+    account. The follow-up code is kept only as a keyed hash; the device (a long-lived cookie)
+    only as a keyed hash too, to count the device's complaints a day."""
+
+    __tablename__ = "web_report"
+    __table_args__ = (Index("ix_web_report_device_created", "device_key", "created_at"),)
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    code_hash: str = Field(max_length=64)
+    device_key: str = Field(max_length=64)
+    # Wrong codes typed for this reference since the last right one or lock; at
+    # WEB_CODE_MAX_FAILURES the reference is locked until `locked_until`.
+    failures: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core.cases.models import Case, CaseStatus
 from core.cases.service import reporter_erased
+from core.cases.web_reports import forget_web_reports
 from core.chat.inbox import forget_conversation
 from core.chat.models import ConversationState
 from core.chat.state import ChatState, state_from_row
@@ -141,6 +142,8 @@ def erase_citizen(session: Session, citizen: Citizen) -> None:
     ).all()
     for case in waiting:
         reporter_erased(session, case)
+    assert citizen.id is not None
+    forget_web_reports(session, citizen.id)  # their follow-up codes stop working
     session.execute(update(Case).where(col(Case.citizen_id) == citizen.id).values(citizen_id=None))
     contacts = session.exec(select(Contact).where(Contact.citizen_id == citizen.id)).all()
     for contact in contacts:

@@ -111,8 +111,9 @@ class Contact(SQLModel, table=True):
             "channel",
             "address",
             unique=True,
-            sqlite_where=text("citizen_id IS NOT NULL"),
-            postgresql_where=text("citizen_id IS NOT NULL"),
+            # An e-mail address may be left with several web reports, each its own citizen.
+            sqlite_where=text("citizen_id IS NOT NULL AND channel <> 'email'"),
+            postgresql_where=text("citizen_id IS NOT NULL AND channel <> 'email'"),
         ),
         Index(
             "ix_contact_user_address",

@@ -135,6 +135,30 @@ class Settings(BaseSettings):
     # The console's backup page warns when the last `asn-feedback db backup` is older than
     # this many hours (app/backup.py).
     backup_max_age_hours: int = Field(default=26, ge=1, le=24 * 366)
+    # The public web channel for citizens and the transparency page (web/).
+    # The address citizens reach the site at, used in e-mails and on QR sheets (empty: the
+    # links name only their path and QR sheets offer only the bot).
+    public_base_url: str = Field(default="", max_length=200)
+    # A citizen's form sent sooner than this many seconds after its page was shown is taken
+    # for a robot's and refused with an answer to try again.
+    web_min_fill_seconds: int = Field(default=3, ge=0, le=600)
+    # A loose flood cap per client address (many citizens share one): web form posts a
+    # minute; the one-rating-a-day and complaints-a-day rules count per device.
+    web_posts_per_minute: int = Field(default=60, ge=1, le=100_000)
+    # Wrong follow-up codes for one reference before it is locked for that many minutes.
+    web_code_max_failures: int = Field(default=5, ge=1, le=100)
+    web_code_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # How long the public transparency figures are kept before they are computed again.
+    public_cache_seconds: int = Field(default=600, ge=0, le=24 * 3600)
+    # A case waiting on the citizen's answer closes after this many days without one.
+    waiting_citizen_close_days: int = Field(default=14, ge=1, le=365)
+    # The office's SMTP server for e-mail to citizens and staff (empty host: no e-mail).
+    smtp_host: str = Field(default="", max_length=200)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = Field(default="", max_length=200)
+    smtp_password: str = Field(default="", max_length=500)
+    smtp_from: str = Field(default="", max_length=320)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
 
     @field_validator("database_url")
     @classmethod
@@ -164,6 +188,25 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("use an IANA time zone name such as Asia/Makassar") from exc
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(
+                "use the site's address as citizens reach it, e.g. https://skm.kupangkota.go.id"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _smtp_needs_sender(self) -> Settings:
+        if self.smtp_host and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", self.smtp_from):
+            raise ValueError(
+                "SMTP_FROM must be the address e-mails are sent from, e.g. "
+                "skm@kupangkota.go.id, when SMTP_HOST is set"
+            )
+        return self
 
     @field_validator("telegram_api_base_url")
     @classmethod

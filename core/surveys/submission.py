@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -74,6 +76,14 @@ def daily_key(citizen_id: int, unit_id: int, service_id: int | None, day: date) 
     return f"{citizen_id}:{unit_id}:{service_id or 0}:{day.isoformat()}"
 
 
+def device_daily_key(
+    identity: str, secret: str, unit_id: int, service_id: int | None, day: date
+) -> str:
+    """The one-a-day key of a web form's device (its identity's keyed hash, not the token)."""
+    device = hmac.new(secret.encode(), identity.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"web:{device}:{unit_id}:{service_id or 0}:{day.isoformat()}"
+
+
 def has_answered_today(
     session: Session,
     citizen_id: int,
@@ -89,6 +99,23 @@ def has_answered_today(
         session.exec(select(SurveyResponse.id).where(SurveyResponse.daily_key == key)).first()
         is not None
     )
+
+
+def device_answered_today(
+    session: Session,
+    device_token: str,
+    secret: str,
+    unit_id: int,
+    service_id: int | None,
+    tz: ZoneInfo,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Whether the web form's device already rated this unit and service this local day."""
+    identity = respondent_identity(session, Intake.web, date.min, device_token=device_token)
+    key = device_daily_key(identity, secret, unit_id, service_id, local_date(now or utcnow(), tz))
+    found = session.exec(select(SurveyResponse.id).where(SurveyResponse.daily_key == key))
+    return found.first() is not None
 
 
 def _validate(session: Session, draft: SurveyDraft) -> None:
@@ -139,7 +166,11 @@ def submit_survey(
         device_token=device_token,
         entered_by=entered_by,
     )
-    key = daily_key(citizen_id, draft.unit_id, draft.service_id, day) if citizen_id else None
+    key: str | None = None
+    if citizen_id:
+        key = daily_key(citizen_id, draft.unit_id, draft.service_id, day)
+    elif draft.channel is Intake.web:  # the web form: once a day per device
+        key = device_daily_key(identity, pseudonym_key, draft.unit_id, draft.service_id, day)
     response = SurveyResponse(
         unit_id=draft.unit_id,
         service_id=draft.service_id,

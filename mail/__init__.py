@@ -1,0 +1,1 @@
+"""E-mail: the outboxs sender over the offices SMTP server."""

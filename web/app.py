@@ -1,0 +1,108 @@
+"""The public site's FastAPI application, mounted by `app/` at the root of the public
+listener (and of the single listener when the console shares it)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from core.policies import Policies
+from core.shared.errors import DomainError
+from httpkit.turns import DatabaseBusy
+from web import routes_follow, routes_home, routes_public, routes_report, routes_survey
+from web.i18n import LANGUAGES
+from web.pages import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_AGE,
+    LANG_COOKIE,
+    FloodCap,
+    error_page,
+    is_https,
+    new_device_token,
+    secure_headers,
+)
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_PATH = "/assets"
+_DEVICE_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _valid_device_token(value: str | None) -> bool:
+    return value is not None and 16 <= len(value) <= 128 and set(value) <= _DEVICE_TOKEN_CHARS
+
+
+def create_web(policies: Policies) -> FastAPI:
+    web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    web.state.policies = policies
+    web.state.flood_cap = FloodCap(policies.settings.web_posts_per_minute)
+    for module in (routes_home, routes_survey, routes_report, routes_follow, routes_public):
+        web.include_router(module.router)
+    web.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="assets")
+
+    @web.middleware("http")
+    async def device_and_language(request: Request, call_next):  # type: ignore[no-untyped-def]
+        token = request.cookies.get(DEVICE_COOKIE)
+        fresh = not _valid_device_token(token)
+        request.state.device_token = new_device_token() if fresh else token
+        response: Response = await call_next(request)
+        static = request.url.path.startswith(f"{STATIC_PATH}/")
+        if fresh and not static:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                request.state.device_token,
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=is_https(request),
+            )
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES and asked != request.cookies.get(LANG_COOKIE):
+            response.set_cookie(
+                LANG_COOKIE,
+                asked,
+                max_age=DEVICE_COOKIE_AGE,
+                samesite="lax",
+                secure=is_https(request),
+            )
+        secure_headers(response, static=static)
+        return response
+
+    # Pages of a few kilobytes: compressed for slow connections (and counted so in tests).
+    web.add_middleware(GZipMiddleware, minimum_size=500)
+
+    @web.exception_handler(DatabaseBusy)
+    async def busy(request: Request, _: DatabaseBusy) -> Response:
+        page = error_page(request, 503, "error.busy")
+        page.headers["Retry-After"] = "2"
+        return page
+
+    @web.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        # Routes answer the refusals a citizen can act on themselves; what reaches here is
+        # said plainly, naming nothing.
+        return error_page(request, 400, "error.400")
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, _: RequestValidationError) -> Response:
+        return error_page(request, 400, "error.400")
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405, 413, 429):
+            return error_page(request, exc.status_code, f"error.{exc.status_code}")
+        return error_page(request, exc.status_code, "error.400")
+
+    @web.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("web error on %s", request.url.path, exc_info=exc)
+        return error_page(request, 500, "error.500")
+
+    return web
