@@ -70,7 +70,8 @@ def qr_sheet(
     """A4 cards to print: the counter, every active service, every active officer."""
     unit = visible_unit(session, code, actor=actor)
     cards = unit_cards(session, unit)
-    pdf = unit_sheet_pdf(cards, printable_bot(session, settings.public_bot_username, force=force))
+    bot = printable_bot(session, settings.public_bot_username, force=force)
+    pdf = unit_sheet_pdf(cards, bot, web_base=settings.public_base_url)
     return Response(
         pdf,
         media_type="application/pdf",

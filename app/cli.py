@@ -477,7 +477,7 @@ def qr_cmd(
             bot = printable_bot(session, settings.public_bot_username, force=force)
             if format == "pdf":
                 cards = unit_cards(session, found)
-                data = unit_sheet_pdf(cards, bot)
+                data = unit_sheet_pdf(cards, bot, web_base=settings.public_base_url)
                 link = f"{len(cards)} cards for @{bot}"
             else:
                 link, lines = deep_link(bot, payload), caption(bot, payload)
@@ -599,8 +599,8 @@ def _say_where(host: str, port: int, staff_port: int) -> None:
     staff = f"http://{host}:{staff_port or port}"
     typer.echo(f"staff console: {staff}/staff/  (log in with your account)")
     typer.echo(f"JSON API:      {staff}/api/docs  (token: POST /api/auth/token)")
-    if staff_port:
-        typer.echo(f"public site:   http://{host}:{port}/  (health: /healthz)")
+    public = f"http://{host}:{port}"
+    typer.echo(f"public site:   {public}/  (citizens' forms, transparency; health: /healthz)")
 
 
 @cli.command("bot")

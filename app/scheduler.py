@@ -1,5 +1,6 @@
 """APScheduler 3 jobs: the weekly digest, daily SLA reminders, new-complaint alerts (every
-minute), daily auto-close, and the nightly pruning of stored Telegram updates and of old
+minute), daily auto-close (of resolved cases nobody rated, and of cases left waiting on
+the citizen), and the nightly pruning of stored Telegram updates and of old
 outbox messages (personal data).
 
 Every job takes the process's `Policies` (built once, by the composition root) and an
@@ -23,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.cases.alerts import AlertPolicy, send_case_alerts
+from core.cases.lifecycle import close_unanswered
 from core.cases.reminders import send_reminders
 from core.cases.service import autoclose
 from core.chat.inbox import prune
@@ -32,6 +34,7 @@ from core.policies import Policies
 from core.shared.config import Settings
 from core.shared.db import session_scope
 from core.shared.workers import worker_name
+from core.transparency.snapshot import refresh_public_figures
 
 log = logging.getLogger("asn_feedback.scheduler")
 
@@ -107,6 +110,20 @@ def run_autoclose(policies: Policies, now: datetime | None = None) -> int:
         return autoclose(session, policies.cases, now=now or policies.now())
 
 
+def run_close_unanswered(policies: Policies, now: datetime | None = None) -> int:
+    """Close the cases left waiting on the citizen's answer for WAITING_CITIZEN_CLOSE_DAYS
+    (core.cases.lifecycle.close_unanswered)."""
+    days = policies.settings.waiting_citizen_close_days
+    with session_scope(policies.engine, write=True) as session:
+        return close_unanswered(session, days=days, now=now or policies.now())
+
+
+def run_public_figures(policies: Policies, now: datetime | None = None) -> datetime:
+    """Recompute the public transparency figures (core.transparency) every
+    PUBLIC_CACHE_SECONDS; pages and open data read only what this stored."""
+    return refresh_public_figures(policies.engine, policies.settings, now=now or policies.now())
+
+
 def run_prune(policies: Policies, now: datetime | None = None) -> int:
     """Delete stored Telegram updates that were handled or are a week old, and update ids
     older than a week (redeliveries come within hours)."""
@@ -130,6 +147,7 @@ def build_scheduler(policies: Policies) -> AsyncIOScheduler:
         ("weekly-digest", settings.digest_cron, run_digests),
         ("sla-reminders", settings.reminder_cron, run_reminders),
         ("autoclose", settings.autoclose_cron, run_autoclose),
+        ("close-unanswered", settings.autoclose_cron, run_close_unanswered),
         ("prune-updates", "45 3 * * *", run_prune),
         ("prune-outbox", "50 3 * * *", run_prune_outbox),
     )
@@ -155,6 +173,18 @@ def build_scheduler(policies: Policies) -> AsyncIOScheduler:
         misfire_grace_time=300,
         replace_existing=True,
     )
+    if settings.public_cache_seconds > 0:  # (0: every public page computes its own figures)
+        scheduler.add_job(
+            _in_thread,
+            IntervalTrigger(seconds=settings.public_cache_seconds, timezone=settings.tz),
+            args=("public-figures", run_public_figures, policies),
+            id="public-figures",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=settings.public_cache_seconds,
+            replace_existing=True,
+            next_run_time=datetime.now(settings.tz),  # fresh figures right after a start
+        )
     return scheduler
 
 

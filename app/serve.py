@@ -33,6 +33,7 @@ from core.outbox.dispatch import Dispatcher, DispatchLimits, Sender
 from core.people.models import Channel
 from core.policies import Policies
 from core.shared.config import Settings
+from mail.sender import EmailSender
 
 log = logging.getLogger("asn_feedback.serve")
 
@@ -247,6 +248,10 @@ async def serve(
             log.info(
                 "the bot is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to turn it on"
             )
+        if settings.smtp_host:
+            senders[Channel.email] = EmailSender.from_settings(settings)
+        else:
+            log.info("e-mail is off: set SMTP_HOST and SMTP_FROM in .env to turn it on")
         await stack.enter_async_context(dispatching(policies, senders, outbox_idle))
         try:
             await server.serve(sockets=sockets)
@@ -271,6 +276,8 @@ async def run_bot(policies: Policies, stop: asyncio.Event) -> None:
             stack.callback(sock.close)
         runtime = await stack.enter_async_context(bot_services(policies))
         senders: dict[Channel, Sender] = {Channel.telegram: TelegramSender(runtime.app.bot)}
+        if settings.smtp_host:
+            senders[Channel.email] = EmailSender.from_settings(settings)
         await stack.enter_async_context(dispatching(policies, senders))
         if not runtime.webhook:
             await stop.wait()

@@ -60,10 +60,13 @@ from core.masterdata.qr import (
     qr_svg,
     unit_cards,
     unit_sheet_pdf,
+    web_link,
+    web_short_link,
 )
 from core.masterdata.unit_import import CsvImport, import_services, import_units
 from core.people.models import AppUser
 from core.shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.shared.i18n import ct
 from core.shared.workers import worker_name
 
 router = APIRouter()
@@ -308,7 +311,8 @@ async def qr_sheet_all(request: Request, staff: CurrentStaff, force: Force = Fal
         return printable_bot(session, configured, force=force), found
 
     bot, found = await read(request, cards)
-    pdf = await run_in_threadpool(unit_sheet_pdf, found, bot, lang)
+    web_base = policies_of(request).settings.public_base_url
+    pdf = await run_in_threadpool(lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -796,6 +800,31 @@ def _qr_link(
     return unit, deep_link(bot, payload), caption(bot, payload)
 
 
+@dataclass(frozen=True)
+class WebWords:
+    """What the QR page says about the citizens' website (PUBLIC_BASE_URL), in core's words."""
+
+    base: str  # PUBLIC_BASE_URL; "" when not set (the cards offer only the bot)
+    address: str  # the unit counter's web address ("" without a unit or a base)
+    label: str
+    none: str
+    png: str
+    svg: str
+
+
+def _web_words(request: Request, lang: str, unit: Unit | None) -> WebWords:
+    base = policies_of(request).settings.public_base_url
+    address = web_link(base, f"u_{unit.code}") if base and unit is not None else ""
+    return WebWords(
+        base,
+        address,
+        ct(lang, "qr.web_address"),
+        ct(lang, "qr.web_none"),
+        ct(lang, "qr.web_png"),
+        ct(lang, "qr.web_svg"),
+    )
+
+
 @router.get("/qr")
 async def qr_page_all(request: Request, staff: CurrentStaff) -> Response:
     """The cards of every active unit: whether the configured bot is the one that runs here,
@@ -803,7 +832,8 @@ async def qr_page_all(request: Request, staff: CurrentStaff) -> Response:
     _require_editor(staff)
     configured = policies_of(request).settings.public_bot_username
     check = await read(request, lambda s: _bot_check(s, configured, staff.lang))
-    return render(request, "qr.html", staff.lang, staff, unit=None, check=check)
+    web = _web_words(request, staff.lang, None)
+    return render(request, "qr.html", staff.lang, staff, unit=None, check=check, web=web)
 
 
 @router.get("/units/{code}/qr")
@@ -817,7 +847,8 @@ async def qr_page(request: Request, staff: CurrentStaff, code: UnitCode) -> Resp
         return unit, _bot_check(session, configured, staff.lang)
 
     unit, check = await read(request, look)
-    return render(request, "qr.html", staff.lang, staff, unit=unit, check=check)
+    web = _web_words(request, staff.lang, unit)
+    return render(request, "qr.html", staff.lang, staff, unit=unit, check=check, web=web)
 
 
 @router.get("/units/{code}/qr.{kind}")
@@ -829,15 +860,31 @@ async def qr_image(
     service: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     officer: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z0-9]+$")] = None,
     force: Force = False,
+    target: Annotated[str, Query(pattern=r"^(bot|web)$")] = "bot",
 ) -> Response:
     """The QR code opening the bot with the unit, one of its services or officers chosen,
-    with the bot's @name and short link under it."""
+    with the bot's @name and short link under it; `target=web`: the same survey on the
+    citizens' website (PUBLIC_BASE_URL), with its address under it."""
     _require_editor(staff)
-    configured = policies_of(request).settings.public_bot_username
-    unit, link, lines = await read(
-        request, lambda s: _qr_link(s, staff, code, service, officer, configured, force)
-    )
+    settings = policies_of(request).settings
+    configured = settings.public_bot_username
+    if target == "web":
+        if not settings.public_base_url:
+            raise NotFound("PUBLIC_BASE_URL is not set: the cards offer only the bot")
+
+        def web_qr(session: Session) -> tuple[Unit, str, tuple[str, ...]]:
+            unit = md.visible_unit(session, code, actor=staff.actor)
+            payload = payload_for(session, unit, service, officer)
+            base = settings.public_base_url
+            return unit, web_link(base, payload), (web_short_link(base, payload),)
+
+        unit, link, lines = await read(request, web_qr)
+    else:
+        unit, link, lines = await read(
+            request, lambda s: _qr_link(s, staff, code, service, officer, configured, force)
+        )
     what = f"s{service}" if service else (f"o-{officer}" if officer else "loket")
+    what = f"web-{what}" if target == "web" else what
     name = f"qr-{unit.code}-{what}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Deep-Link": link}
     if kind == "svg":
@@ -860,7 +907,8 @@ async def qr_sheet(
         return unit.code, printable_bot(session, configured, force=force), found
 
     unit_code, bot, found = await read(request, cards)
-    pdf = await run_in_threadpool(unit_sheet_pdf, found, bot, lang)
+    web_base = policies_of(request).settings.public_base_url
+    pdf = await run_in_threadpool(lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base))
     return Response(
         pdf,
         media_type="application/pdf",

@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
-from console.i18n import refusal
+from console.i18n import refusal, t
 from console.web import (
     MAX_ID,
     PREFIX,
@@ -44,7 +44,7 @@ from core.cases.alerts import (
 )
 from core.cases.categories import category_label
 from core.masterdata.service import list_units
-from core.outbox.addresses import staff_address
+from core.outbox.addresses import notice_channel, set_staff_notices, staff_address
 from core.people import users
 from core.people.links import (
     create_link_code,
@@ -53,7 +53,7 @@ from core.people.links import (
     unlink_telegram,
 )
 from core.people.login_limits import locked_usernames
-from core.people.models import Role
+from core.people.models import AppUser, Channel, Role
 from core.shared.errors import DomainError, Forbidden
 
 router = APIRouter()
@@ -387,19 +387,41 @@ async def user_officer(
 
 # One's own Telegram link (every signed-in user) ------------------------------------------
 
-TELEGRAM_NOTICES = ("unlinked", "alerts_on", "alerts_off")
+TELEGRAM_NOTICES = ("unlinked", "alerts_on", "alerts_off", "notices_saved")
+
+
+@dataclass(frozen=True)
+class NoticeChoice:
+    """Where the account's alerts, reminders and digests go, as the page shows it."""
+
+    channel: str  # a Channel's value: "telegram" or "email"
+    email: str  # the account's e-mail address for them ("" if none)
 
 
 async def _telegram_page(
-    request: Request, staff: Staff, *, shown: Shown | None = None, notice: str = ""
+    request: Request,
+    staff: Staff,
+    *,
+    shown: Shown | None = None,
+    notice: str = "",
+    draft: NoticeChoice | None = None,
+    error: str = "",
+    status_code: int = 200,
 ) -> Response:
     policies = policies_of(request)
     user_id = staff.actor.user_id
 
-    def load(session: Session) -> tuple[bool, bool]:
-        return staff_address(session, user_id) is not None, case_alerts_on(session, user_id)
+    def load(session: Session) -> tuple[bool, bool, NoticeChoice]:
+        user = session.get(AppUser, user_id)
+        email = staff_address(session, user_id, Channel.email)
+        choice = NoticeChoice(
+            channel=notice_channel(user).value if user is not None else Channel.telegram.value,
+            email=email.address if email is not None else "",
+        )
+        linked = staff_address(session, user_id) is not None
+        return linked, case_alerts_on(session, user_id), choice
 
-    linked, alerts_on = await read(request, load)
+    linked, alerts_on, choice = await read(request, load)
     alert_policy = AlertPolicy.from_settings(policies.settings)
     serious = ", ".join(category_label(code, staff.lang) for code in sorted(alert_policy.serious))
     return render(
@@ -417,6 +439,11 @@ async def _telegram_page(
         bot=policies.settings.public_bot_username.lstrip("@"),
         shown=shown,
         notice=notice,
+        choice=draft or choice,
+        saved_channel=choice.channel,
+        mail_ready=bool(policies.settings.smtp_host),
+        notice_error=error,
+        status_code=status_code,
     )
 
 
@@ -459,6 +486,43 @@ async def telegram_alerts(request: Request, staff: CurrentStaff) -> Response:
     await write(request, save)
     done = "alerts_on" if on else "alerts_off"
     return RedirectResponse(f"{PREFIX}/telegram?done={done}", status_code=303)
+
+
+@router.post("/telegram/notices")
+async def telegram_notices(request: Request, staff: CurrentStaff) -> Response:
+    """One's own e-mail address for notices, and whether alerts, reminders and digests go
+    to Telegram or to e-mail."""
+    form = dict(await request.form())
+    check_csrf(request, staff, form)
+    policies = policies_of(request)
+    email = str(form.get("email", ""))[:400]
+    wanted = str(form.get("channel", ""))
+    draft = NoticeChoice(channel=wanted, email=email.strip())
+    if wanted not in (Channel.telegram.value, Channel.email.value):
+        error = t(staff.lang, "mailpage.channel_needed")
+        return await _telegram_page(request, staff, draft=draft, error=error, status_code=400)
+    channel = Channel(wanted)
+    if channel is Channel.email and not policies.settings.smtp_host:
+        error = t(staff.lang, "mailpage.mail_off")
+        return await _telegram_page(request, staff, draft=draft, error=error, status_code=409)
+    now = policies.now()
+
+    def save(session: Session) -> None:
+        set_staff_notices(session, email=email, channel=channel, actor=staff.actor, now=now)
+        user = session.get(AppUser, staff.actor.user_id)
+        if user is not None:  # audited as the Telegram link is: not the address itself
+            detail = f"own notices by {channel.value}"
+            users.audit_account_change(session, user, detail, actor=staff.actor, now=now)
+
+    try:
+        await write(request, save)
+    except DomainError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        status = 409 if exc.code == "conflict" else 400
+        error = refusal(staff.lang, exc)
+        return await _telegram_page(request, staff, draft=draft, error=error, status_code=status)
+    return RedirectResponse(f"{PREFIX}/telegram?done=notices_saved", status_code=303)
 
 
 @router.post("/telegram/code")

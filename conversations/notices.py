@@ -69,6 +69,7 @@ def _buttons(template: MessageTemplate, lang: str, ref: str) -> list[list[tuple[
             | MessageTemplate.case_in_progress
             | MessageTemplate.case_closed
             | MessageTemplate.case_reopened
+            | MessageTemplate.web_follow_up_link  # e-mail only: no buttons anywhere
         ):
             return []
         case _:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.outbox.models import OutboundMessage, OutboxStatus
 from core.shared.clock import utcnow
@@ -36,9 +36,11 @@ class Readiness:
 
 def readiness(engine: Engine, settings: Settings | None = None) -> Readiness:
     """The checks; without `settings` the outbox's size and age are reported, not judged."""
-    # Judged only where a channel can send: without TELEGRAM_BOT_TOKEN (the demo, a
-    # console-only install) messages wait by design and say nothing about readiness.
-    sending = settings is not None and bool(settings.telegram_bot_token)
+    # Judged only on the channels that can send (Telegram with TELEGRAM_BOT_TOKEN, e-mail
+    # with SMTP_HOST): elsewhere (the demo, a console-only install, e-mail not set up)
+    # messages wait by design and say nothing about readiness.
+    channels = [] if settings is None else sending_channels(settings)
+    sending = bool(channels)
     max_pending = settings.outbox_ready_max_pending if settings is not None and sending else 0
     max_age = settings.outbox_ready_max_age_seconds if settings is not None and sending else 0
     limits = {"outbox_max_pending": max_pending, "outbox_max_age_seconds": max_age}
@@ -54,7 +56,8 @@ def readiness(engine: Engine, settings: Settings | None = None) -> Readiness:
         with Session(engine) as session:
             pending, oldest = session.exec(
                 select(func.count(), func.min(OutboundMessage.created_at)).where(
-                    OutboundMessage.status == OutboxStatus.pending.value
+                    OutboundMessage.status == OutboxStatus.pending.value,
+                    *([col(OutboundMessage.channel).in_(channels)] if channels else []),
                 )
             ).one()
     except SQLAlchemyError:
@@ -74,6 +77,15 @@ def readiness(engine: Engine, settings: Settings | None = None) -> Readiness:
             " (OUTBOX_READY_MAX_AGE_SECONDS): is the bot or the dispatcher running?"
         )
     return Readiness(not failed, True, at_head, int(pending), age, **limits, failed=failed)
+
+
+def sending_channels(settings: Settings) -> list[str]:
+    """The channels this configuration sends on."""
+    return [
+        name
+        for name, on in (("telegram", settings.telegram_bot_token), ("email", settings.smtp_host))
+        if on
+    ]
 
 
 def _age_seconds(oldest: datetime | str | None) -> float | None:

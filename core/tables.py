@@ -10,5 +10,6 @@ from core.masterdata import models as masterdata
 from core.outbox import models as outbox
 from core.people import models as people
 from core.surveys import models as surveys
+from core.transparency import models as transparency  # noqa: F401
 
 FEATURES = (masterdata, people, surveys, chat, cases, outbox, evaluations, digests)

@@ -50,7 +50,7 @@ def test_a_deadline_at_midnight_shows_as_the_last_minute_of_its_day() -> None:
 CORE = CONSOLE.parent / "core"
 # A refusal's rule key where core raises it (`why="case.unit_unknown"`) or returns it with
 # its message (the password rules).
-_AREAS = "case|canned|text|password|users|own|evaluation|csv|digest|followup|qr"
+_AREAS = "case|canned|text|password|users|own|evaluation|csv|digest|followup|qr|notify"
 _WHY = re.compile(rf"""(?:why=|return |_EMPTY = |EMPTY_[A-Z]+ = )"((?:{_AREAS})\.[a-z0-9_]+)\"""")
 _PARAMS = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 

@@ -442,8 +442,8 @@ def test_jobs_fire_at_the_configured_local_time(world: World, settings: Settings
     scheduler = build_scheduler(build(settings, world.engine))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
-        "weekly-digest", "sla-reminders", "autoclose", "prune-updates", "prune-outbox",
-        "case-alerts",
+        "weekly-digest", "sla-reminders", "autoclose", "close-unanswered", "prune-updates",
+        "prune-outbox", "case-alerts", "public-figures",
     }  # fmt: skip
     friday = datetime(2026, 11, 13, 15, 0, tzinfo=WITA)
     digest = jobs["weekly-digest"].trigger.get_next_fire_time(None, friday)

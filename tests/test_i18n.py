@@ -22,7 +22,7 @@ CHANNEL_DIRS = (ROOT / "conversations", ROOT / "bot")
 PUBLIC_EVENT_KINDS = (
     "created", "verified", "rejected", "assigned", "info_requested", "citizen_replied",
     "resolved", "closed", "auto_closed", "reopened", "reopened_by_citizen",
-    "rated_satisfied", "rated_unsatisfied",
+    "rated_satisfied", "rated_unsatisfied", "closed_unanswered",
 )  # fmt: skip
 
 

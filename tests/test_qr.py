@@ -114,3 +114,66 @@ def test_qr_command(
     assert sheet.exit_code == 0 and (tmp_path / "qr-dukcapil.pdf").read_bytes().startswith(b"%PDF")
     bad = CliRunner().invoke(cli, ["qr", "--unit", "nope"])
     assert bad.exit_code == 1 and "unit 'nope' does not exist" in bad.output
+
+
+# The citizens' website on the cards (PUBLIC_BASE_URL) ----------------------------------------
+
+
+def _console(settings: Settings, engine: Engine, base_url: str) -> TestClient:
+    """The site with PUBLIC_BASE_URL as given, a supervisor of dukcapil logged in."""
+    import re
+
+    from app.site import create_site
+    from core.policies import build
+
+    cfg = settings.model_copy(
+        update={"public_bot_username": "kupang_lapor_bot", "public_base_url": base_url}
+    )
+    client = TestClient(create_site(build(cfg, engine)))
+    form = client.get("/staff/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    r = client.post(
+        "/staff/login",
+        data={"username": "spv", "password": PASSWORD, "csrf": csrf.group(1), "next": ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return client
+
+
+def test_the_sheet_offers_the_website_too_when_its_address_is_set(
+    world: tuple[TestClient, dict[str, object]], settings: Settings, engine: Engine
+) -> None:
+    client = _console(settings, engine, "https://skm.kupangkota.go.id")
+    page = client.get("/staff/units/dukcapil/qr")
+    assert "https://skm.kupangkota.go.id/nilai/dukcapil" in page.text
+    pdf = client.get("/staff/units/dukcapil/qr-sheet.pdf").content
+    # Four cards, each with the bot's code and the website's code and printed address.
+    assert pdf.count(b"/Subtype /Image") == 8
+    assert pdf.count(b"Pindai untuk membuka Telegram") == 4
+    assert pdf.count(b"Pindai untuk membuka situs web") == 4
+    assert b"skm.kupangkota.go.id/nilai/dukcapil" in pdf
+    assert b"skm.kupangkota.go.id/nilai/o_yoh12345" in pdf
+    assert b"t.me/kupang_lapor_bot?start=u_dukcapil" in pdf  # the bot stays on every card
+    web = client.get("/staff/units/dukcapil/qr.png?target=web&officer=yoh12345")
+    link = decode(web.content)
+    assert link == "https://skm.kupangkota.go.id/nilai/o_yoh12345"
+    counter = decode(client.get("/staff/units/dukcapil/qr.png?target=web").content)
+    assert counter == "https://skm.kupangkota.go.id/nilai/dukcapil"
+    # The website's address opens the survey of what the card names, as the bot's does.
+    survey = client.get(link.removeprefix("https://skm.kupangkota.go.id"))
+    assert survey.status_code == 200 and "Petugas: Yohanes Ndun" in survey.text
+    assert client.get("/staff/units/qr-sheet.pdf").content.count(b"/nilai/dukcapil") >= 1
+
+
+def test_without_a_web_address_the_cards_offer_only_the_bot(
+    world: tuple[TestClient, dict[str, object]], settings: Settings, engine: Engine
+) -> None:
+    client = _console(settings, engine, "")
+    page = client.get("/staff/units/dukcapil/qr")
+    assert "PUBLIC_BASE_URL" in page.text and "/nilai/" not in page.text
+    pdf = client.get("/staff/units/dukcapil/qr-sheet.pdf").content
+    assert pdf.count(b"/Subtype /Image") == 4 and b"/nilai/" not in pdf
+    assert b"situs web" not in pdf
+    assert client.get("/staff/units/dukcapil/qr.png?target=web").status_code == 404

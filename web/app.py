@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.policies import Policies
 from core.shared.errors import DomainError
@@ -39,6 +40,60 @@ def _valid_device_token(value: str | None) -> bool:
     return value is not None and 16 <= len(value) <= 128 and set(value) <= _DEVICE_TOKEN_CHARS
 
 
+class DeviceAndLanguage:
+    """Gives each browser its long-lived device token (`request.state.device_token`, and the
+    cookie on the answer when it is new), keeps a language chosen with `?lang=` in a cookie,
+    and sets the site's security headers on every answer. Plain ASGI: it runs on every
+    request of a citizen's survey, and Starlette's `BaseHTTPMiddleware` costs a task and a
+    stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        token = request.cookies.get(DEVICE_COOKIE)
+        fresh = not _valid_device_token(token)
+        device = new_device_token() if fresh else str(token)
+        scope = dict(scope, state={**scope.get("state", {}), "device_token": device})
+        static = scope["path"].startswith(f"{STATIC_PATH}/")
+        asked = request.query_params.get("lang")
+        remember = (
+            asked if asked in LANGUAGES and asked != request.cookies.get(LANG_COOKIE) else None
+        )
+        https = is_https(Request(scope))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response = Response(status_code=message["status"])
+                response.raw_headers = list(message.get("headers", []))
+                if fresh and not static:
+                    response.set_cookie(
+                        DEVICE_COOKIE,
+                        device,
+                        max_age=DEVICE_COOKIE_AGE,
+                        httponly=True,
+                        samesite="lax",
+                        secure=https,
+                    )
+                if remember is not None:
+                    response.set_cookie(
+                        LANG_COOKIE,
+                        remember,
+                        max_age=DEVICE_COOKIE_AGE,
+                        samesite="lax",
+                        secure=https,
+                    )
+                secure_headers(response, static=static)
+                message = {**message, "headers": response.raw_headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_web(policies: Policies) -> FastAPI:
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web.state.policies = policies
@@ -47,33 +102,7 @@ def create_web(policies: Policies) -> FastAPI:
         web.include_router(module.router)
     web.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="assets")
 
-    @web.middleware("http")
-    async def device_and_language(request: Request, call_next):  # type: ignore[no-untyped-def]
-        token = request.cookies.get(DEVICE_COOKIE)
-        fresh = not _valid_device_token(token)
-        request.state.device_token = new_device_token() if fresh else token
-        response: Response = await call_next(request)
-        static = request.url.path.startswith(f"{STATIC_PATH}/")
-        if fresh and not static:
-            response.set_cookie(
-                DEVICE_COOKIE,
-                request.state.device_token,
-                max_age=DEVICE_COOKIE_AGE,
-                httponly=True,
-                samesite="lax",
-                secure=is_https(request),
-            )
-        asked = request.query_params.get("lang")
-        if asked in LANGUAGES and asked != request.cookies.get(LANG_COOKIE):
-            response.set_cookie(
-                LANG_COOKIE,
-                asked,
-                max_age=DEVICE_COOKIE_AGE,
-                samesite="lax",
-                secure=is_https(request),
-            )
-        secure_headers(response, static=static)
-        return response
+    web.add_middleware(DeviceAndLanguage)
 
     # Pages of a few kilobytes: compressed for slow connections (and counted so in tests).
     web.add_middleware(GZipMiddleware, minimum_size=500)

@@ -39,10 +39,10 @@ from core.access import Actor, Permission, actor_for, roles_with, visible_cases_
 from core.cases.categories import CATEGORIES, category_label
 from core.cases.models import OPEN_STATUSES, Case, Privacy
 from core.masterdata.models import Unit
-from core.outbox.addresses import has_staff_contact, staff_address
+from core.outbox.addresses import has_staff_notice_contact, staff_notice_address
 from core.outbox.models import MessageTemplate, OutboundMessage
 from core.outbox.service import TAG_KEY, enqueue
-from core.people.models import AccessAudit, AppUser, AuditAction, Channel, Role
+from core.people.models import AccessAudit, AppUser, AuditAction, Role
 from core.shared.clock import utcnow
 from core.shared.config import ConfigError, Settings
 from core.shared.db import writer
@@ -195,7 +195,7 @@ def _recipients(engine: Engine) -> list[int]:
                 .where(
                     col(AppUser.role).in_(roles),
                     AppUser.active == True,  # noqa: E712
-                    has_staff_contact(),
+                    has_staff_notice_contact(),
                 )
                 .order_by(col(AppUser.id))
             ).all()
@@ -234,7 +234,7 @@ def alert_user(engine: Engine, user_id: int, policy: AlertPolicy, *, now: dateti
         # reads the alerts this one queued.
         user = session.exec(select(AppUser).where(AppUser.id == user_id).with_for_update()).first()
         actor = actor_for(session, user_id)
-        to = staff_address(session, user_id, Channel.telegram)
+        to = staff_notice_address(session, user_id)
         if user is None or actor is None or to is None:
             return 0
         since = now - LOOKBACK

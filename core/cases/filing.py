@@ -37,7 +37,7 @@ from core.cases.policy import (
 )
 from core.masterdata.models import Officer, Service, Unit
 from core.masterdata.service import require_active_unit
-from core.outbox.addresses import has_staff_contact, staff_address
+from core.outbox.addresses import has_staff_notice_contact, staff_notice_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
 from core.people.models import AppUser, Citizen, Role, UserUnit
@@ -182,13 +182,13 @@ def _tell_admins_if_nobody_else_sees(session: Session, case: Case, now: datetime
         select(AppUser).where(
             AppUser.role == Role.admin.value,
             AppUser.active == True,  # noqa: E712
-            has_staff_contact(),
+            has_staff_notice_contact(),
         )
     ).all()
     log.warning("case %s: nobody in its unit but the named officer's account may see it", case.id)
     for admin in admins:
         assert admin.id is not None
-        to = staff_address(session, admin.id)
+        to = staff_notice_address(session, admin.id)
         if to is None:
             continue
         text = ct(

@@ -676,3 +676,50 @@ def autoclose(session: Session, policy: CasePolicy, *, now: datetime | None = No
             to_status=CaseStatus.closed, notify=MessageTemplate.case_closed, now=now,
         )  # fmt: skip
     return len(stale)
+
+
+# Why a case closed without the citizen's answer (the `reject_reason` of a held report; the
+# event itself carries no text: its kind says why, in each reader's language).
+UNANSWERED = "the reporter did not answer the question within {days} days"
+
+
+def close_unanswered(session: Session, *, days: int, now: datetime | None = None) -> int:
+    """Close the cases that waited on the reporter's answer for more than `days` days
+    (WAITING_CITIZEN_CLOSE_DAYS), counted from the question (`paused_at`, set when it was
+    asked). Each gets one public `closed_unanswered` event, and the reporter the closing
+    notice on their channel (Telegram, e-mail) where they can still be told.
+
+    Which end each case gets is the one the lifecycle allows from where it stands:
+    - a report held before verification ("tunda", `is_held`) was never verified, so it
+      cannot be resolved or closed (`close` is only from `resolved`); the step the lifecycle
+      allows a held report is `reject` (a report never completed): it ends `rejected`, with
+      `reject_reason` saying why;
+    - a report waiting in progress (`request_info` after verification) may not be rejected
+      (`_require_unless_waiting_in_progress`) and there is no finding to resolve it with: it
+      ends `closed` without an outcome, as `autoclose` closes a resolved case nobody rated.
+    Either way the clock's pause ends (the deadlines move by the time waited, as an answer
+    would move them) and nothing is deleted; an admin may reopen a closed one."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    waiting = session.exec(
+        select(Case)
+        .where(
+            Case.status == CaseStatus.waiting_citizen.value,
+            col(Case.paused_at).is_not(None),
+            col(Case.paused_at) < cutoff,
+        )
+        .order_by(col(Case.id))
+        .with_for_update()
+    ).all()
+    for case in waiting:
+        held = is_held(case)
+        _resume_clock(case, now)
+        case.closed_at = now
+        if held:
+            case.reject_reason = UNANSWERED.format(days=days)
+        _apply(
+            session, case, SYSTEM, CaseEventKind.closed_unanswered,
+            to_status=CaseStatus.rejected if held else CaseStatus.closed,
+            notify=MessageTemplate.case_closed, now=now,
+        )  # fmt: skip
+    return len(waiting)

@@ -73,6 +73,8 @@ class CaseEventKind(StrEnum):
     rated_unsatisfied = "rated_unsatisfied"
     note = "note"
     misdirected = "misdirected"  # marked "salah alamat": sent to a unit outside its scope
+    # Closed (a held report: rejected) after waiting on the reporter's answer too long.
+    closed_unanswered = "closed_unanswered"
 
 
 class AttachmentStatus(StrEnum):

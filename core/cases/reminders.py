@@ -13,7 +13,7 @@ from core.access import Permission, actor_for, roles_with, visible_cases_clause
 from core.cases.models import OPEN_STATUSES, Case, ReminderRun
 from core.cases.queries import summaries, summary_select
 from core.cases.sla import SlaPolicy, end_of_local_day
-from core.outbox.addresses import has_staff_contact, staff_address
+from core.outbox.addresses import has_staff_notice_contact, staff_notice_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
 from core.people.models import AppUser
@@ -36,7 +36,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, *, now: datetime | None = Non
             select(AppUser).where(
                 col(AppUser.role).in_(RECIPIENT_ROLES),
                 AppUser.active == True,  # noqa: E712
-                has_staff_contact(),
+                has_staff_notice_contact(),
             )
         ).all()
         user_ids = [u.id for u in users if u.id is not None]
@@ -44,7 +44,7 @@ def send_reminders(engine: Engine, sla: SlaPolicy, *, now: datetime | None = Non
         with Session(writer(engine)) as session:
             actor = actor_for(session, user_id)
             user = session.get(AppUser, user_id)
-            to = staff_address(session, user_id)
+            to = staff_notice_address(session, user_id)
             if actor is None or user is None or to is None:
                 continue
             stmt = (

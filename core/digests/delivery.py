@@ -27,10 +27,10 @@ from core.digests.figures import (
 from core.digests.models import DigestRecipient, DigestRun, DigestRunStatus
 from core.digests.render import digest_title, render_digest
 from core.masterdata.models import Unit
-from core.outbox.addresses import has_staff_contact, staff_address
+from core.outbox.addresses import has_staff_notice_contact, staff_notice_address
 from core.outbox.models import MessageTemplate
 from core.outbox.service import enqueue
-from core.people.models import AppUser, UserUnit
+from core.people.models import AppUser, Channel, UserUnit
 from core.shared.clock import utcnow
 from core.shared.db import writer
 from core.shared.errors import Conflict
@@ -53,7 +53,7 @@ def digest_recipients(session: Session, unit_id: int) -> list[AppUser]:
                 UserUnit.unit_id == unit_id,
                 col(AppUser.role).in_(RECIPIENT_ROLES),
                 AppUser.active == True,  # noqa: E712
-                has_staff_contact(),
+                has_staff_notice_contact(),
             )
             .order_by(col(AppUser.id))
         ).all()
@@ -180,16 +180,22 @@ def _queue_digest(
     session: Session, data: DigestData, head: AppUser, charts: dict[str, bytes], now: datetime
 ) -> int:
     assert head.id is not None
-    to = staff_address(session, head.id)
+    to = staff_notice_address(session, head.id)
     if to is None:  # unlinked since the recipients were read
         return 0
     lang = head.language
     messages: list[tuple[str, bytes | None]] = []
+    chart: bytes | None = None
     if not data.nothing_new:
         if lang not in charts:
             charts[lang] = render_chart(data, lang)
-        messages.append((digest_title(data, lang), charts[lang]))
-    messages.append((render_digest(data, lang), None))
+        chart = charts[lang]
+    if to.channel is Channel.email:  # one e-mail: the digest, its chart attached
+        messages.append((render_digest(data, lang), chart))
+    else:  # Telegram: the chart with its title, then the digest
+        if chart is not None:
+            messages.append((digest_title(data, lang), chart))
+        messages.append((render_digest(data, lang), None))
     for text, photo in messages:
         enqueue(
             session,
@@ -231,7 +237,7 @@ def send_all_digests(
                     .where(
                         col(AppUser.role).in_(RECIPIENT_ROLES),
                         AppUser.active == True,  # noqa: E712
-                        has_staff_contact(),
+                        has_staff_notice_contact(),
                         Unit.active == True,  # noqa: E712
                     )
                     .distinct()

@@ -5,7 +5,13 @@ Every card (the PNG and SVG codes as well as the sheet's cards) shows the bot's 
 short link under the code, for people who cannot scan. The bot name is the one
 `core.masterdata.bot_identity.printable_bot` allows. A card says what scanning it opens:
 every deep link opens the survey of what the card names (conversations/flow.py `_start`);
-a complaint is filed from the same bot's menu."""
+a complaint is filed from the same bot's menu.
+
+With PUBLIC_BASE_URL set, every card offers the public web site as well, for citizens
+without Telegram: a second QR code and the printed address of the same survey on the site
+(`web_link`: `/nilai/<unit code>`, or `/nilai/<payload>` for a service or an officer, the
+payloads web/routes_survey.py takes as the bot does). Without it, the cards offer only the
+bot."""
 
 from __future__ import annotations
 
@@ -42,6 +48,20 @@ def deep_link(bot_username: str, payload: str) -> str:
 def short_link(bot_username: str, payload: str) -> str:
     """The deep link as a person types it: t.me/<bot>?start=<payload>."""
     return deep_link(bot_username, payload).removeprefix("https://")
+
+
+def web_link(base_url: str, payload: str) -> str:
+    """The web survey of what a card names: `{PUBLIC_BASE_URL}/nilai/<unit code>` for a unit,
+    `{PUBLIC_BASE_URL}/nilai/<payload>` for a service or an officer."""
+    if not PAYLOAD_RE.match(payload):
+        raise InvalidInput("a payload is 1-64 characters of A-Z a-z 0-9 _ -")
+    path = payload.removeprefix("u_") if payload.startswith("u_") else payload
+    return f"{base_url.rstrip('/')}/nilai/{path}"
+
+
+def web_short_link(base_url: str, payload: str) -> str:
+    """The web address as a person types it (without https://)."""
+    return web_link(base_url, payload).removeprefix("https://").removeprefix("http://")
 
 
 def caption(bot_username: str, payload: str) -> tuple[str, str]:
@@ -139,9 +159,13 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def unit_sheet_pdf(cards: list[Card], bot_username: str, lang: str = "id") -> bytes:
+def unit_sheet_pdf(
+    cards: list[Card], bot_username: str, lang: str = "id", *, web_base: str = ""
+) -> bytes:
     """A4 pages of 2 x 3 cards: the QR code, the unit, what it rates, what scanning opens,
-    and the bot's @name with the short link for people who cannot scan."""
+    and the bot's @name with the short link for people who cannot scan. With `web_base`
+    (PUBLIC_BASE_URL), each card has a second QR code and the printed address of the same
+    survey on the public web site."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_compression(False)
     pdf.set_auto_page_break(auto=False)
@@ -154,23 +178,51 @@ def unit_sheet_pdf(cards: list[Card], bot_username: str, lang: str = "id") -> by
         y = margin + (slot // 2) * height
         pdf.set_draw_color(180, 180, 180)
         pdf.rect(x, y, width - 5, height - 4)
-        png = qr_png(deep_link(bot_username, card.payload), scale=6)
-        pdf.image(io.BytesIO(png), x=x + (width - 5 - 42) / 2, y=y + 2, w=42, h=42)
         text = width - 11
-        pdf.set_xy(x + 3, y + 45)
-        pdf.set_font("Helvetica", "B", 10.5)
-        pdf.multi_cell(text, 4.6, _latin1(card.title), align="C")
+        bot_png = qr_png(deep_link(bot_username, card.payload), scale=6)
+        if web_base:
+            size = 31.0
+            web_png = qr_png(web_link(web_base, card.payload), scale=6)
+            left, right = x + (width - 5) / 2 - size - 3, x + (width - 5) / 2 + 3
+            pdf.image(io.BytesIO(bot_png), x=left, y=y + 1, w=size, h=size)
+            pdf.image(io.BytesIO(web_png), x=right, y=y + 1, w=size, h=size)
+            # Each code's label on one line under it: "scan to open Telegram / the website".
+            pdf.set_font("Helvetica", "B", 6.5)
+            middle = x + (width - 5) / 2
+            for at, key in ((middle - 37, "qr.scan_telegram"), (middle, "qr.scan_web")):
+                pdf.set_xy(at, y + size + 1.5)
+                pdf.cell(37, 3.2, _latin1(ct(lang, key)), align="C")
+            pdf.set_xy(x + 3, y + size + 6)
+            line = 4.2
+        else:
+            pdf.image(io.BytesIO(bot_png), x=x + (width - 5 - 42) / 2, y=y + 2, w=42, h=42)
+            pdf.set_xy(x + 3, y + 45)
+            line = 4.6
+        # Two codes leave less room for the words: a size smaller.
+        big, small, step, link_size, link_step = (
+            (9.5, 7.0, 3.1, 7.5, 3.4) if web_base else (10.5, 8.0, 3.6, 8.5, 4.0)
+        )
+        pdf.set_font("Helvetica", "B", big)
+        pdf.multi_cell(text, line, _latin1(card.title), align="C")
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "", 10.5)
-        pdf.multi_cell(text, 4.6, _latin1(card.subtitle), align="C")
+        pdf.set_font("Helvetica", "", big)
+        pdf.multi_cell(text, line, _latin1(card.subtitle), align="C")
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "I", 8)
-        pdf.multi_cell(text, 3.6, _latin1(instruction(lang, card.kind)), align="C")
+        pdf.set_font("Helvetica", "I", small)
+        pdf.multi_cell(text, step, _latin1(instruction(lang, card.kind)), align="C")
         name, link = caption(bot_username, card.payload)
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "", 8)
-        pdf.multi_cell(text, 3.6, _latin1(ct(lang, "qr.no_scan", bot=name)), align="C")
+        pdf.set_font("Helvetica", "", small)
+        pdf.multi_cell(text, step, _latin1(ct(lang, "qr.no_scan", bot=name)), align="C")
         pdf.set_x(x + 3)
-        pdf.set_font("Helvetica", "B", 8.5)
-        pdf.multi_cell(text, 4, _latin1(link), align="C")
+        pdf.set_font("Helvetica", "B", link_size)
+        pdf.multi_cell(text, link_step, _latin1(link), align="C")
+        if web_base:
+            pdf.set_x(x + 3)
+            pdf.set_font("Helvetica", "", small)
+            pdf.multi_cell(text, step, _latin1(ct(lang, "qr.web_open")), align="C")
+            pdf.set_x(x + 3)
+            pdf.set_font("Helvetica", "B", link_size)
+            address = web_short_link(web_base, card.payload)
+            pdf.multi_cell(text, link_step, _latin1(address), align="C")
     return bytes(pdf.output())

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core.outbox.models import OutboundMessage, OutboxStatus
+from core.outbox.models import OutboundMessage, OutboxStatus, without_secrets
 from core.people.models import Channel
 from core.shared.clock import utcnow
 from core.shared.db import writer
@@ -82,6 +82,13 @@ class Sender(Protocol):
 
 
 Outcome = Literal["sent", "failed", "stop"]
+
+
+def _scrubbed(msg: OutboundMessage) -> dict[str, Any]:
+    """What a finished message's row keeps instead of its secrets (a web report's follow-up
+    code): {"params": ...}, or nothing when it has none."""
+    params = without_secrets(msg.template, msg.params)
+    return {} if params is None else {"params": params}
 
 
 class Dispatcher:
@@ -225,6 +232,7 @@ class Dispatcher:
                 status=OutboxStatus.failed.value,
                 last_error=str(exc)[:500],
                 attempts=msg.attempts + 1,
+                **_scrubbed(msg),
             )
             return "failed"
         except NotSentYet as exc:
@@ -247,6 +255,7 @@ class Dispatcher:
             sent_at=self.clock(),
             external_id=external_id,
             attempts=msg.attempts + 1,
+            **_scrubbed(msg),
         )
         return "sent"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 
@@ -28,6 +29,9 @@ class MessageTemplate(StrEnum):
     `plain`: a text for staff, rendered by core from its catalog; params are {"text": ...}.
     Every other member is a case notice to a citizen: params ({"ref", "body", "outcome"})
     that each channel renders in the citizen's language from its own catalog.
+    `web_follow_up_link` is the exception: {"ref", "code"}, the follow-up link of a web
+    report sent once to its reporter's e-mail; its code is a secret, dropped from the row
+    once the message is sent or failed for good (`SECRET_PARAMS`).
     """
 
     plain = "plain"
@@ -38,13 +42,39 @@ class MessageTemplate(StrEnum):
     case_resolved = "case_resolved"
     case_closed = "case_closed"
     case_reopened = "case_reopened"
+    web_follow_up_link = "web_follow_up_link"
 
     @property
     def is_case_notice(self) -> bool:
         return self is not MessageTemplate.plain
 
 
-__all__ = ["Channel", "MessageTemplate", "OutboundMessage", "OutboxStatus"]
+# Parameters that must not stay at rest in the outbox: dropped once a message is done.
+SECRET_PARAMS: dict[MessageTemplate, frozenset[str]] = {
+    MessageTemplate.web_follow_up_link: frozenset({"code"}),
+}
+
+
+def without_secrets(template: str, params: str) -> str | None:
+    """The params (JSON) of a finished message without its template's secret parameters;
+    None when there are none to drop."""
+    try:
+        secret = SECRET_PARAMS.get(MessageTemplate(template), frozenset())
+    except ValueError:
+        return None
+    if not secret:
+        return None
+    try:
+        loaded = json.loads(params)
+    except ValueError:
+        return "{}"
+    if not isinstance(loaded, dict):
+        return "{}"
+    kept = {k: v for k, v in loaded.items() if k not in secret}
+    return json.dumps(kept, ensure_ascii=False)
+
+
+__all__ = ["SECRET_PARAMS", "Channel", "MessageTemplate", "OutboundMessage", "OutboxStatus"]
 
 
 class OutboundMessage(SQLModel, table=True):

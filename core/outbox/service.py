@@ -8,6 +8,10 @@ A message that went out (or failed for good) is kept `OUTBOX_RETENTION_DAYS` for
 diagnosis, then deleted: its address and text are personal data. A citizen who erases
 their data takes their case notifications with them, sent or not: an unsent one must not
 reach them any more, and a sent one would still tie their address to their reports.
+
+A message's secret parameters (a web report's follow-up code, `SECRET_PARAMS`) leave its row
+when it is sent or fails for good (core.outbox.dispatch); one still unsent after
+`SECRET_MAX_AGE` (no e-mail configured, a server refusing for a week) fails then, without them.
 """
 
 from __future__ import annotations
@@ -20,12 +24,20 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
+from core.outbox.models import (
+    SECRET_PARAMS,
+    MessageTemplate,
+    OutboundMessage,
+    OutboxStatus,
+    without_secrets,
+)
 from core.people.models import Address, Contact
 from core.shared.clock import utcnow
 from core.shared.db import writer
 
 TAG_KEY = "tag"  # a plain message's tag in its params (see `enqueue`)
+SECRET_MAX_AGE = timedelta(days=7)
+UNSENT_CODE_DROPPED = "not sent within 7 days: its secret (a follow-up code) is no longer kept"
 
 
 def enqueue(
@@ -113,6 +125,31 @@ def prune_outbox(engine: Engine, retention_days: int, *, now: datetime | None = 
         ),
     )
     with Session(writer(engine)) as session:
+        expire_secrets(session, now=now or utcnow())
         result = session.execute(delete(OutboundMessage).where(finished_long_ago))
         session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def expire_secrets(session: Session, *, now: datetime) -> int:
+    """Fail the messages that carry a secret and are still unsent `SECRET_MAX_AGE` after they
+    were written, without the secret (the reporter was shown the code when they filed);
+    returns how many. A message being sent right now (leased) is left to its dispatcher."""
+    rows = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+            col(OutboundMessage.template).in_([t.value for t in SECRET_PARAMS]),
+            col(OutboundMessage.created_at) < now - SECRET_MAX_AGE,
+            or_(
+                col(OutboundMessage.locked_until).is_(None),
+                col(OutboundMessage.locked_until) < now,
+            ),
+        )
+    ).all()
+    for row in rows:
+        row.params = without_secrets(row.template, row.params) or "{}"
+        row.status = OutboxStatus.failed.value
+        row.last_error = UNSENT_CODE_DROPPED
+        session.add(row)
+    session.flush()
+    return len(rows)

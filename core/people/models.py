@@ -94,6 +94,11 @@ class AppUser(SQLModel, table=True):
     # The staff console's inbox marks cases received since this moment as new.
     inbox_seen_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Where its alerts, reminders and digests go (a Channel): its Telegram chat, or its e-mail
+    # contact (core.outbox.addresses.staff_notice_address).
+    notify_channel: str = Field(
+        default="telegram", max_length=20, sa_column_kwargs={"server_default": "telegram"}
+    )
 
 
 class Contact(SQLModel, table=True):

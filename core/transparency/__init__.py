@@ -1,1 +1,2 @@
-"""The public transparency figures: survey results and complaint handling per unit and period, with small counts suppressed."""
+"""The public transparency figures: survey results and complaint handling per unit and
+period, with small counts suppressed."""
