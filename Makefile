@@ -29,8 +29,8 @@ run: $(RUN_STAMP)
 	$(BIN)/asn-feedback serve
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check core conversations httpkit bot admin_api console web mail app tests bench migrations
-	$(BIN)/ruff format --check core conversations httpkit bot admin_api console web mail app tests bench migrations
+	$(BIN)/ruff check core conversations httpkit bot admin_api console web mail whatsapp app tests bench migrations
+	$(BIN)/ruff format --check core conversations httpkit bot admin_api console web mail whatsapp app tests bench migrations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

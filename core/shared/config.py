@@ -159,6 +159,29 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", max_length=500)
     smtp_from: str = Field(default="", max_length=320)
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    # WhatsApp Business Cloud API (whatsapp/): on when the phone number id is set.
+    whatsapp_phone_number_id: str = Field(default="", max_length=64)
+    whatsapp_access_token: str = Field(default="", max_length=1000)
+    whatsapp_app_secret: str = Field(default="", max_length=200)
+    whatsapp_verify_token: str = Field(default="", max_length=200)
+    # The business number in international form without "+" (for wa.me links on QR cards).
+    whatsapp_business_number: str = Field(default="", pattern=r"^([1-9][0-9]{6,14})?$")
+    whatsapp_api_base_url: str = Field(default="https://graph.facebook.com/v21.0", max_length=200)
+    whatsapp_webhook_path: str = Field(
+        default="/whatsapp/webhook", pattern=r"^/[A-Za-z0-9/_-]{1,100}$"
+    )
+    # Approved message templates for notices outside the 24-hour window: "notice=template_name"
+    # pairs, comma-separated (notice: case_verified, case_info_requested, case_resolved, ...),
+    # and the template language codes per citizen language.
+    whatsapp_templates: str = Field(
+        default="case_verified=laporan_diverifikasi,case_info_requested=pertanyaan_petugas,"
+        "case_resolved=laporan_selesai",
+        max_length=1000,
+    )
+    whatsapp_template_languages: str = Field(default="id=id,en=en", max_length=100)
+    # Messages a second to the Cloud API from this number, and to one citizen a minute.
+    whatsapp_messages_per_second: int = Field(default=20, ge=1, le=1000)
+    whatsapp_per_citizen_per_minute: int = Field(default=10, ge=1, le=600)
 
     @field_validator("database_url")
     @classmethod
@@ -198,6 +221,19 @@ class Settings(BaseSettings):
                 "use the site's address as citizens reach it, e.g. https://skm.kupangkota.go.id"
             )
         return value
+
+    @model_validator(mode="after")
+    def _whatsapp_needs_its_secrets(self) -> Settings:
+        if self.whatsapp_phone_number_id and not (
+            self.whatsapp_access_token
+            and len(self.whatsapp_app_secret) >= 16
+            and len(self.whatsapp_verify_token) >= 16
+        ):
+            raise ValueError(
+                "WHATSAPP_ACCESS_TOKEN, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN (16 "
+                "characters or more) must be set when WHATSAPP_PHONE_NUMBER_ID is set"
+            )
+        return self
 
     @model_validator(mode="after")
     def _smtp_needs_sender(self) -> Settings:
