@@ -71,7 +71,12 @@ def qr_sheet(
     unit = visible_unit(session, code, actor=actor)
     cards = unit_cards(session, unit)
     bot = printable_bot(session, settings.public_bot_username, force=force)
-    pdf = unit_sheet_pdf(cards, bot, web_base=settings.public_base_url)
+    pdf = unit_sheet_pdf(
+        cards,
+        bot,
+        web_base=settings.public_base_url,
+        wa_number=settings.whatsapp_business_number,
+    )
     return Response(
         pdf,
         media_type="application/pdf",

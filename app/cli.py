@@ -477,7 +477,12 @@ def qr_cmd(
             bot = printable_bot(session, settings.public_bot_username, force=force)
             if format == "pdf":
                 cards = unit_cards(session, found)
-                data = unit_sheet_pdf(cards, bot, web_base=settings.public_base_url)
+                data = unit_sheet_pdf(
+                    cards,
+                    bot,
+                    web_base=settings.public_base_url,
+                    wa_number=settings.whatsapp_business_number,
+                )
                 link = f"{len(cards)} cards for @{bot}"
             else:
                 link, lines = deep_link(bot, payload), caption(bot, payload)

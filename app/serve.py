@@ -34,6 +34,8 @@ from core.people.models import Channel
 from core.policies import Policies
 from core.shared.config import Settings
 from mail.sender import EmailSender
+from whatsapp.runtime import whatsapp_services
+from whatsapp.sender import WhatsAppSender
 
 log = logging.getLogger("asn_feedback.serve")
 
@@ -252,6 +254,12 @@ async def serve(
             senders[Channel.email] = EmailSender.from_settings(settings)
         else:
             log.info("e-mail is off: set SMTP_HOST and SMTP_FROM in .env to turn it on")
+        if settings.whatsapp_phone_number_id:
+            wa = await stack.enter_async_context(whatsapp_services(policies))
+            site.add_public_route(wa.route())
+            senders[Channel.whatsapp] = WhatsAppSender(
+                policies.engine, wa.client, settings, clock=policies.clock
+            )
         await stack.enter_async_context(dispatching(policies, senders, outbox_idle))
         try:
             await server.serve(sockets=sockets)

@@ -143,6 +143,9 @@ class CasePage:
     citizen_lang: str
     drafts: dict[str, dict[str, str]] = field(default_factory=dict)
     previews: dict[str, str | None] = field(default_factory=dict)
+    # A web reporter with no e-mail: told of nothing, but reads each public step on their
+    # follow-up page (what the preview says instead of "not told").
+    web_reader: bool = False
     errors: dict[str, str] = field(default_factory=dict)
     done: str = ""
 
@@ -277,7 +280,13 @@ def _load(
     )
     for step in steps & NOTIFYING.keys():
         page.previews[step] = _preview(session, case, step, drafts.get(step, {}), actor=actor)
+    page.web_reader = reads_on_the_web(case)
     return page
+
+
+def reads_on_the_web(case: Case) -> bool:
+    """A web report whose reporter is still there: they read public steps on /lacak."""
+    return case.channel == "web" and case.citizen_id is not None
 
 
 async def _show(
@@ -376,14 +385,22 @@ async def case_preview(
     if request.headers.get("HX-Request"):
         actor = staff.actor
 
-        def load(session: Session) -> str | None:
+        def load(session: Session) -> tuple[str | None, bool]:
             case = get_case_for_staff_by_reference(session, reference[:40], actor=actor)
             if step not in svc.allowed_steps(case, actor=actor):
-                return None
-            return _preview(session, case, step, draft, actor=actor)
+                return None, False
+            return _preview(session, case, step, draft, actor=actor), reads_on_the_web(case)
 
-        text = await read(request, load)
-        return render(request, "case_preview.html", staff.lang, staff, step=step, preview=text)
+        text, web_reader = await read(request, load)
+        return render(
+            request,
+            "case_preview.html",
+            staff.lang,
+            staff,
+            step=step,
+            preview=text,
+            web_reader=web_reader,
+        )
     return await _show(request, staff, reference, drafts={step: draft})
 
 

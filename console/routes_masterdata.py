@@ -62,6 +62,9 @@ from core.masterdata.qr import (
     unit_sheet_pdf,
     web_link,
     web_short_link,
+    whatsapp_link,
+    whatsapp_short_link,
+    whatsapp_text,
 )
 from core.masterdata.unit_import import CsvImport, import_services, import_units
 from core.people.models import AppUser
@@ -311,8 +314,11 @@ async def qr_sheet_all(request: Request, staff: CurrentStaff, force: Force = Fal
         return printable_bot(session, configured, force=force), found
 
     bot, found = await read(request, cards)
-    web_base = policies_of(request).settings.public_base_url
-    pdf = await run_in_threadpool(lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base))
+    settings = policies_of(request).settings
+    web_base, wa_number = settings.public_base_url, settings.whatsapp_business_number
+    pdf = await run_in_threadpool(
+        lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base, wa_number=wa_number)
+    )
     return Response(
         pdf,
         media_type="application/pdf",
@@ -825,6 +831,33 @@ def _web_words(request: Request, lang: str, unit: Unit | None) -> WebWords:
     )
 
 
+@dataclass(frozen=True)
+class WhatsAppWords:
+    """What the QR page says about WhatsApp (WHATSAPP_BUSINESS_NUMBER), in core's words."""
+
+    number: str  # "" when not set (the cards offer no WhatsApp)
+    address: str  # the unit counter's wa.me link ("" without a unit or a number)
+    text: str  # the first message it writes ("START u_<unit>")
+    label: str
+    none: str
+    png: str
+    svg: str
+
+
+def _whatsapp_words(request: Request, lang: str, unit: Unit | None) -> WhatsAppWords:
+    number = policies_of(request).settings.whatsapp_business_number
+    payload = f"u_{unit.code}" if unit is not None else ""
+    return WhatsAppWords(
+        number,
+        whatsapp_link(number, payload) if number and unit is not None else "",
+        whatsapp_text(payload) if unit is not None else "",
+        ct(lang, "qr.wa_address"),
+        ct(lang, "qr.wa_none"),
+        ct(lang, "qr.wa_png"),
+        ct(lang, "qr.wa_svg"),
+    )
+
+
 @router.get("/qr")
 async def qr_page_all(request: Request, staff: CurrentStaff) -> Response:
     """The cards of every active unit: whether the configured bot is the one that runs here,
@@ -833,7 +866,8 @@ async def qr_page_all(request: Request, staff: CurrentStaff) -> Response:
     configured = policies_of(request).settings.public_bot_username
     check = await read(request, lambda s: _bot_check(s, configured, staff.lang))
     web = _web_words(request, staff.lang, None)
-    return render(request, "qr.html", staff.lang, staff, unit=None, check=check, web=web)
+    wa = _whatsapp_words(request, staff.lang, None)
+    return render(request, "qr.html", staff.lang, staff, unit=None, check=check, web=web, wa=wa)
 
 
 @router.get("/units/{code}/qr")
@@ -848,7 +882,8 @@ async def qr_page(request: Request, staff: CurrentStaff, code: UnitCode) -> Resp
 
     unit, check = await read(request, look)
     web = _web_words(request, staff.lang, unit)
-    return render(request, "qr.html", staff.lang, staff, unit=unit, check=check, web=web)
+    wa = _whatsapp_words(request, staff.lang, unit)
+    return render(request, "qr.html", staff.lang, staff, unit=unit, check=check, web=web, wa=wa)
 
 
 @router.get("/units/{code}/qr.{kind}")
@@ -860,11 +895,13 @@ async def qr_image(
     service: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     officer: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z0-9]+$")] = None,
     force: Force = False,
-    target: Annotated[str, Query(pattern=r"^(bot|web)$")] = "bot",
+    target: Annotated[str, Query(pattern=r"^(bot|web|whatsapp)$")] = "bot",
 ) -> Response:
     """The QR code opening the bot with the unit, one of its services or officers chosen,
     with the bot's @name and short link under it; `target=web`: the same survey on the
-    citizens' website (PUBLIC_BASE_URL), with its address under it."""
+    citizens' website (PUBLIC_BASE_URL), with its address under it; `target=whatsapp`: the
+    office's WhatsApp chat (WHATSAPP_BUSINESS_NUMBER) with the first message written, with
+    the number's wa.me address and that message under it."""
     _require_editor(staff)
     settings = policies_of(request).settings
     configured = settings.public_bot_username
@@ -879,12 +916,24 @@ async def qr_image(
             return unit, web_link(base, payload), (web_short_link(base, payload),)
 
         unit, link, lines = await read(request, web_qr)
+    elif target == "whatsapp":
+        number = settings.whatsapp_business_number
+        if not number:
+            raise NotFound("WHATSAPP_BUSINESS_NUMBER is not set: the cards offer no WhatsApp")
+
+        def wa_qr(session: Session) -> tuple[Unit, str, tuple[str, ...]]:
+            unit = md.visible_unit(session, code, actor=staff.actor)
+            payload = payload_for(session, unit, service, officer)
+            lines = (whatsapp_short_link(number), whatsapp_text(payload))
+            return unit, whatsapp_link(number, payload), lines
+
+        unit, link, lines = await read(request, wa_qr)
     else:
         unit, link, lines = await read(
             request, lambda s: _qr_link(s, staff, code, service, officer, configured, force)
         )
     what = f"s{service}" if service else (f"o-{officer}" if officer else "loket")
-    what = f"web-{what}" if target == "web" else what
+    what = f"{target}-{what}" if target != "bot" else what
     name = f"qr-{unit.code}-{what}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "X-Deep-Link": link}
     if kind == "svg":
@@ -907,8 +956,11 @@ async def qr_sheet(
         return unit.code, printable_bot(session, configured, force=force), found
 
     unit_code, bot, found = await read(request, cards)
-    web_base = policies_of(request).settings.public_base_url
-    pdf = await run_in_threadpool(lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base))
+    settings = policies_of(request).settings
+    web_base, wa_number = settings.public_base_url, settings.whatsapp_business_number
+    pdf = await run_in_threadpool(
+        lambda: unit_sheet_pdf(found, bot, lang, web_base=web_base, wa_number=wa_number)
+    )
     return Response(
         pdf,
         media_type="application/pdf",

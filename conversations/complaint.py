@@ -46,6 +46,7 @@ from core.cases.service import (
 )
 from core.masterdata.models import Officer, Unit
 from core.masterdata.service import active_officers, offered_officer, offered_unit
+from core.people.models import Intake
 from core.shared.errors import InvalidInput
 
 CATEGORY_CODES = tuple(CATEGORIES)
@@ -321,6 +322,7 @@ def _submit(ctx: Ctx) -> Outcome:
         latitude=data.get("lat"),
         longitude=data.get("lon"),
         photos=tuple(data.get("photos") or ()),
+        channel=Intake(ctx.st.channel.value),
     )
     policy = ctx.cfg.case_policy
     try:

@@ -115,6 +115,13 @@ class Ctx:
         return self.citizen.language
 
     def tr(self, key: str, **params: object) -> str:
+        """The text of `key` in the citizen's language; a channel's own wording where the
+        catalog has one (`<key>@whatsapp`: the privacy texts name what that channel keeps)."""
+        if self.st.channel is not Channel.telegram:
+            variant = f"{key}@{self.st.channel.value}"
+            text = t(self.lang, variant, **params)
+            if text != variant:
+                return text
         return t(self.lang, key, **params)
 
 

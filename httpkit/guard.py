@@ -1,6 +1,11 @@
 """Requests no page can take, refused before any route sees them: a NUL character in the
 path, the query or a form or JSON body (PostgreSQL text cannot hold one: it would fail deep
-inside a query instead of being answered), and bodies larger than the site takes."""
+inside a query instead of being answered), and bodies larger than the site takes.
+
+Other bodies (multipart forms with files) go on to their route as they arrive: their bytes
+are counted as the route reads them, whether a Content-Length announced them or not
+(chunked), and past the limit the read raises `BodyTooLarge` (an app may answer it with its
+own page; else the guard answers 413) without the rest being read."""
 
 from __future__ import annotations
 
@@ -16,6 +21,10 @@ _NUL_IN = {
     b"application/json": (b"\x00", b"\\u0000"),
     b"text/": (b"\x00",),
 }
+
+
+class BodyTooLarge(Exception):
+    """A streamed request body went past the guard's limit while a route read it."""
 
 
 class RequestGuard:
@@ -40,8 +49,8 @@ class RequestGuard:
             return
         content_type = headers.get(b"content-type", b"").lower()
         nuls = next((n for kind, n in _NUL_IN.items() if content_type.startswith(kind)), None)
-        if nuls is None:
-            await self.app(scope, receive, send)  # files: bytes are theirs to be
+        if nuls is None:  # files: bytes are theirs to be, counted as they stream
+            await self._counted(scope, receive, send)
             return
         body = b""
         more = True
@@ -59,6 +68,41 @@ class RequestGuard:
             await _refuse(scope, send, 400)
             return
         await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app with the body's bytes counted as it reads them. Past the limit the read
+        raises BodyTooLarge: an app that answers it (the public site: its own 413 page) is
+        let answer; one that makes a 500 of it is silenced, and the guard answers 413."""
+        seen = 0
+        overflowed = started = muted = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen, overflowed
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    overflowed = True
+                    raise BodyTooLarge(f"more than {self.max_body_bytes} bytes")
+            return message
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started, muted
+            if message["type"] == "http.response.start":
+                if overflowed and message["status"] >= 500:
+                    muted = True
+                    return
+                started = True
+            if not muted:
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, noting_send)
+        except Exception:
+            if not overflowed:  # (what the overflow made of it is answered below)
+                raise
+        if overflowed and not started:
+            await _refuse(scope, send, 413)
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

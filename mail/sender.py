@@ -15,6 +15,10 @@ the server's answers are taken:
   mailbox, rejected content): the message fails for good with the server's reason, which the
   case's timeline shows to staff as not delivered.
 
+No error text names the recipient: the server's reply often quotes the address, and staff
+who may not see an anonim reporter see the delivery's reason; the address is replaced by
+"<penerima>" in every text the dispatcher keeps.
+
 The Message-ID (email.utils.make_msgid) is the message's external id in the outbox.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -82,8 +87,8 @@ def build_email(message: OutboundMessage, config: SmtpConfig, *, base_url: str) 
     try:
         mail["To"] = _recipient(message.address)
         mail["From"] = config.sender
-    except (ValueError, IndexError) as exc:
-        raise Undeliverable(f"not an e-mail address: {exc}") from None
+    except (ValueError, IndexError):
+        raise Undeliverable("not an e-mail address") from None  # naming no address
     mail["Subject"] = content.subject
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = _message_id(config.sender)
@@ -129,7 +134,11 @@ class EmailSender:
 
     async def send(self, message: OutboundMessage) -> str | None:
         mail = build_email(message, self.config, base_url=self.base_url)
-        await asyncio.to_thread(self._deliver, mail)
+        try:
+            await asyncio.to_thread(self._deliver, mail)
+        except (Undeliverable, NotSentYet) as exc:
+            redacted = redact_recipient(str(exc), message.address, str(mail["To"]))
+            raise type(exc)(redacted) from None
         return str(mail["Message-ID"])
 
     # -- SMTP, in a worker thread ----------------------------------------------------------
@@ -177,6 +186,16 @@ class EmailSender:
             raise _refusal(exc.smtp_code, exc.smtp_error) from None
         except (smtplib.SMTPException, OSError) as exc:  # disconnects, timeouts, TLS
             raise NotSentYet(f"SMTP server {cfg.host}:{cfg.port} not reached: {exc}") from None
+
+
+RECIPIENT_SHOWN = "<penerima>"
+
+
+def redact_recipient(text: str, *addresses: str) -> str:
+    """`text` with each address (any case) replaced by "<penerima>"."""
+    for address in sorted({a for a in addresses if a}, key=len, reverse=True):
+        text = re.sub(re.escape(address), RECIPIENT_SHOWN, text, flags=re.IGNORECASE)
+    return text
 
 
 def _reply(code: int, text: bytes | str) -> str:

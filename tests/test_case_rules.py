@@ -148,6 +148,7 @@ def test_a_half_or_off_earth_location_is_refused(
         ("AB-2601-1234567", "AB-2601-1234567"),
         ("kpg26110042", "KPG-2611-0042"),  # without the dashes
         ("KPG-26110042", "KPG-2611-0042"),
+        ("kpg 2611 0042", "KPG-2611-0042"),  # as read aloud or copied from paper
     ],
 )
 def test_a_typed_reference_is_read_in_its_stored_form(typed: str, reference: str) -> None:
@@ -159,7 +160,7 @@ def test_a_typed_reference_is_read_in_its_stored_form(typed: str, reference: str
     [
         "",
         "   ",
-        "KPG 2611 0042",  # spaces inside are not a reference
+        "KPG  2611 0042",  # two spaces: not how a reference is written
         "KPG-2611-042",
         "KPG-26110-0042",
         "KPG-2611-12345678",

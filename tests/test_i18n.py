@@ -73,7 +73,21 @@ def test_every_key_the_bot_uses_is_translated() -> None:
 
 
 def test_no_unused_texts() -> None:
-    assert sorted(set(_catalog("id")) - _keys_used_in_code()) == []
+    used = _keys_used_in_code()
+    # A channel's own wording of a text (`key@whatsapp`, conversations.engine.Ctx.tr) is used
+    # wherever the text is.
+    unused = [k for k in _catalog("id") if k.partition("@")[0] not in used]
+    assert sorted(unused) == []
+
+
+def test_a_channels_own_wording_exists_only_beside_its_text() -> None:
+    catalog = _catalog("id")
+    variants = [k for k in catalog if "@" in k]
+    assert variants, "the WhatsApp privacy texts"
+    for key in variants:
+        base, _, channel = key.partition("@")
+        assert base in catalog and channel == "whatsapp", key
+        assert "Telegram" not in catalog[key] and "Telegram" not in _catalog("en")[key], key
 
 
 def test_placeholders_match_between_languages() -> None:
@@ -88,3 +102,19 @@ def test_lookup_formats_and_falls_back_to_indonesian() -> None:
         "Your comment has 1200 characters"
     )
     assert t("xx", "menu.rate") == t("id", "menu.rate")
+
+
+def test_no_catalog_says_a_text_twice() -> None:
+    """Catalogs grow by appending: a key appended again would be silently ignored (the
+    first one wins), so a changed text must be edited where it stands."""
+    root = Path(__file__).resolve().parent.parent
+    for po in sorted(root.glob("*/locales/*/LC_MESSAGES/*.po")) + sorted(
+        root.glob("core/shared/locales/*/LC_MESSAGES/*.po")
+    ):
+        keys = [
+            line
+            for line in po.read_text(encoding="utf-8").splitlines()
+            if line.startswith('msgid "')
+        ]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        assert twice == [], f"{po.relative_to(root)}: {twice}"

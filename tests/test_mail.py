@@ -25,10 +25,10 @@ from sqlmodel import Session, col, select
 
 from app.serve import serve
 from app.site import create_site
-from core.access import Actor
+from core.access import Actor, can_see_reporter
 from core.cases import service as svc
 from core.cases.alerts import AlertPolicy, send_case_alerts
-from core.cases.models import Case, CaseEvent, CaseEventKind
+from core.cases.models import Case, CaseEvent, CaseEventKind, Privacy
 from core.cases.reading import DeliveryState, event_deliveries
 from core.cases.reminders import send_reminders
 from core.cases.sla import SlaPolicy
@@ -36,7 +36,7 @@ from core.cases.web_mail import follow_up_path, queue_follow_up_link
 from core.cases.web_reports import FiledWebReport, WebReporter, file_web_complaint, shown_code
 from core.digests.service import send_all_digests
 from core.outbox.addresses import set_staff_notices, staff_notice_address
-from core.outbox.dispatch import Dispatcher
+from core.outbox.dispatch import Dispatcher, Undeliverable
 from core.outbox.models import MessageTemplate, OutboundMessage, OutboxStatus
 from core.outbox.service import prune_outbox
 from core.people.models import AccessAudit, AppUser, AuditAction, Channel, Intake, Language, Role
@@ -44,7 +44,7 @@ from core.policies import build
 from core.shared.config import Settings, load_settings
 from core.shared.errors import Conflict, InvalidInput
 from mail.render import render_mail
-from mail.sender import EmailSender, SmtpConfig
+from mail.sender import EmailSender, SmtpConfig, build_email
 from tests.console_kit import live_server
 from tests.contacts import link_telegram, messages_to
 from tests.factories import PASSWORD, make_unit, make_user
@@ -237,7 +237,8 @@ async def test_a_refused_mailbox_fails_for_good_and_staff_see_why(
     desk: Desk, smtp_server: SmtpServer
 ) -> None:
     email = "tidak.ada@contoh.id"
-    smtp_server.refuse(email, "550 5.1.1 <tidak.ada@contoh.id>: Recipient address rejected")
+    # (the server quotes the address, in its own case: an anonim reporter's address)
+    smtp_server.refuse(email, "550 5.1.1 <Tidak.Ada@Contoh.ID>: Recipient address rejected")
     filed = desk.file(email)
     ref = filed.case.reference
     verified = desk.verify(ref, T0 + timedelta(minutes=5))
@@ -254,6 +255,9 @@ async def test_a_refused_mailbox_fails_for_good_and_staff_see_why(
     assert delivery.state is DeliveryState.failed
     assert delivery.reason is not None
     assert "550" in delivery.reason and "Recipient address rejected" in delivery.reason
+    # Staff who may not see the reporter see the reason: it never names the address.
+    assert "<penerima>" in delivery.reason and "tidak.ada" not in delivery.reason.lower()
+    assert "tidak.ada" not in (link_row.last_error or "").lower()
     clock.advance(3600)
     assert await d.run_once() == 0  # never tried again
 
@@ -291,6 +295,17 @@ async def test_a_server_without_starttls_keeps_the_mail_and_says_why(
     assert row.status == OutboxStatus.pending and row.attempts == 1
     assert row.last_error is not None and "STARTTLS" in row.last_error
     assert smtp_server.received == []
+
+
+def test_an_address_that_is_not_one_fails_naming_no_address() -> None:
+    message = OutboundMessage(
+        channel=Channel.email.value, address="budi<x>@contoh.id", language="id",
+        template=MessageTemplate.web_follow_up_link.value,
+        params=json.dumps({"ref": "KPG-2611-0001", "code": "ABCD-EFGH"}),
+    )  # fmt: skip
+    with pytest.raises(Undeliverable) as refused:
+        build_email(message, SmtpConfig(host="127.0.0.1", sender=FROM), base_url=BASE)
+    assert str(refused.value) == "not an e-mail address" and "budi" not in str(refused.value)
 
 
 async def test_an_address_the_server_cannot_take_fails_for_good_with_why(desk: Desk) -> None:
@@ -650,3 +665,38 @@ def test_a_supervisor_chooses_email_in_the_console_and_the_alerts_come_by_email(
         pool.submit(asyncio.run, drain(d)).result(timeout=30)
     [alert] = smtp_server.to("spv@kupangkota.go.id")
     assert filed.case.reference in alert.text
+
+
+async def test_an_anonim_reporters_address_never_reaches_staff_in_a_delivery_reason(
+    engine: Engine, settings: Settings, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """Review M2: the server's refusal quoted the address, and the case page showed it to a
+    supervisor who may not see an anonim reporter."""
+    email = "budi.pelapor@contoh.id"
+    smtp_server.refuse(email, f"550 5.1.1 <{email.upper()}>: Recipient address rejected")
+    with Session(engine, expire_on_commit=False) as s:
+        unit = make_unit(s, "dukcapil", "Dinas Dukcapil")
+        spv = make_user(s, "spv", Role.supervisor, [unit])
+        draft = svc.ComplaintDraft(
+            unit_id=unit.id, category="pungli", description=DESCRIPTION, channel=Intake.web,
+            privacy=Privacy.anonim,
+        )  # fmt: skip
+        filed = file_web_complaint(
+            s, draft, POLICY, WebReporter(language=Language.id, email=email),
+            device_token="device-token-00000001", secret=settings.pseudonym_key,
+            attachments_root=tmp_path, max_photo_bytes=1_000_000, now=T0,
+        )  # fmt: skip
+        queue_follow_up_link(
+            s, case=filed.case, code=shown_code(filed.code), to_email=email, language="id", now=T0
+        )
+        s.commit()
+    d = dispatcher(engine, smtp_server, Clock(T0 + timedelta(minutes=1)))
+    await drain(d)
+    with Session(engine) as s:
+        case = s.exec(select(Case).where(Case.reference == filed.case.reference)).one()
+        assert not can_see_reporter(case, actor=Actor(spv.id, "spv", Role.supervisor))
+        ids = [e.id for e in s.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+        reasons = [dl.reason or "" for v in event_deliveries(s, ids).values() for dl in v]
+        errors = [m.last_error or "" for m in s.exec(select(OutboundMessage))]
+    assert reasons and all("<penerima>" in r for r in reasons if r)
+    assert not any("budi.pelapor" in text.lower() for text in reasons + errors)

@@ -130,16 +130,19 @@ def test_survey_figures_match_the_hand_computed_ones(engine: Engine, office: Uni
     assert (q4["n"], q4["ikm"], q4["grade"], q4["grade_label"]) == (10, 75.0, "C", "Kurang Baik")
     # 25 x (12 x 4 + 10 x 3) / 22 = 88.636...: 88.64, grade A.
     assert (year["n"], year["ikm"], year["grade"]) == (22, 88.64, "A")
-    assert [e["nrr"] for e in year["elements"]] == [3.545] * 9
-    assert year["elements"][0]["name"] == "Persyaratan"
+    # The year has not ended: its total only, no elements (they would move with each
+    # answer); the third quarter has ended: its nine elements are published.
+    assert year["elements"] == [] and q4["elements"] == []
+    assert [e["nrr"] for e in q3["elements"]] == [4.0] * 9
+    assert q3["elements"][0]["name"] == "Persyaratan"
     # Below the Krejcie-Morgan minimum for 1,000 service users (278): provisional.
     assert (year["minimum_sample"], year["status"]) == (278, "provisional")
+    # The trend of a running period stops before the current month.
     trend = detail["2026"]["trend"]
-    assert (trend[0]["month"], trend[-1]["month"]) == ("2025-12", "2026-11")
-    assert {p["month"]: (p["n"], p["ikm"]) for p in trend if p["n"]} == {
-        "2026-08": (12, 100.0),
-        "2026-11": (10, 75.0),
-    }
+    assert (trend[0]["month"], trend[-1]["month"]) == ("2025-11", "2026-10")
+    assert {p["month"]: (p["n"], p["ikm"]) for p in trend if p["n"]} == {"2026-08": (12, 100.0)}
+    trend = detail["2026-Q3"]["trend"]
+    assert (trend[0]["month"], trend[-1]["month"]) == ("2025-10", "2026-09")
     assert detail["2026-Q1"]["survey"]["status"] == "none"
 
 
@@ -154,8 +157,12 @@ def test_complaint_figures_match_the_hand_computed_ones(engine: Engine, office: 
     assert (q4["received"], q4["resolved"], q4["on_time_percent"]) == (5, 0, None)
     year = detail["2026"]["complaints"]
     assert (year["received"], year["resolved"]) == (11, 5)
-    cats = {c["code"]: c["n"] for c in year["categories"]}
-    assert (cats["pungli"], cats["lainnya"], cats["diskriminasi"]) == (6, 5, 0)
+    # The year and its fourth quarter have not ended: totals only.
+    for running in (year, q4):
+        assert running["categories"] is None and running["median_working_days"] is None
+    assert year["on_time_percent"] is None
+    cats = {c["code"]: c["n"] for c in detail["2025"]["complaints"]["categories"]}
+    assert set(cats.values()) == {0}
     index = scope(engine, "index:2026-Q3")["units"]
     assert index == [
         {
@@ -183,10 +190,15 @@ def test_small_counts_are_suppressed(session: Session, engine: Engine, settings:
     refresh_public_figures(engine, settings, now=NOW)
     detail = scope(engine, "unit:kecil")["periods"]
     year = detail["2026"]
-    assert year["complaints"]["received"] == "<5" and year["complaints"]["categories"] is None
-    # The quarters and semesters of a year with a small quarter are withheld altogether.
-    for key in ("2026-S1", "2026-S2", "2026-Q1", "2026-Q3", "2026-Q4"):
+    # Bottom-up: the small quarter is "<5", every period containing it is withheld, the
+    # others are published.
+    assert detail["2026-Q3"]["complaints"]["received"] == "<5"
+    assert detail["2026-Q3"]["complaints"]["categories"] is None
+    for key in ("2026", "2026-S2"):
         assert detail[key]["complaints"]["received"] is None, key
+        assert detail[key]["complaints"]["categories"] is None, key
+    for key in ("2026-S1", "2026-Q1", "2026-Q2", "2026-Q4"):
+        assert detail[key]["complaints"]["received"] == 0, key
     # Four respondents: counted, their answers withheld.
     survey = year["survey"]
     assert (survey["n"], survey["ikm"], survey["status"]) == (4, None, "too_few")

@@ -75,11 +75,11 @@ def test_the_page_lists_every_unit_for_the_period_picked(site: TestClient) -> No
     assert "Dinas Kependudukan dan Pencatatan Sipil" in html and "Badan Pendapatan Daerah" in html
     assert "88,89" in html and "A (Sangat Baik)" in html  # 25 x 32/9: 88.89
     assert "12 responden, sementara" in html  # below the minimum sample of 278
-    # The other unit's two complaints: its quarters are withheld ("–"), its year is "<5".
+    # The other unit's two complaints: its quarter is "<5", its year is withheld ("–").
     other = html.split("Badan Pendapatan Daerah")[1].split("</tr>")[0]
-    assert '<td class="num">– / 0</td>' in other
+    assert '<td class="num">&lt;5 / 0</td>' in other
     year = site.get("/transparansi?periode=2026").text
-    assert '<td class="num">&lt;5 / 0</td>' in year.split("Badan Pendapatan Daerah")[1]
+    assert '<td class="num">– / 0</td>' in year.split("Badan Pendapatan Daerah")[1]
     assert "Diperbarui 30-11-2026 pukul 10.00 WITA" in html
     assert "Yohanes" not in html and "Loket tutup" not in html
     # The form offers the periods; the default is the last complete quarter.
@@ -129,9 +129,9 @@ def test_the_open_data_parses_with_its_licence(site: TestClient) -> None:
     assert complaints["licence"] == "CC BY 4.0" and complaints["columns"] == list(COMPLAINT_COLUMNS)
     rows_json = {r["kode_unit"]: r for r in complaints["rows"]}
     assert rows_json["dukcapil"]["diterima"] == 6 and rows_json["dukcapil"]["kategori_pungli"] == 6
-    assert rows_json["pajak"]["diterima"] is None  # withheld with its quarter
+    assert rows_json["pajak"]["diterima"] == "<5"
     year = site.get("/data/pengaduan.json?periode=2026").json()["rows"]
-    assert {r["kode_unit"]: r["diterima"] for r in year}["pajak"] == "<5"
+    assert {r["kode_unit"]: r["diterima"] for r in year}["pajak"] is None  # a small part
     everything = site.get("/data/pengaduan.csv").content.decode("utf-8-sig")
     periods = {r["periode"] for r in csv.DictReader(io.StringIO(everything))}
     assert {"2026", "2026-S2", "2026-Q4", "2025", "2025-Q1"} <= periods
@@ -181,3 +181,38 @@ def test_with_no_snapshot_the_first_request_computes_it(
     with TestClient(create_site(build(settings, engine))) as client:
         page = client.get("/transparansi")
         assert page.status_code == 200 and "Dinas Sosial" in page.text
+
+
+def test_a_forged_host_never_reaches_the_licence_or_the_source(
+    site: TestClient, settings: Settings, engine: Engine
+) -> None:
+    forged = {"Host": "evil.example"}
+    licence = site.get("/data/LISENSI.txt", headers=forged)
+    assert licence.status_code == 200 and "evil.example" not in licence.text
+    assert f'"{settings.area_name}"' in licence.text
+    document = site.get("/data/ikm.json", headers=forged).json()
+    assert document["source"] == settings.area_name
+    # With PUBLIC_BASE_URL set, the configured address is credited, still not the Host.
+    configured = settings.model_copy(update={"public_base_url": "https://skm.example.go.id"})
+    with TestClient(create_site(build(configured, engine))) as client:
+        credited = client.get("/data/LISENSI.txt", headers=forged).text
+        assert f'"{settings.area_name}, https://skm.example.go.id"' in credited
+        assert "evil.example" not in credited
+
+
+def test_a_running_period_shows_its_totals_only(site: TestClient) -> None:
+    html = site.get("/transparansi/dukcapil?periode=2026").text
+    assert "Periode ini belum berakhir" in html
+    assert "88,89" in html and "A (Sangat Baik)" in html  # the IKM and grade: totals
+    assert "U1. Persyaratan" not in html  # no elements until the year has ended
+    assert "Rincian menurut kategori ditampilkan setelah periode ini berakhir" in html
+    ended = site.get("/transparansi/dukcapil?periode=2026-Q3").text
+    assert "Periode ini belum berakhir" not in ended and "U1. Persyaratan" in ended
+    english = site.get("/transparansi/dukcapil?periode=2026&lang=en").text
+    assert "This period has not ended yet" in english
+
+
+def test_open311_discovery_ignores_a_forged_host(site: TestClient) -> None:
+    discovery = site.get("/open311/v2/discovery.json", headers={"Host": "evil.example"})
+    assert discovery.status_code == 200 and "evil.example" not in discovery.text
+    assert discovery.json()["endpoints"][0]["url"] == "/open311/v2"

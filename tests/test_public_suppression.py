@@ -31,7 +31,7 @@ from core.masterdata.models import Unit
 from core.policies import build
 from core.shared.config import Settings
 from core.surveys.models import SurveyResponse, answer_columns
-from core.transparency.periods import periods_of_year
+from core.transparency.periods import PublicPeriod, periods_of_year
 from core.transparency.snapshot import read_scope, refresh_public_figures
 from tests.factories import local, make_unit
 
@@ -452,7 +452,9 @@ def test_withheld_survey_answers_are_no_combination_of_published_ones(
         known: list[list[Fraction]] = []
         secret: list[tuple[str, list[Fraction]]] = []
         for m in months:
-            point = trend[f"2026-{m.month:02d}"]
+            point = trend.get(f"2026-{m.month:02d}")
+            if point is None:
+                continue  # the current month: never shown on its own
             v = vector(m, m)
             if point["ikm"] is not None or point["n"] == 0:
                 known.append(v)  # published, or known to be empty
@@ -506,3 +508,302 @@ def test_a_wider_sweep_of_the_rule_itself_recovers_nothing() -> None:
                     }
                 )
             assert pinned_cells(rows, truth, quarters) == [], truth
+
+
+# Several snapshots, pooled ----------------------------------------------------------------------
+
+MOMENTS = tuple(
+    local(day, 10)
+    for day in (
+        date(2026, 3, 31),  # the end of the first quarter (still running that day)
+        date(2026, 5, 15),  # mid second quarter, the first one ended
+        date(2026, 6, 30),  # the end of the second quarter
+        date(2026, 8, 14),  # mid third quarter
+    )
+)
+
+
+@dataclass
+class Moment:
+    """One snapshot: its published rows of one unit-year and the truth behind them."""
+
+    today: date
+    rows: list[dict[str, Any]]
+    truth: Truth
+    quarters: list[int]
+
+
+def pooled_pinned(moments: Sequence[Moment]) -> list[str]:
+    """The suppressed cells (true value 1-4) that everything published in all `moments`
+    together pins down. Unknowns: each moment's received counts by quarter and category and
+    resolved counts by quarter; constraints: each moment's published numbers (as in
+    `pinned_cells`), and between moments what an attacker knows of time: an ended quarter's
+    received counts never change again, a running one's only grow, resolved counts only
+    grow."""
+    index: dict[tuple[int, str, int, str], int] = {}
+    for s, m in enumerate(moments):
+        for q in m.quarters:
+            for c in CATS:
+                index[s, "x", q, c] = len(index)
+            index[s, "r", q, ""] = len(index)
+    problem = Problem(len(index))
+    guide = [0] * len(index)
+    hidden: list[tuple[str, dict[int, int], int]] = []
+    bound = 4
+    for s, m in enumerate(moments):
+        bound = max(bound, sum(m.truth.received.values()))
+        for q in m.quarters:
+            for c in CATS:
+                guide[index[s, "x", q, c]] = m.truth.received[q, c]
+            guide[index[s, "r", q, ""]] = m.truth.resolved[q]
+            problem.add(
+                {index[s, "r", q, ""]: 1, **{index[s, "x", q, c]: -1 for c in CATS}},
+                -4 * BOUND,
+                0,
+            )
+
+        def state(cell: Cell, terms: dict[int, int]) -> None:
+            if isinstance(cell, int):
+                problem.add(terms, cell, cell)
+            elif cell == "<5":
+                problem.add(terms, 1, 4)
+
+        def watch(name: str, cell: Cell, terms: dict[int, int], value: int) -> None:
+            if not isinstance(cell, int) and 1 <= value <= 4:
+                hidden.append((name, terms, value))
+
+        for row in m.rows:
+            key = row["periode"]
+            qs = [q for q in _period_quarters(key) if q in m.quarters]
+            at = f"{m.today} {key}"
+            received = {index[s, "x", q, c]: 1 for q in qs for c in CATS}
+            got = sum(m.truth.received[q, c] for q in qs for c in CATS)
+            state(row["diterima"], received)
+            watch(f"{at} diterima", row["diterima"], received, got)
+            resolved = {index[s, "r", q, ""]: 1 for q in qs}
+            state(row["selesai"], resolved)
+            if isinstance(row["diterima"], int):
+                problem.add(resolved, 0, row["diterima"])
+            watch(f"{at} selesai", row["selesai"], resolved, sum(m.truth.resolved[q] for q in qs))
+            for c in CATS:
+                terms = {index[s, "x", q, c]: 1 for q in qs}
+                cell = row[f"kategori_{c}"]
+                state(cell, terms)
+                watch(f"{at} {c}", cell, terms, sum(m.truth.received[q, c] for q in qs))
+    for s, m in enumerate(moments):
+        for later in range(s + 1, len(moments)):
+            for q in m.quarters:
+                ended = quarter_end(q) < m.today
+                for c in CATS:
+                    a, b = index[s, "x", q, c], index[later, "x", q, c]
+                    problem.add({b: 1, a: -1}, 0, 0 if ended else 4 * BOUND)
+                a, b = index[s, "r", q, ""], index[later, "r", q, ""]
+                problem.add({b: 1, a: -1}, 0, 4 * BOUND)
+    return [
+        name
+        for name, terms, value in hidden
+        if not other_value_possible(problem, terms, value, bound, guide)
+    ]
+
+
+def quarter_end(q: int) -> date:
+    return PublicPeriod(2026, "quarter", q).end
+
+
+def _truth_at(cases: Sequence[tuple[date, str, bool]], today: date) -> Truth:
+    received = {(q, c): 0 for q in (1, 2, 3, 4) for c in CATS}
+    resolved = dict.fromkeys((1, 2, 3, 4), 0)
+    for day, category, done in cases:
+        if day <= today:
+            q = (day.month - 1) // 3 + 1
+            received[q, category] += 1
+            resolved[q] += done
+    return Truth(received, resolved)
+
+
+def _moments(
+    session: Session, settings: Settings, unit: Unit, cases: Sequence[tuple[date, str, bool]]
+) -> list[Moment]:
+    from core.transparency.figures import compute_public_figures
+
+    assert unit.id is not None
+    for day, category, done in cases:
+        received = local(day, 9)
+        session.add(
+            Case(
+                reference=f"KPG-SUP-{next(_refs):07d}",
+                unit_id=unit.id,
+                category=category,
+                description="x",
+                status=(CaseStatus.resolved if done else CaseStatus.in_progress).value,
+                received_at=received,
+                resolved_at=received + timedelta(minutes=30) if done else None,
+                verify_due_at=received + timedelta(days=3),
+                resolve_due_at=received + timedelta(days=60),
+            )
+        )
+    session.flush()
+    found = []
+    for now in MOMENTS:
+        today = now.date()
+        rows = compute_public_figures(session, settings, now=now)["open:pengaduan"]["rows"]
+        mine = [r for r in rows if r["kode_unit"] == unit.code and r["periode"][:4] == "2026"]
+        quarters = [q for q in (1, 2, 3, 4) if date(2026, 3 * q - 2, 1) <= today]
+        found.append(Moment(today, mine, _truth_at(cases, today), quarters))
+    return found
+
+
+def _random_cases(rng: random.Random) -> list[tuple[date, str, bool]]:
+    cases = []
+    last = MOMENTS[-1].date()
+    for q in (1, 2, 3):
+        first = date(2026, 3 * q - 2, 1)
+        span = (min(quarter_end(q), last) - first).days
+        for c in CATS:
+            for _ in range(rng.choice((0, 0, 1, 2, 3, 4, 5, 6, 9))):
+                day = first + timedelta(days=rng.randint(0, span))
+                cases.append((day, c, rng.random() < 0.6))
+    return cases
+
+
+def test_the_pooled_search_catches_the_reviewed_leak() -> None:
+    """The rule as it was (each snapshot alone, a level withheld as a whole): 8 in the first
+    quarter on 31 March, then 3 in the second with the semester and the year published."""
+    empty = {f"kategori_{c}": None for c in CATS}
+    cases = [(date(2026, 2, 10), "pungli", False)] * 8 + [(date(2026, 4, 7), "pungli", False)] * 3
+    march, april = date(2026, 4, 1), date(2026, 4, 20)  # the first quarter has ended
+    moments = [
+        Moment(
+            march,
+            [{"periode": "2026-Q1", "diterima": 8, "selesai": 0, **empty}],
+            _truth_at(cases, march),
+            [1],
+        ),
+        Moment(
+            april,
+            [
+                {"periode": "2026", "diterima": 11, "selesai": 0, **empty},
+                {"periode": "2026-S1", "diterima": 11, "selesai": 0, **empty},
+                {"periode": "2026-Q1", "diterima": None, "selesai": None, **empty},
+                {"periode": "2026-Q2", "diterima": None, "selesai": None, **empty},
+            ],
+            _truth_at(cases, april),
+            [1, 2],
+        ),
+    ]
+    assert f"{april} 2026-Q2 diterima" in pooled_pinned(moments)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_snapshots_through_a_year_pooled_recover_nothing(
+    session: Session, settings: Settings, seed: int
+) -> None:
+    rng = random.Random(seed)
+    checked = 0
+    for i in range(2):
+        unit = make_unit(session, f"t{seed}{i}", f"Waktu {seed}-{i}")
+        cases = _random_cases(rng)
+        if i == 0:  # the reviewed case: 8 in the first quarter, then 3 in the second
+            cases = (
+                [(date(2026, 2, 10), "pungli", True)] * 8
+                + [(date(2026, 4, 7), "tidak_kompeten", False)] * 3
+                + [(date(2026, 7, 6), "lainnya", True)] * 2
+            )
+        moments = _moments(session, settings, unit, cases)
+        assert pooled_pinned(moments) == [], cases
+        checked += sum(
+            1
+            for m in moments
+            for r in m.rows
+            for k in ("diterima", "selesai", *(f"kategori_{c}" for c in CATS))
+            if not isinstance(r[k], int)
+        )
+    assert checked > 0
+
+
+def test_survey_snapshots_through_a_year_pooled_reveal_no_small_cell(
+    session: Session, settings: Settings
+) -> None:
+    """The survey answers over the same moments: the unknowns are each ended month's answer
+    sums, and at each moment the current month's sums so far (a column of its own); what is
+    published at every moment (a period's IKM, a month's bar, an empty month) is known. A
+    month with 1 to IKM_MIN_RESPONSES - 1 responses (ended, or so far), and every withheld
+    period with responses, must not be a combination of what is known."""
+    from core.transparency.figures import compute_public_figures
+
+    rng = random.Random(8)
+    floor = max(settings.ikm_min_responses, 5)
+    last = MOMENTS[-1].date()
+    months = [date(2026, m, 1) for m in range(1, last.month + 1)]
+    seen = 0
+    for u in range(3):
+        unit = make_unit(session, f"w{u}", f"Survei waktu {u}")
+        assert unit.id is not None
+        for first in months:
+            for k in range(rng.choice((0, 3, 9, 10, 12, 14))):
+                day = first + timedelta(days=(3 * k) % 28)
+                if day > last:
+                    continue
+                at = local(day, 9)
+                session.add(
+                    SurveyResponse(
+                        unit_id=unit.id,
+                        **answer_columns([rng.randint(1, 4) for _ in range(9)]),
+                        channel="test",
+                        local_date=at.date(),
+                        created_at=at,
+                    )
+                )
+        session.flush()
+        columns = [*(f"M{m.month}" for m in months), *(f"P{s}" for s in range(len(MOMENTS)))]
+
+        def vector(names: set[str], columns: list[str] = columns) -> list[Fraction]:
+            return [Fraction(1 if c in names else 0) for c in columns]
+
+        known: list[list[Fraction]] = []
+        secret: list[tuple[str, list[Fraction]]] = []
+        for s, now in enumerate(MOMENTS):
+            today = now.date()
+            current = date(today.year, today.month, 1)
+
+            def cols(first: date, end: date, s: int = s, current: date = current) -> set[str]:
+                return {
+                    f"P{s}" if m == current else f"M{m.month}"
+                    for m in months
+                    if first <= m <= end and m <= current
+                }
+
+            figures = compute_public_figures(session, settings, now=now)
+            detail = figures[f"unit:{unit.code}"]["periods"]
+            for key, d in detail.items():
+                if not key.startswith("2026"):
+                    continue
+                p = next(p for p in periods_of_year(2026) if p.key == key)
+                v = vector(cols(p.start, p.end))
+                if d["survey"]["ikm"] is not None or d["survey"]["n"] == 0:
+                    known.append(v)
+                else:
+                    secret.append((f"{today} {key}", v))
+            for point in detail["2026"]["trend"]:
+                first = date.fromisoformat(point["month"] + "-01")
+                if first.year != 2026:
+                    continue
+                v = vector({f"M{first.month}"})
+                if point["ikm"] is not None or point["n"] == 0:
+                    known.append(v)
+                elif point["n"] < floor:
+                    secret.append((f"{today} {point['month']}", v))
+            so_far = detail[f"2026-Q{(today.month - 1) // 3 + 1}"]["survey"]["n"] - sum(
+                p["n"]
+                for p in detail["2026"]["trend"]
+                if p["month"] >= f"2026-{3 * ((today.month - 1) // 3) + 1:02d}"
+            )
+            if so_far == 0:
+                known.append(vector({f"P{s}"}))
+            elif so_far < floor:
+                secret.append((f"{today} the current month so far", vector({f"P{s}"})))
+        base = _rank(known) if known else 0
+        for name, v in secret:
+            seen += 1
+            assert _rank([*known, v]) > base, f"{unit.code} {name} follows from what is published"
+    assert seen > 0

@@ -177,3 +177,58 @@ def test_without_a_web_address_the_cards_offer_only_the_bot(
     assert pdf.count(b"/Subtype /Image") == 4 and b"/nilai/" not in pdf
     assert b"situs web" not in pdf
     assert client.get("/staff/units/dukcapil/qr.png?target=web").status_code == 404
+
+
+# WhatsApp on the cards (WHATSAPP_BUSINESS_NUMBER) ----------------------------------------------
+
+WA_NUMBER = "6281100000000"
+
+
+def test_whatsapp_links_carry_the_payload_in_the_first_message() -> None:
+    from core.masterdata.qr import whatsapp_link, whatsapp_short_link, whatsapp_text
+    from core.shared.errors import InvalidInput
+
+    assert whatsapp_text("u_dukcapil") == "START u_dukcapil"
+    assert whatsapp_link(WA_NUMBER, "s_12") == f"https://wa.me/{WA_NUMBER}?text=START%20s_12"
+    assert whatsapp_short_link(WA_NUMBER) == f"wa.me/{WA_NUMBER}"
+    for number, payload in (("+6281100000000", "u_x"), ("62811", "u_x"), (WA_NUMBER, "u x&")):
+        with pytest.raises(InvalidInput):
+            whatsapp_link(number, payload)
+
+
+def test_the_cards_offer_whatsapp_when_the_business_number_is_set(
+    world: tuple[TestClient, dict[str, object]], settings: Settings, engine: Engine
+) -> None:
+    with_wa = settings.model_copy(update={"whatsapp_business_number": WA_NUMBER})
+    client = _console(with_wa, engine, "")
+    page = client.get("/staff/units/dukcapil/qr")
+    assert f"https://wa.me/{WA_NUMBER}?text=START%20u_dukcapil" in page.text
+    assert "START u_dukcapil" in page.text and "WHATSAPP_BUSINESS_NUMBER" not in page.text
+    png = client.get("/staff/units/dukcapil/qr.png?target=whatsapp&officer=yoh12345")
+    assert decode(png.content) == f"https://wa.me/{WA_NUMBER}?text=START%20o_yoh12345"
+    assert "qr-dukcapil-whatsapp-o-yoh12345.png" in png.headers["content-disposition"]
+    svg = client.get("/staff/units/dukcapil/qr.svg?target=whatsapp")
+    assert svg.status_code == 200 and b"START u_dukcapil" in svg.content
+    pdf = client.get("/staff/units/dukcapil/qr-sheet.pdf").content
+    # Four cards, each with the bot's code and WhatsApp's, and the message to send by hand.
+    assert pdf.count(b"/Subtype /Image") == 8
+    assert pdf.count(b"Pindai untuk membuka WhatsApp") == 4
+    assert b'kirim pesan "START u_dukcapil" ke +6281100000000' in pdf
+    assert b"t.me/kupang_lapor_bot?start=u_dukcapil" in pdf  # the bot stays on every card
+    # With the website too: three codes a card.
+    both = _console(with_wa, engine, "https://skm.kupangkota.go.id")
+    pdf = both.get("/staff/units/dukcapil/qr-sheet.pdf").content
+    assert pdf.count(b"/Subtype /Image") == 12
+    assert pdf.count(b"Pindai untuk membuka situs web") == 4
+    assert pdf.count(b"Pindai untuk membuka WhatsApp") == 4
+    assert both.get("/staff/units/qr-sheet.pdf").content.count(b"START u_dukcapil") >= 1
+
+
+def test_without_a_business_number_the_cards_offer_no_whatsapp(
+    world: tuple[TestClient, dict[str, object]], settings: Settings, engine: Engine
+) -> None:
+    client = _console(settings, engine, "")
+    page = client.get("/staff/units/dukcapil/qr")
+    assert "WHATSAPP_BUSINESS_NUMBER" in page.text and "https://wa.me" not in page.text
+    assert b"WhatsApp" not in client.get("/staff/units/dukcapil/qr-sheet.pdf").content
+    assert client.get("/staff/units/dukcapil/qr.png?target=whatsapp").status_code == 404

@@ -90,3 +90,44 @@ def test_the_staff_port_cannot_be_the_public_one() -> None:
 
     with pytest.raises(ValueError, match="must differ"):
         listeners("127.0.0.1", 8000, 8000)
+
+
+async def test_a_chunked_body_past_the_limit_gets_413_from_an_app_that_does_not_answer_it() -> None:
+    """An app without its own answer to BodyTooLarge (a 500 of it) is silenced: the guard
+    answers 413, and reads no further than the limit."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from httpkit.guard import RequestGuard
+
+    async def upload(request: Request) -> PlainTextResponse:
+        form = await request.form(max_files=5)
+        return PlainTextResponse(str(len(form)))
+
+    guarded = RequestGuard(Starlette(routes=[Route("/up", upload, methods=["POST"])]), 1000)
+    pulled = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        pulled += 1
+        if pulled == 1:
+            head = b'--B\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n'
+            return {"type": "http.request", "body": head, "more_body": True}
+        return {"type": "http.request", "body": b"x" * 300, "more_body": True}  # endless
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/up", "raw_path": b"/up", "root_path": "",
+        "query_string": b"", "scheme": "http", "server": ("testserver", 80),
+        "headers": [(b"content-type", b"multipart/form-data; boundary=B")],
+    }  # fmt: skip
+    await guarded(scope, receive, send)  # type: ignore[arg-type]
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [413] and pulled <= 5
+    assert b"terlalu besar" in b"".join(m.get("body", b"") for m in sent)  # type: ignore[misc]

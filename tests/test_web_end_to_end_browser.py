@@ -136,6 +136,7 @@ def test_a_citizen_with_only_a_browser_does_what_a_telegram_user_does(
     phone.get_by_label("Uraian kejadian").fill(STORY)
     phone.get_by_label("Foto bukti").set_input_files(str(picture))
     phone.get_by_label("Biasa").check()
+    phone.get_by_label("Nomor HP", exact=True).fill("0812 3456 7890")
     phone.get_by_label("Saya setuju").check()
     phone.get_by_label("Saya sudah memeriksa").check()
     phone.get_by_role("button", name="Kirim laporan").click()
@@ -153,6 +154,10 @@ def test_a_citizen_with_only_a_browser_does_what_a_telegram_user_does(
     expect(desk.get_by_role("heading", name=reference)).to_be_visible()
     expect(desk.locator(".details")).to_contain_text(STORY)
     expect(desk.get_by_role("img", name=f"Foto 1 laporan {reference}")).to_be_visible()
+    reporter = desk.locator("dd.reporter")  # a biasa report: its handlers see the call-back
+    expect(reporter).to_have_text("Nomor HP untuk dihubungi kembali: +6281234567890")
+    # No e-mail: nothing is sent, and the preview says where the citizen reads each step.
+    expect(desk.locator("#preview-verify")).to_contain_text("halaman lacak laporannya")
     desk.locator("#act-verify").get_by_role("button", name="Verifikasi laporan").click()
     expect(desk.locator("h1 .status")).to_have_text("Terverifikasi")
     assign = desk.locator("#act-assign")

@@ -1,7 +1,7 @@
 """Following a web report on the public site (`/lacak`), as the citizen does it: the private
 link, the form with the reference and code as typed, a staff question answered, the outcome
-rated (not satisfied reopens once), erasure, the lock after wrong codes, hostile input, and
-the privacy page."""
+rated (not satisfied reopens once), erasure, the lock after wrong codes (never against the
+right one), the cap on wrong codes per address, hostile input, and the privacy page."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ from sqlmodel import Session, select
 from app.site import create_site
 from core.access import Actor, actor_for
 from core.cases import lifecycle
-from core.cases.models import Case, CaseOutcome, CaseStatus
+from core.cases.filing import file_complaint
+from core.cases.models import Case, CaseOutcome, CaseStatus, WebReport
 from core.cases.policy import MAX_ANSWER, ComplaintDraft
 from core.cases.web_reports import FiledWebReport, WebReporter, file_web_complaint, shown_code
 from core.people.models import Citizen, Intake, Role
 from core.policies import build
 from core.shared.config import Settings
 from tests.factories import make_unit, make_user
+from web.app import WRONG_CODES_PER_ADDRESS
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 WITA
 DEVICE = "device-token-of-a-phone-0123456789"
@@ -67,6 +69,23 @@ class Site:
             s.commit()
         self.filed.append(filed)
         return filed
+
+    def bot_case(self) -> str:
+        """A case the bot filed (no web report): the reference of it."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            citizen = Citizen(language="id")
+            s.add(citizen)
+            s.flush()
+            draft = ComplaintDraft(
+                unit_id=self.unit_id, category="lainnya",
+                description="Antrean KTP-el sangat panjang dan tidak tertib.",
+                channel=Intake.telegram,
+            )  # fmt: skip
+            case = file_complaint(
+                s, citizen, draft, build(self.settings, self.engine).cases, now=self.clock.now
+            )
+            s.commit()
+            return case.reference
 
     def staff(self, reference: str, step: str, *args: object, **kw: object) -> None:
         """A supervisor of the unit takes `step` (a core.cases.lifecycle function)."""
@@ -229,7 +248,8 @@ def test_erasure_confirms_then_the_link_and_code_stop_working(site: Site) -> Non
     page = site.client.get(link(filed))
     confirm = site.post("/lacak/hapus", page, reference=ref, code=filed.code)
     assert confirm.status_code == 200
-    assert "Hapus data pribadi Anda?" in confirm.text  # the bot's words
+    assert "Hapus data pribadi Anda untuk laporan ini?" in confirm.text  # the web's words
+    assert "Telegram" not in confirm.text
     assert ref in confirm.text and "belum selesai" in confirm.text  # this report is open
     assert site.case(ref).citizen_id is not None  # nothing erased before the confirmation
     done = site.post("/lacak/hapus", confirm, reference=ref, code=filed.code, confirm="yes")
@@ -242,7 +262,9 @@ def test_erasure_confirms_then_the_link_and_code_stop_working(site: Site) -> Non
     assert gone.status_code == 404 and "tidak cocok" in gone.text
 
 
-def test_wrong_codes_lock_the_reference_for_a_while(site: Site) -> None:
+def test_wrong_codes_never_lock_out_the_right_code(site: Site) -> None:
+    """Review M1: anyone could lock every web reporter out with 5 GETs per (sequential)
+    reference. Now the right code always opens; a lock refuses only wrong codes."""
     filed = site.file()
     ref = filed.case.reference
     wrong = "ABCD-EFGH" if filed.code != "ABCDEFGH" else "HGFE-DCBA"
@@ -251,15 +273,53 @@ def test_wrong_codes_lock_the_reference_for_a_while(site: Site) -> None:
         r = site.post("/lacak", form, reference=ref, code=wrong)
         assert r.status_code == 404 and "Nomor laporan atau kode lacak tidak cocok" in r.text
         assert wrong in r.text  # what was typed stays in the form
-    for _ in range(2):  # through links: they count too
-        assert site.client.get(f"/lacak/{ref}/{wrong}").status_code == 404
+    attacker = TestClient(site.client.app)
+    for _ in range(6):  # through links: they count too, and lock the reference
+        assert attacker.get(f"/lacak/{ref}/{wrong}").status_code == 404
+    with Session(site.engine) as s:
+        access = s.get(WebReport, filed.case.id)
+        assert access is not None and access.locked_until is not None
+    assert site.client.get(link(filed)).status_code == 200  # the owner still gets in
+    opened = site.post("/lacak", form, reference=ref, code=filed.code)
+    assert opened.status_code == 200 and ref in opened.text
+
+
+def _main(page: str) -> str:
+    """A page's main part without its form stamp (a time)."""
+    return _STAMP.sub("", page.split("<main", 1)[1])
+
+
+def test_a_locked_reference_answers_as_an_unknown_one(site: Site) -> None:
+    filed = site.file()
+    ref = filed.case.reference
+    wrong = "ABCD-EFGH" if filed.code != "ABCDEFGH" else "HGFE-DCBA"
+    for _ in range(5):
+        site.client.get(f"/lacak/{ref}/{wrong}")
     locked = site.client.get(f"/lacak/{ref}/{wrong}")
-    assert locked.status_code == 429 and "coba lagi dalam 15 menit" in locked.text
-    right = site.client.get(link(filed))
-    assert right.status_code == 429 and "Terlalu banyak percobaan" in right.text
-    assert site.post("/lacak", form, reference=ref, code=filed.code).status_code == 429
-    site.clock.now += timedelta(minutes=16)
-    assert site.client.get(link(filed)).status_code == 200
+    unknown = site.client.get(f"/lacak/KPG-2611-9999/{wrong}")
+    bot_report = site.client.get(f"/lacak/{site.bot_case()}/{wrong}")
+    assert locked.status_code == unknown.status_code == bot_report.status_code == 404
+    assert _main(locked.text) == _main(unknown.text) == _main(bot_report.text)
+    assert "15 menit" in locked.text  # every mismatch says that wrong codes may lock
+    form = site.client.get("/lacak")
+    by_form = [site.post("/lacak", form, reference=r, code=wrong) for r in (ref, "KPG-2611-9999")]
+    assert by_form[0].status_code == by_form[1].status_code == 404
+    assert _main(by_form[0].text).replace(ref, "REF") == _main(by_form[1].text).replace(
+        "KPG-2611-9999", "REF"
+    )
+
+
+def test_wrong_codes_are_capped_per_address_across_references(site: Site) -> None:
+    filed = site.file()
+    wrong = "ABCD-EFGH" if filed.code != "ABCDEFGH" else "HGFE-DCBA"
+    for n in range(WRONG_CODES_PER_ADDRESS):
+        r = site.client.get(f"/lacak/KPG-2611-{n + 100:04d}/{wrong}")
+        assert r.status_code == 404
+    capped = site.client.get(link(filed))  # the address is guessing: the right code waits
+    assert capped.status_code == 429 and "dari jaringan Anda" in capped.text
+    form = site.client.get("/lacak")
+    posted = site.post("/lacak", form, reference=filed.case.reference, code=filed.code)
+    assert posted.status_code == 429
 
 
 def test_another_reports_code_does_not_open_this_report(site: Site) -> None:
@@ -314,17 +374,20 @@ def test_hostile_form_input_gets_a_plain_answer(site: Site) -> None:
     assert robot.status_code == 400
 
 
-def test_a_too_fast_form_keeps_what_was_typed(site: Site, settings: Settings) -> None:
+def test_a_pasted_reference_and_code_open_at_once(site: Site, settings: Settings) -> None:
+    """The lookup has no minimum fill time (wrong codes are capped instead): a reference and
+    code pasted and sent within a second open the report; a wrong code keeps what was typed."""
     slow = settings.model_copy(update={"web_min_fill_seconds": 60})
     client = TestClient(create_site(build(slow, site.engine, clock=site.clock)))
     filed = site.file()
     form = client.get("/lacak")
     stamp = _STAMP.search(form.text)
     assert stamp is not None
-    r = client.post(
-        "/lacak", data={"stamp": stamp.group(1), "reference": filed.case.reference, "code": "ab"}
-    )
-    assert r.status_code == 200 and filed.case.reference in r.text and 'value="ab"' in r.text
+    typed = {"stamp": stamp.group(1), "reference": filed.case.reference.replace("-", " ")}
+    r = client.post("/lacak", data={**typed, "code": filed.code}, follow_redirects=False)
+    assert r.status_code == 303 and filed.case.reference in r.headers["location"]
+    wrong = client.post("/lacak", data={**typed, "code": "ab"})
+    assert wrong.status_code == 404 and 'value="ab"' in wrong.text
 
 
 def test_an_actions_address_opened_as_a_page_leads_to_the_form(site: Site) -> None:

@@ -139,8 +139,12 @@ def test_a_citizen_files_a_complaint_with_a_photo_and_sees_the_code(
     assert parse_code(code) is not None
     expect(phone.get_by_role("link", name=f"/lacak/{case.reference}/")).to_be_visible()
     assert case.channel == "web" and case.privacy == "anonim" and photo.status == "stored"
-    phone.reload()  # a reload files nothing and shows the same page
-    expect(phone.locator("#follow-code")).to_have_text(code)
+    assert code.replace("-", "") not in phone.url  # no address keeps the code (history)
+    phone.reload()  # a reload re-posts: nothing filed twice, the reference said, not the code
+    expect(phone.get_by_role("heading", name="Laporan ini sudah terkirim")).to_be_visible()
+    expect(phone.get_by_role("status")).to_contain_text(case.reference)
+    expect(phone.locator("#follow-code")).to_have_count(0)
+    assert code not in phone.content()
     with Session(site.engine) as s:
         assert len(s.exec(select(Case)).all()) == 1
 

@@ -107,7 +107,7 @@ def test_the_right_code_opens_the_report(desk: Desk) -> None:
     assert case is not None and case.id == filed.case.id and locked == 0
 
 
-def test_wrong_codes_are_counted_and_the_fifth_locks_right_codes_too(desk: Desk) -> None:
+def test_wrong_codes_lock_the_reference_for_wrong_codes_only(desk: Desk) -> None:
     filed = desk.file()
     ref = filed.case.reference
     wrong = "ABCDEFGH" if filed.code != "ABCDEFGH" else "HGFEDCBA"
@@ -115,16 +115,18 @@ def test_wrong_codes_are_counted_and_the_fifth_locks_right_codes_too(desk: Desk)
         assert desk.open(ref, wrong) == (None, 0)
     case, locked = desk.open(ref, wrong)
     assert case is None and locked == LOCK_MINUTES
-    # Locked: the right code is refused, with the minutes left.
-    case, locked = desk.open(ref, filed.code, now=T0 + timedelta(minutes=10))
+    # Locked: wrong codes still counted and refused, with the minutes left.
+    case, locked = desk.open(ref, wrong, now=T0 + timedelta(minutes=10))
     assert case is None and locked == 5
-    case, locked = desk.open(ref, filed.code, now=T0 + timedelta(minutes=14, seconds=30))
+    case, locked = desk.open(ref, wrong, now=T0 + timedelta(minutes=14, seconds=30))
     assert case is None and locked == 1  # part of a minute left is said as a minute
-    # After the lock, the right code opens it (and the count starts again).
-    case, locked = desk.open(ref, filed.code, now=T0 + timedelta(minutes=16))
+    # The right code always opens it, even while locked (nobody can lock the reporter out),
+    # and clears the count and the lock.
+    case, locked = desk.open(ref, filed.code, now=T0 + timedelta(minutes=14, seconds=40))
     assert case is not None and locked == 0
     access = desk.session.exec(select(WebReport)).one()
     assert access.failures == 0 and access.locked_until is None
+    assert desk.open(ref, wrong, now=T0 + timedelta(minutes=15)) == (None, 0)
 
 
 def test_a_right_code_before_the_fifth_wrong_one_resets_the_count(desk: Desk) -> None:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.policies import Policies
 from core.shared.errors import DomainError
+from httpkit.guard import BodyTooLarge
 from httpkit.turns import DatabaseBusy
 from web import routes_follow, routes_home, routes_public, routes_report, routes_survey
 from web.i18n import LANGUAGES
@@ -24,6 +25,8 @@ from web.pages import (
     DEVICE_COOKIE_AGE,
     LANG_COOKIE,
     FloodCap,
+    FormRefused,
+    WrongCodeCap,
     error_page,
     is_https,
     new_device_token,
@@ -33,7 +36,15 @@ from web.pages import (
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_PATH = "/assets"
+HSTS = "max-age=31536000"  # a year; sent only where the site is served over HTTPS
+# Wrong follow-up codes one client address may send (any references) in the lock's window.
+WRONG_CODES_PER_ADDRESS = 30
 _DEVICE_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+# Answers that are not citizens' pages get no device cookie: static assets, and the open data
+# and Open311 answers that caches may keep (a cookie on them would be shared or dropped).
+_NO_DEVICE = (f"{STATIC_PATH}/", "/data/", "/open311/")
 
 
 def _valid_device_token(value: str | None) -> bool:
@@ -58,7 +69,8 @@ class DeviceAndLanguage:
         token = request.cookies.get(DEVICE_COOKIE)
         fresh = not _valid_device_token(token)
         device = new_device_token() if fresh else str(token)
-        scope = dict(scope, state={**scope.get("state", {}), "device_token": device})
+        # In place (not a copy): the error handler outside reads the route the router sets.
+        scope["state"] = {**scope.get("state", {}), "device_token": device, "fresh_device": fresh}
         static = scope["path"].startswith(f"{STATIC_PATH}/")
         asked = request.query_params.get("lang")
         remember = (
@@ -70,7 +82,7 @@ class DeviceAndLanguage:
             if message["type"] == "http.response.start":
                 response = Response(status_code=message["status"])
                 response.raw_headers = list(message.get("headers", []))
-                if fresh and not static:
+                if fresh and not scope["path"].startswith(_NO_DEVICE):
                     response.set_cookie(
                         DEVICE_COOKIE,
                         device,
@@ -88,6 +100,8 @@ class DeviceAndLanguage:
                         secure=https,
                     )
                 secure_headers(response, static=static)
+                if https:
+                    response.headers.setdefault("Strict-Transport-Security", HSTS)
                 message = {**message, "headers": response.raw_headers}
             await send(message)
 
@@ -98,6 +112,9 @@ def create_web(policies: Policies) -> FastAPI:
     web = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web.state.policies = policies
     web.state.flood_cap = FloodCap(policies.settings.web_posts_per_minute)
+    web.state.wrong_code_cap = WrongCodeCap(
+        WRONG_CODES_PER_ADDRESS, policies.settings.web_code_lock_minutes * 60.0
+    )
     for module in (routes_home, routes_survey, routes_report, routes_follow, routes_public):
         web.include_router(module.router)
     web.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="assets")
@@ -112,6 +129,14 @@ def create_web(policies: Policies) -> FastAPI:
         page = error_page(request, 503, "error.busy")
         page.headers["Retry-After"] = "2"
         return page
+
+    @web.exception_handler(FormRefused)
+    async def form_refused(request: Request, exc: FormRefused) -> Response:
+        return error_page(request, 400, exc.key)
+
+    @web.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, _: BodyTooLarge) -> Response:
+        return error_page(request, 413, "error.413")
 
     @web.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -131,7 +156,9 @@ def create_web(policies: Policies) -> FastAPI:
 
     @web.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("web error on %s", request.url.path, exc_info=exc)
+        # The route's template, never the path: a private link's path holds its code.
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        log.exception("web error on %s %s", request.method, route, exc_info=exc)
         return error_page(request, 500, "error.500")
 
     return web

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from core.people.login_limits import client_address
 from core.policies import Policies
@@ -103,24 +104,43 @@ class StampCheck(StrEnum):
 STAMP_MAX_AGE = 24 * 3600
 
 
-def _stamp_mac(secret: str, issued: str) -> str:
-    return hmac.new(secret.encode(), f"form:{issued}".encode(), hashlib.sha256).hexdigest()[:32]
+def _stamp_secret(request: Request) -> str:
+    """PSEUDONYM_KEY: the same in every worker process and across restarts (JWT_SECRET is
+    per process in development, where a form shown by one worker and sent to another would
+    be refused); the MAC's "form:" prefix keeps its uses apart."""
+    return policies_of(request).settings.pseudonym_key
+
+
+def _stamp_mac(secret: str, issued: str, device: str) -> str:
+    signed = f"form:{issued}:{device}".encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()[:32]
+
+
+def fresh_device(request: Request) -> bool:
+    """True when the request brought no (valid) device cookie: the middleware gave it one."""
+    return bool(getattr(request.state, "fresh_device", True))
 
 
 def form_stamp(request: Request, *, now: float | None = None) -> str:
-    """A signed time for a form's hidden `stamp` field: when its page was shown."""
+    """A signed time for a form's hidden `stamp` field: when its page was shown, and to which
+    device (the cookie's token): a stamp serves only the browser that was shown the page."""
     issued = str(int(now if now is not None else time.time()))
-    return f"{issued}.{_stamp_mac(policies_of(request).settings.jwt_secret, issued)}"
+    secret = _stamp_secret(request)
+    return f"{issued}.{_stamp_mac(secret, issued, device_token(request))}"
 
 
 def check_form(request: Request, form: Any, *, now: float | None = None) -> StampCheck:
-    """Whether a form was sent by a person: its honeypot empty, its stamp ours, and at least
-    WEB_MIN_FILL_SECONDS after its page was shown."""
-    if str(form.get(HONEYPOT_FIELD) or ""):
+    """Whether a form was sent by a person: its honeypot empty, its stamp ours and given to
+    this device (a post without the device cookie is refused: robots must fetch a page per
+    device, which the flood cap per address bounds), and at least WEB_MIN_FILL_SECONDS after
+    its page was shown."""
+    if str(form.get(HONEYPOT_FIELD) or "") or fresh_device(request):
         return StampCheck.bad
     issued, _, mac = str(form.get("stamp") or "").partition(".")
-    secret = policies_of(request).settings.jwt_secret
-    if not issued.isdigit() or not hmac.compare_digest(mac, _stamp_mac(secret, issued)):
+    secret = _stamp_secret(request)
+    if not issued.isdigit() or len(issued) > 12:
+        return StampCheck.bad
+    if not hmac.compare_digest(mac, _stamp_mac(secret, issued, device_token(request))):
         return StampCheck.bad
     elapsed = (now if now is not None else time.time()) - int(issued)
     if elapsed > STAMP_MAX_AGE:
@@ -128,6 +148,31 @@ def check_form(request: Request, form: Any, *, now: float | None = None) -> Stam
     if elapsed < policies_of(request).settings.web_min_fill_seconds:
         return StampCheck.too_fast
     return StampCheck.ok
+
+
+def bad_form(request: Request) -> HTMLResponse:
+    """The answer to a form check's `bad`: plainly 400; saying cookies are needed when the
+    browser sent none (a person whose browser refuses cookies can act on that)."""
+    return error_page(request, 400, "form.no_cookie" if fresh_device(request) else "error.400")
+
+
+class FormRefused(Exception):
+    """A posted form no route takes (a NUL character in a text field): answered 400 with
+    `key`'s text by the site's handler."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def form_of(request: Request, *, max_files: int = 0, max_fields: int = 100) -> FormData:
+    """The posted form (url-encoded or multipart); FormRefused when a text field holds a NUL
+    character (PostgreSQL text cannot hold one; the guard checks url-encoded bodies only)."""
+    form = await request.form(max_files=max_files, max_fields=max_fields)
+    for _, value in form.multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            raise FormRefused("form.nul")
+    return form
 
 
 # The loose flood cap per client address ------------------------------------------------------
@@ -167,6 +212,40 @@ def may_post(request: Request) -> bool:
     """False when the client's address went over the flood cap (answer 429 then)."""
     cap: FloodCap = request.app.state.flood_cap
     return cap.allow(address_of(request))
+
+
+class WrongCodeCap:
+    """Wrong follow-up codes counted per client address across every reference, in this
+    process: past `limit` in `window` seconds, the address is refused every attempt (right
+    codes too: the cap stops guessing) until its oldest wrong code ages out. Loose, as the
+    flood cap: one address may be a carrier's many citizens."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._wrong: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str, moment: float) -> deque[float]:
+        wrong = self._wrong.setdefault(address, deque())
+        while wrong and wrong[0] <= moment - self.window:
+            wrong.popleft()
+        return wrong
+
+    def allows(self, address: str, *, now: float | None = None) -> bool:
+        moment = now if now is not None else time.monotonic()
+        return len(self._recent(address, moment)) < self.limit
+
+    def count(self, address: str, *, now: float | None = None) -> None:
+        moment = now if now is not None else time.monotonic()
+        self._recent(address, moment).append(moment)
+        if len(self._wrong) > 10_000:  # forget quiet addresses
+            for key in [k for k, v in self._wrong.items() if not v or v[-1] <= moment - 3600]:
+                del self._wrong[key]
+
+
+def wrong_code_cap(request: Request) -> WrongCodeCap:
+    cap: WrongCodeCap = request.app.state.wrong_code_cap
+    return cap
 
 
 # Rendering --------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ case page, where the citizen answers a staff question, rates the outcome and era
 data, through the same core functions as the bot's "Laporan saya". And `/privasi`.
 
 Every opening counts: a wrong code (from the form, the private link or any action's hidden
-fields) is counted by `open_web_report`, whose lock then refuses the reference for a while,
-right code or not. An unknown reference and a wrong code get the same answer. The code never
-goes into a query string; actions post it back in hidden fields, and the site sends no
-Referer."""
+fields) is counted by `open_web_report` for its reference (whose lock then refuses wrong
+codes for a while; the right code always opens) and here for the client's address across
+every reference (`WrongCodeCap`: past it, the address is refused every attempt for a while).
+An unknown reference, a wrong code and a locked reference get the same answer (no oracle for
+which references exist). The code never goes into a query string; actions post it back in
+hidden fields, and the site sends no Referer."""
 
 from __future__ import annotations
 
@@ -39,13 +41,17 @@ from core.shared.errors import DomainError
 from web.i18n import t as web_t
 from web.pages import (
     StampCheck,
+    address_of,
+    bad_form,
     check_form,
     error_page,
+    form_of,
     lang_of,
     may_post,
     policies_of,
     render,
     write,
+    wrong_code_cap,
 )
 
 router = APIRouter()
@@ -93,15 +99,16 @@ class CaseView:
 
 @dataclass(frozen=True)
 class Opened:
-    """What a step with the reference and code came to: the case page, or a refusal
-    (`locked_minutes` > 0: locked; else a mismatch); `done` what an action did, or `problem`
-    (a web catalog key with its params) what the citizen must correct."""
+    """What a step with the reference and code came to: the case page, or a refusal (a
+    mismatch, a locked reference answered alike; `throttled`: the address's cap); `done` what
+    an action did, or `problem` (a web catalog key with its params) what the citizen must
+    correct."""
 
     view: CaseView | None = None
-    locked_minutes: int = 0
     done: str | None = None
     problem: tuple[str, dict[str, object]] | None = None
     erased: bool = False
+    throttled: bool = False  # the client's address sent too many wrong codes
 
 
 def _view(session: Session, case: Case, code: str, now: datetime, request: Request) -> CaseView:
@@ -150,8 +157,12 @@ async def _open(
     step), then run `action` on it in the same step; the page's view after it."""
     policies = policies_of(request)
     settings = policies.settings
+    cap, address = wrong_code_cap(request), address_of(request)
+    if not cap.allows(address):
+        return Opened(throttled=True)
     parsed = parse_case_reference(reference[:MAX_REFERENCE_FIELD])
     if parsed is None:
+        cap.count(address)
         return Opened()  # nothing to count against: no report has this reference
     typed = parse_code(code[:MAX_CODE_FIELD]) or "-"  # a code that cannot be one is wrong
 
@@ -168,7 +179,7 @@ async def _open(
         )
         case = attempt.case
         if case is None:
-            return Opened(locked_minutes=attempt.locked_minutes)
+            return Opened()  # locked or not: the same answer (no oracle)
         citizen = reporter_of(session, case)
         if citizen is None:
             return Opened()
@@ -180,7 +191,10 @@ async def _open(
             return Opened(view=view)
         return Opened(view=view, done=outcome.done, problem=outcome.problem)
 
-    return await write(request, step)
+    opened = await write(request, step)
+    if opened.view is None and not opened.erased:
+        cap.count(address)
+    return opened
 
 
 def _link(reference: str, code: str, done: str | None = None) -> str:
@@ -189,21 +203,25 @@ def _link(reference: str, code: str, done: str | None = None) -> str:
 
 
 def _refused(request: Request, opened: Opened, *, reference: str = "", code: str = "") -> Response:
-    """The form again with the one answer for a mismatch, or the lock's."""
-    if opened.locked_minutes:
+    """The form again with the one answer for a mismatch: the same for an unknown reference,
+    a wrong code and a locked reference (saying, always, that wrong codes may lock a
+    reference for a while), or the cap's for an address that sent too many wrong codes."""
+    minutes = policies_of(request).settings.web_code_lock_minutes
+    if opened.throttled:
         return render(
             request,
             "follow_form.html",
             status_code=429,
-            error=_t(request, "follow.locked", minutes=opened.locked_minutes),
+            error=_t(request, "follow.too_many", minutes=minutes),
             reference=reference,
             code=code,
         )
+    wait = _t(request, "follow.mismatch_wait", minutes=minutes)
     return render(
         request,
         "follow_form.html",
         status_code=404,
-        error=_t(request, "follow.mismatch"),
+        error=f"{_t(request, 'follow.mismatch')} {wait}",
         reference=reference,
         code=code,
     )
@@ -272,7 +290,7 @@ def _answer_problem(text: str) -> tuple[str, dict[str, object]] | None:
 
 
 async def _form_fields(request: Request) -> tuple[Any, str, str]:
-    form = await request.form()
+    form = await form_of(request)
     return form, str(form.get("reference") or ""), str(form.get("code") or "")
 
 
@@ -290,17 +308,10 @@ async def follow_post(request: Request) -> Response:
         return error_page(request, 429, "error.429")
     form, reference, code = await _form_fields(request)
     reference, code = reference[:MAX_REFERENCE_FIELD], code[:MAX_CODE_FIELD]
-    check = check_form(request, form)
-    if check is StampCheck.bad:
-        return error_page(request, 400, "error.400")
-    if check is StampCheck.too_fast:
-        return render(
-            request,
-            "follow_form.html",
-            error=_t(request, "form.too_fast"),
-            reference=reference,
-            code=code,
-        )
+    # A pasted reference and code are sent at once: no minimum fill time here (wrong codes
+    # are capped per reference and per address); the honeypot and the device still count.
+    if check_form(request, form) is StampCheck.bad:
+        return bad_form(request)
     opened = await _open(request, reference, code)
     if opened.view is None:
         return _refused(request, opened, reference=reference, code=code)
@@ -325,7 +336,7 @@ async def _guarded(request: Request) -> tuple[Any, str, str] | Response:
         return error_page(request, 429, "error.429")
     form, reference, code = await _form_fields(request)
     if check_form(request, form) is StampCheck.bad:
-        return error_page(request, 400, "error.400")
+        return bad_form(request)
     return form, reference, code
 
 
@@ -438,7 +449,7 @@ async def follow_erase(request: Request) -> Response:
         request,
         "follow_erase.html",
         case=opened.view,
-        confirm_text=bot_t(lang, "privacy.erase_confirm"),
+        confirm_text=web_t(lang, "web.privacy.erase_confirm"),
         open_text=(
             bot_t(lang, "privacy.erase_open_reports", count=len(refs), refs=", ".join(refs))
             if refs
@@ -478,7 +489,7 @@ async def privacy(request: Request) -> Response:
     return render(
         request,
         "privacy.html",
-        notice=bot_t(lang, "consent.notice", area=settings.area_name),
+        notice=web_t(lang, "web.consent.notice", area=settings.area_name),
         outbox_days=settings.outbox_retention_days,
         raw_days=INBOUND_RETENTION.days,
         contact=settings.smtp_from or None,

@@ -307,8 +307,11 @@ async def transparency_unit(request: Request, code: str) -> Response:
 
 
 def _source(request: Request) -> str:
+    """Whom to credit: the office's area, and the site's address when PUBLIC_BASE_URL is
+    set. Never the request's Host: a forged one would end up in a cached licence."""
     settings = policies_of(request).settings
-    return f"{settings.area_name}, {settings.public_base_url or str(request.base_url).rstrip('/')}"
+    base = settings.public_base_url.rstrip("/")
+    return f"{settings.area_name}, {base}" if base else settings.area_name
 
 
 def _bad_period(kind: str, meta: dict[str, Any]) -> Response:
@@ -407,8 +410,9 @@ async def open311_discovery(request: Request) -> Response:
 
 
 def _base_url(request: Request) -> str:
-    configured = policies_of(request).settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """PUBLIC_BASE_URL, or nothing (links relative to this site): never the request's Host,
+    which a client may forge and a shared cache would then keep."""
+    return policies_of(request).settings.public_base_url.rstrip("/")
 
 
 _NO_REQUESTS = (

@@ -9,27 +9,29 @@ address, the bot's privacy notice with its consent, and a confirmation that the 
 checked what they wrote: the form is its own summary, so photos are chosen once.
 
 A refusal shows the form again with everything typed or chosen kept, except the photos a
-browser cannot refill (the page says to choose them again). The filed report answers with a
-redirect to a page that shows the reference, the follow-up code and the private link: the
-redirect's address carries them in a token signed for 30 minutes, so a reload of that page
-files nothing. A form's `submission` id is filed once per device: sent again (a reload of
-the post, a second press), it leads to the first report.
+browser cannot refill (the page says to choose them again). The filed report's post is
+answered with the page that shows the reference, the follow-up code and the private link
+(no redirect: the code never goes into an address, where a shared tablet's history would
+keep it; the page is not stored, `no-store`). A form's `submission` id is filed once per
+device: sent again (a reload re-posts, a second press), it answers that the report was
+already sent, with its reference but not its code (this process keeps no codes).
+
+Photos are cleaned (decoded, scaled down, re-encoded without metadata) in a worker thread
+before the filing's transaction begins, so large pictures never hold the write turn.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -49,7 +51,9 @@ from core.cases.policy import (
 )
 from core.cases.web_mail import queue_follow_up_link
 from core.cases.web_reports import (
+    AlreadyFiled,
     WebReporter,
+    clean_photos,
     device_key,
     file_web_complaint,
     shown_code,
@@ -63,9 +67,11 @@ from httpkit.guard import MAX_BODY_BYTES
 from web.i18n import t as web_t
 from web.pages import (
     StampCheck,
+    bad_form,
     check_form,
     device_token,
     error_page,
+    form_of,
     lang_of,
     may_post,
     policies_of,
@@ -82,82 +88,7 @@ MAX_DESCRIPTION_KEPT = 4096  # a too long description kept to cut, as the bot ke
 MAX_PHONE_TYPED = 40
 MAX_FIELD_KEPT = 400  # of a malformed short field, shown again
 MAX_FILES = 10  # file parts read at most (more than MAX_ATTACHMENTS: refused with a message)
-DONE_TOKEN_SECONDS = 30 * 60
 SUBMISSION_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_DONE_RE = re.compile(
-    r"([A-Z]{2,6}-[0-9]{4}-[0-9]{4,7})\.([A-Z0-9]{8})\.([0-9]{1,12})\.([0-9a-f]{32})"
-)
-
-
-# The reports this process filed, by device and submission id -----------------------------
-
-
-class Filed:
-    """Which form submissions this process filed (or is filing), per device, for a day: a
-    second post of the same form leads to the first report (with its code for 30 minutes,
-    the life of the page that shows it) instead of filing it twice."""
-
-    def __init__(self) -> None:
-        self._filed: dict[tuple[str, str], tuple[float, str, str]] = {}
-        self._pending: set[tuple[str, str]] = set()
-
-    def _forget_old(self, now: float) -> None:
-        if len(self._filed) > 10_000:
-            for key in [k for k, v in self._filed.items() if v[0] < now - 24 * 3600]:
-                del self._filed[key]
-
-    def get(self, key: tuple[str, str], now: float) -> tuple[str, str | None] | None:
-        """The reference (and code while it may still be shown) of the filed submission."""
-        found = self._filed.get(key)
-        if found is None or found[0] < now - 24 * 3600:
-            return None
-        moment, reference, code = found
-        return reference, code if moment >= now - DONE_TOKEN_SECONDS else None
-
-    def begin(self, key: tuple[str, str]) -> bool:
-        """False while the same submission is being filed by another request."""
-        if key in self._pending:
-            return False
-        self._pending.add(key)
-        return True
-
-    def end(self, key: tuple[str, str], now: float, filed: tuple[str, str] | None) -> None:
-        self._pending.discard(key)
-        if filed is not None:
-            self._forget_old(now)
-            self._filed[key] = (now, *filed)
-
-
-FILED = Filed()
-
-
-# The done page's token -----------------------------------------------------------------------
-
-
-def _done_mac(secret: str, body: str) -> str:
-    return hmac.new(
-        secret.encode(), f"web-report-done:{body}".encode(), hashlib.sha256
-    ).hexdigest()[:32]
-
-
-def done_token(secret: str, reference: str, code: str, *, now: float | None = None) -> str:
-    body = f"{reference}.{code}.{int(now if now is not None else time.time())}"
-    return f"{body}.{_done_mac(secret, body)}"
-
-
-def read_done_token(secret: str, token: str, *, now: float | None = None) -> tuple[str, str] | None:
-    """The reference and code of a done page's token, if ours and younger than 30 minutes."""
-    match = _DONE_RE.fullmatch(token)
-    if match is None:
-        return None
-    reference, code, issued, mac = match.groups()
-    body = f"{reference}.{code}.{issued}"
-    if not hmac.compare_digest(mac, _done_mac(secret, body)):
-        return None
-    age = (now if now is not None else time.time()) - int(issued)
-    if not 0 <= age <= DONE_TOKEN_SECONDS:
-        return None
-    return reference, code
 
 
 # The form -----------------------------------------------------------------------------------
@@ -381,7 +312,7 @@ def _form_page(
         typed.submission = secrets.token_urlsafe(16)
     if not typed.officer and target.officer_id is not None:
         typed.officer = str(target.officer_id)
-    notice_paragraphs = bt("consent.notice", area=settings.area_name).split("\n\n")
+    notice_paragraphs = web_t(lang, "web.consent.notice", area=settings.area_name).split("\n\n")
     return render(
         request,
         "report_form.html",
@@ -416,9 +347,12 @@ def _limit_page(request: Request) -> Response:
     return render(request, "report_limit.html", status_code=429, per_day=per_day)
 
 
-def _done_redirect(request: Request, reference: str, code: str) -> Response:
-    token = done_token(policies_of(request).settings.jwt_secret, reference, code)
-    return RedirectResponse(f"/lapor/selesai/{token}", status_code=303)
+def _done_page(request: Request, reference: str, code: str) -> Response:
+    """The filed report's reference, follow-up code and private link, as the post's answer."""
+    link = f"{policies_of(request).settings.public_base_url}/lacak/{reference}/{code}"
+    return render(
+        request, "report_done.html", reference=reference, code=shown_code(code), link=link
+    )
 
 
 # Routes ---------------------------------------------------------------------------------------
@@ -433,21 +367,9 @@ async def units(request: Request, q: Annotated[str, Query(max_length=500)] = "")
 
 @router.get("/lapor/selesai/{token}")
 async def done(request: Request, token: str) -> Response:
-    """The filed report's reference, follow-up code and private link: shown while the
-    redirect's token is young (30 minutes); then only how to follow it."""
-    settings = policies_of(request).settings
-    found = read_done_token(settings.jwt_secret, token)
-    if found is None:
-        return render(request, "report_done.html", status_code=410, reference=None)
-    reference, code = found
-    path = f"/lacak/{reference}/{code}"
-    return render(
-        request,
-        "report_done.html",
-        reference=reference,
-        code=shown_code(code),
-        link=f"{settings.public_base_url}{path}",
-    )
+    """The address the done page once had (a bookmark, the history): it shows no code now,
+    only how to follow a report."""
+    return render(request, "report_done.html", status_code=410, reference=None)
 
 
 @router.get("/lapor/{code}")
@@ -471,13 +393,10 @@ async def send(request: Request, code: str) -> Response:
     """The form sent: filed (then the done page), or the form again saying what to correct."""
     if not may_post(request):
         return error_page(request, 429, "error.429")
-    posted = await request.form(max_files=MAX_FILES, max_fields=100)
-    for _, value in posted.multi_items():
-        if isinstance(value, str) and "\x00" in value:
-            return error_page(request, 400, "report.nul")
+    posted = await form_of(request, max_files=MAX_FILES, max_fields=100)
     check = check_form(request, posted)
     if check is StampCheck.bad:
-        return error_page(request, 400, "error.400")
+        return bad_form(request)
     target = await read(request, lambda s: load_target(s, code))
     if target is None:
         return error_page(request, 404, "report.unknown")
@@ -496,15 +415,23 @@ async def send(request: Request, code: str) -> Response:
             request, target, shown, status_code=400, errors=checked.errors,
             photos_again=chose_photos,
         )  # fmt: skip
-    key = (_device(request), typed.submission)
-    before = FILED.get(key, time.time())
-    if before is not None:
-        reference, code_shown = before
-        if code_shown is not None:
-            return _done_redirect(request, reference, code_shown)
-        return render(request, "report_done.html", status_code=409, reference=reference, again=True)
-    if not FILED.begin(key):
-        return render(request, "report_limit.html", status_code=409, busy=True)
+    result = await _file(request, target, typed, checked, photos, shown, chose_photos)
+    if isinstance(result, Response):
+        return result
+    return _done_page(request, *result)
+
+
+async def _file(
+    request: Request,
+    target: Target,
+    typed: Typed,
+    checked: Checked,
+    photos: list[bytes],
+    shown: Typed,
+    chose_photos: bool,
+) -> tuple[str, str] | Response:
+    """The report filed: its reference and code, or the page that says why not."""
+    lang = lang_of(request)
     policies = policies_of(request)
     settings = policies.settings
     assert target.unit.id is not None
@@ -519,6 +446,16 @@ async def send(request: Request, code: str) -> Response:
         longitude=checked.longitude,
         channel=Intake.web,
     )
+    try:  # CPU-heavy: in a worker thread, before the write transaction
+        cleaned = await anyio.to_thread.run_sync(
+            clean_photos, photos, settings.attachment_max_bytes
+        )
+    except InvalidInput as refused:
+        n = refused.params.get("n", 1)
+        errors = {"photos": web_t(lang, "report.photos.bad", n=n)}
+        return _form_page(
+            request, target, shown, status_code=400, errors=errors, photos_again=chose_photos
+        )
     email = checked.email if settings.smtp_host else None  # (the form offers none then)
     reporter = WebReporter(language=Language(lang), email=email, phone=checked.phone)
 
@@ -531,9 +468,11 @@ async def send(request: Request, code: str) -> Response:
             reporter,
             device_token=device_token(request),
             secret=settings.pseudonym_key,
-            photos=photos,
+            photos=cleaned,
+            photos_cleaned=True,
             attachments_root=Path(settings.attachments_dir),
             max_photo_bytes=settings.attachment_max_bytes,
+            submission=typed.submission,
             now=now,
         )
         if reporter.email is not None:  # the private link by e-mail, in the same transaction
@@ -547,9 +486,14 @@ async def send(request: Request, code: str) -> Response:
             )
         return filed.case.reference, filed.code
 
-    result: tuple[str, str] | None = None
     try:
-        result = await write(request, file)
+        return await write(request, file)
+    except AlreadyFiled as again:  # the same form sent twice: the first report, never its code
+        if again.reference is None:
+            return render(request, "report_limit.html", status_code=409, busy=True)
+        return render(
+            request, "report_done.html", status_code=409, reference=again.reference, again=True
+        )
     except TooManyComplaints:
         return _limit_page(request)
     except InvalidInput as refused:
@@ -563,6 +507,3 @@ async def send(request: Request, code: str) -> Response:
         return _form_page(
             request, target, shown, status_code=400, errors=errors, photos_again=chose_photos
         )
-    finally:
-        FILED.end(key, time.time(), result)
-    return _done_redirect(request, *result)

@@ -49,9 +49,11 @@ from core.surveys.submission import (
 from web.i18n import t as web_t
 from web.pages import (
     StampCheck,
+    bad_form,
     check_form,
     device_token,
     error_page,
+    form_of,
     lang_of,
     may_post,
     policies_of,
@@ -347,10 +349,10 @@ async def _posted(
     """A step's post, checked: the flood cap, the unit, what it carries, the form's stamp."""
     if not may_post(request):
         return error_page(request, 429, "error.429")
-    form = await request.form()
+    form = await form_of(request)
     check = check_form(request, form)
     if check is StampCheck.bad:
-        return error_page(request, 400, "error.400")
+        return bad_form(request)
 
     def look(session: Session) -> tuple[Target, Answers | None] | None:
         target = load_target(session, code, with_officers=with_officers)

@@ -22,17 +22,36 @@ class BadImage(ValueError):
     pass
 
 
-def strip_metadata(data: bytes, max_bytes: int) -> bytes:
-    """A clean JPEG of the picture: pixels only, no EXIF, GPS, comments or thumbnails."""
+def strip_metadata(
+    data: bytes,
+    max_bytes: int,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int | None = None,
+) -> bytes:
+    """A clean JPEG of the picture: pixels only, no EXIF, GPS, comments or thumbnails.
+
+    `max_pixels` bounds what is decoded in full; with `max_side`, a larger picture is made
+    at most that many pixels on its long side (a JPEG decoded at a reduced scale, which costs
+    little whatever its size; other formats must fit `max_pixels` to be decoded at all)."""
     if len(data) > max_bytes:
         raise BadImage(f"the photo is larger than {max_bytes} bytes")
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PIXELS:
+            scaled = False
+            if max_side is not None and max(img.size) > max_side and img.format == "JPEG":
+                img.draft("RGB", (max_side, max_side))  # DCT scaling: 1/2, 1/4 or 1/8
+                scaled = True
+            if not scaled and img.width * img.height > max_pixels:
+                raise BadImage("the photo has too many pixels")
+            if scaled and img.width * img.height > MAX_PIXELS:
                 raise BadImage("the photo has too many pixels")
             img.load()
-            clean = Image.new("RGB", img.size)
-            clean.paste(img.convert("RGB"))
+            picture = img.convert("RGB")
+            if max_side is not None and max(picture.size) > max_side:
+                picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            clean = Image.new("RGB", picture.size)
+            clean.paste(picture)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise BadImage(f"not a readable image: {exc}") from None
     out = io.BytesIO()
@@ -41,11 +60,18 @@ def strip_metadata(data: bytes, max_bytes: int) -> bytes:
 
 
 def store_photo(
-    session: Session, attachment: Attachment, data: bytes, root: Path, max_bytes: int
+    session: Session,
+    attachment: Attachment,
+    data: bytes,
+    root: Path,
+    max_bytes: int,
+    *,
+    cleaned: bool = False,
 ) -> None:
-    """Write the cleaned photo under `root/<case id>/` and mark the attachment stored."""
+    """Write the cleaned photo under `root/<case id>/` and mark the attachment stored;
+    `cleaned`: `data` is already `strip_metadata`'s JPEG (cleaned outside the transaction)."""
     try:
-        clean = strip_metadata(data, max_bytes)
+        clean = data if cleaned else strip_metadata(data, max_bytes)
     except BadImage as exc:
         attachment.status = AttachmentStatus.failed.value
         attachment.attempts += 1

@@ -241,11 +241,17 @@ class WebReport(SQLModel, table=True):
     only as a keyed hash too, to count the device's complaints a day."""
 
     __tablename__ = "web_report"
-    __table_args__ = (Index("ix_web_report_device_created", "device_key", "created_at"),)
+    __table_args__ = (
+        Index("ix_web_report_device_created", "device_key", "created_at"),
+        Index("ix_web_report_submission_key", "submission_key", unique=True),
+    )
 
     case_id: int = Field(foreign_key="cases.id", primary_key=True)
     code_hash: str = Field(max_length=64)
     device_key: str = Field(max_length=64)
+    # The form's one submission (keyed hash of the device and the form's random id): the same
+    # form sent twice (a double tap, a reload, two worker processes) files one report.
+    submission_key: str | None = Field(default=None, max_length=64)
     # Wrong codes typed for this reference since the last right one or lock; at
     # WEB_CODE_MAX_FAILURES the reference is locked until `locked_until`.
     failures: int = 0

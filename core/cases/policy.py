@@ -24,7 +24,7 @@ MIN_ANSWER = 5  # a citizen's answer about their case: a reason, a reply to a qu
 MAX_ANSWER = MAX_TEXT
 REFERENCE_RE = re.compile(r"[A-Z]{2,6}-[0-9]{4}-[0-9]{4,7}")
 # As people type it: the dashes may be left out (KPG26110042).
-_TYPED_REFERENCE_RE = re.compile(r"([A-Z]{2,6})-?([0-9]{4})-?([0-9]{4,7})")
+_TYPED_REFERENCE_RE = re.compile(r"([A-Z]{2,6})[- ]?([0-9]{4})[- ]?([0-9]{4,7})")
 
 
 class IllegalTransition(Conflict):
@@ -155,8 +155,8 @@ def check_location(latitude: float | None, longitude: float | None) -> None:
 
 
 def parse_reference(text: str) -> str | None:
-    """A case reference as a person types it (`kpg-2611-0042`, `KPG26110042`, surrounding
-    spaces) in its stored form (`KPG-2611-0042`); None if it cannot be one."""
+    """A case reference as a person types it (`kpg-2611-0042`, `KPG26110042`, `KPG 2611 0042`,
+    surrounding spaces) in its stored form (`KPG-2611-0042`); None if it cannot be one."""
     typed = _TYPED_REFERENCE_RE.fullmatch(text.strip().upper())
     return None if typed is None else "-".join(typed.groups())
 

@@ -9,7 +9,8 @@ the case's notices reach them by e-mail through the outbox).
 What identifies the reporter is the reference and an 8-character follow-up code, shown once
 and kept only as a keyed hash (HMAC-SHA256 under PSEUDONYM_KEY, which must stay the same
 across restarts). Wrong codes for a reference are counted; after `max_failures` the reference
-is locked for a while, right code or not, so a code cannot be guessed.
+is locked for wrong codes for a while (the right code still opens it: nobody can lock a
+reporter out); the web also caps wrong codes per client address across references.
 
 The daily limit on complaints counts per device: the browser's long-lived cookie token, kept
 here only as a keyed hash. Many citizens share one network address (mobile carriers, an
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.cases.attachments import BadImage, store_photo, strip_metadata
@@ -41,7 +43,7 @@ from core.cases.policy import (
 )
 from core.people.models import Channel, Citizen, Contact, Intake, Language
 from core.shared.clock import local_day_bounds_utc, utcnow
-from core.shared.errors import InvalidInput
+from core.shared.errors import Conflict, InvalidInput
 
 # No 0/O, 1/I/L: a code is copied by hand from a phone's screen onto paper and back.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -113,6 +115,17 @@ def web_complaints_today(
     return int(count)
 
 
+class AlreadyFiled(Conflict):
+    """The same form was filed before: `reference` is that report's (None while the other
+    request's transaction has not yet committed)."""
+
+    code = "already_filed"
+
+    def __init__(self, reference: str | None) -> None:
+        super().__init__("this form was already sent", why="web.already_filed")
+        self.reference = reference
+
+
 @dataclass(frozen=True)
 class WebReporter:
     """Who files a web complaint, as far as they chose to say."""
@@ -128,13 +141,23 @@ class FiledWebReport:
     code: str  # the follow-up code in clear: shown once, never stored
 
 
+# A web photo: a phone's JPEG of any usual size is scaled down as it is decoded (cheap);
+# other formats are decoded in full, so at most this many pixels (a 24 Mpx PNG is ~70 MB).
+WEB_MAX_PIXELS = 24_000_000
+WEB_MAX_SIDE = 2560  # the long side kept: enough to read a receipt or a sign
+
+
 def clean_photos(photos: Sequence[bytes], max_bytes: int) -> list[bytes]:
-    """Each photo re-encoded without its metadata (location included); InvalidInput naming
-    the photo (1-based `n`) that is not a readable image within `max_bytes`."""
+    """Each photo re-encoded without its metadata (location included), at most WEB_MAX_SIDE
+    pixels on its long side; InvalidInput naming the photo (1-based `n`) that is not a
+    readable image within `max_bytes` and WEB_MAX_PIXELS. CPU-heavy: run it outside any
+    transaction (in a thread) and pass its result with `photos_cleaned=True`."""
     cleaned = []
     for n, data in enumerate(photos, start=1):
         try:
-            cleaned.append(strip_metadata(data, max_bytes))
+            cleaned.append(
+                strip_metadata(data, max_bytes, max_pixels=WEB_MAX_PIXELS, max_side=WEB_MAX_SIDE)
+            )
         except BadImage:
             raise InvalidInput(
                 f"photo {n} is not a readable image", why="web.photo_bad", n=n
@@ -153,20 +176,36 @@ def file_web_complaint(
     photos: Sequence[bytes] = (),
     attachments_root: Path,
     max_photo_bytes: int,
+    photos_cleaned: bool = False,
+    submission: str | None = None,
     now: datetime | None = None,
 ) -> FiledWebReport:
     """File a complaint from the web form as a new case, with its reporter (a new citizen who
     consented), its photos stored without metadata, and its follow-up code.
 
     TooManyComplaints when the device filed `policy.complaints_per_day` today; InvalidInput
-    (or RuleBroken) for a draft or photo the citizen must correct."""
+    (or RuleBroken) for a draft or photo the citizen must correct. `photos_cleaned`: the
+    photos are `clean_photos`' output already (cleaned before the transaction began).
+    `submission`: the form's random id; AlreadyFiled when this device filed it before (with
+    that report's reference) or files it at this moment in another transaction."""
     now = now or utcnow()
     if draft.channel is not Intake.web or draft.photos:
         raise ValueError("a web complaint's photos come as bytes, and its channel is web")
     device = device_key(secret, device_token)
+    submitted = (
+        None if submission is None else _keyed(secret, "submission", f"{device}:{submission}")
+    )
+    if submitted is not None:
+        earlier = session.exec(
+            select(Case.reference)
+            .join(WebReport, col(WebReport.case_id) == col(Case.id))
+            .where(WebReport.submission_key == submitted)
+        ).first()
+        if earlier is not None:
+            raise AlreadyFiled(earlier)
     validate_draft(session, draft, policy)
     check_attachments(len(photos))
-    cleaned = clean_photos(photos, max_photo_bytes)
+    cleaned = list(photos) if photos_cleaned else clean_photos(photos, max_photo_bytes)
     if web_complaints_today(session, device, policy, now=now) >= policy.complaints_per_day:
         raise TooManyComplaints(f"at most {policy.complaints_per_day} complaints a day")
     citizen = Citizen(language=reporter.language.value, consent_at=now, phone=reporter.phone)
@@ -182,21 +221,26 @@ def file_web_complaint(
     )
     assert case.id is not None
     code = new_code()
-    session.add(
-        WebReport(
-            case_id=case.id,
-            code_hash=code_hash(secret, case.reference, code),
-            device_key=device,
-            created_at=now,
-        )
-    )
+    try:
+        with session.begin_nested():
+            session.add(
+                WebReport(
+                    case_id=case.id,
+                    code_hash=code_hash(secret, case.reference, code),
+                    device_key=device,
+                    submission_key=submitted,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:  # the same form, filed meanwhile by a concurrent request
+        raise AlreadyFiled(None) from None
     for n, data in enumerate(cleaned, start=1):
         attachment = Attachment(
             case_id=case.id, source=Intake.web.value, reference=f"web-{n}", created_at=now
         )
         session.add(attachment)
         session.flush()
-        store_photo(session, attachment, data, attachments_root, max_photo_bytes)
+        store_photo(session, attachment, data, attachments_root, max_photo_bytes, cleaned=True)
     session.flush()
     return FiledWebReport(case=case, code=code)
 
@@ -214,8 +258,12 @@ def open_web_report(
     """The web report with this reference, if `code` is its follow-up code; else no case (the
     same for an unknown reference, a wrong code and a reporter who erased their data).
 
-    Call it in a write transaction and commit whatever it answers: a wrong code is counted,
-    and the `max_failures`-th locks the reference for `lock_minutes` (right codes too)."""
+    The code is checked first: the right code always opens the report (and clears its wrong
+    codes and lock), so nobody can lock a reporter out by sending wrong codes for their
+    reference. Call it in a write transaction and commit whatever it answers: a wrong code is
+    counted, and every `max_failures`-th locks the reference for `lock_minutes`; while locked,
+    wrong codes answer `locked_minutes` (still counted). Callers should answer a locked
+    reference as any wrong code: the lock is no oracle for whether a reference exists."""
     now = now or utcnow()
     row = session.exec(
         select(WebReport, Case)
@@ -226,8 +274,6 @@ def open_web_report(
     if row is None:
         return FollowUpAttempt(case=None)
     access, case = row
-    if access.locked_until is not None and access.locked_until > now:
-        return FollowUpAttempt(case=None, locked_minutes=_minutes_left(access.locked_until, now))
     if hmac.compare_digest(access.code_hash, code_hash(secret, reference, code)):
         if access.failures or access.locked_until is not None:
             access.failures, access.locked_until = 0, None
@@ -237,9 +283,9 @@ def open_web_report(
     if access.failures >= max_failures:
         access.failures = 0
         access.locked_until = now + timedelta(minutes=lock_minutes)
-        session.add(access)
-        return FollowUpAttempt(case=None, locked_minutes=lock_minutes)
     session.add(access)
+    if access.locked_until is not None and access.locked_until > now:
+        return FollowUpAttempt(case=None, locked_minutes=_minutes_left(access.locked_until, now))
     return FollowUpAttempt(case=None)
 
 

@@ -29,6 +29,8 @@ class ConversationState(SQLModel, table=True):
     reply_to: str | None = Field(default=None, max_length=100)
     reply: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
+    # When the citizen last wrote (WhatsApp's 24-hour window: core.chat.window).
+    last_inbound_at: datetime | None = None
 
 
 class ProcessedMessage(SQLModel, table=True):

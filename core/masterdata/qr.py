@@ -11,13 +11,19 @@ With PUBLIC_BASE_URL set, every card offers the public web site as well, for cit
 without Telegram: a second QR code and the printed address of the same survey on the site
 (`web_link`: `/nilai/<unit code>`, or `/nilai/<payload>` for a service or an officer, the
 payloads web/routes_survey.py takes as the bot does). Without it, the cards offer only the
-bot."""
+bot.
+
+With WHATSAPP_BUSINESS_NUMBER set, every card offers WhatsApp as well: a QR code of a
+`wa.me` link whose first message carries the card's payload (`whatsapp_text`: "START
+<payload>", e.g. "START u_dukcapil"; the WhatsApp channel opens the same survey as the bot's
+deep link), and that text and number printed for people who cannot scan."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 import segno
@@ -62,6 +68,30 @@ def web_link(base_url: str, payload: str) -> str:
 def web_short_link(base_url: str, payload: str) -> str:
     """The web address as a person types it (without https://)."""
     return web_link(base_url, payload).removeprefix("https://").removeprefix("http://")
+
+
+# The first message of a wa.me link: this word, a space and the card's payload.
+WHATSAPP_START = "START"
+
+
+def whatsapp_text(payload: str) -> str:
+    """The first message a card's wa.me link writes for the citizen: "START <payload>"."""
+    if not PAYLOAD_RE.match(payload):
+        raise InvalidInput("a payload is 1-64 characters of A-Z a-z 0-9 _ -")
+    return f"{WHATSAPP_START} {payload}"
+
+
+def whatsapp_link(number: str, payload: str) -> str:
+    """https://wa.me/<number>?text=START%20<payload>: WhatsApp opens a chat with the office's
+    number with that first message written, ready to send."""
+    if not (number.isascii() and number.isdigit() and 7 <= len(number) <= 15):
+        raise InvalidInput("a WhatsApp number is its 7-15 digits in international form")
+    return f"https://wa.me/{number}?text={quote(whatsapp_text(payload))}"
+
+
+def whatsapp_short_link(number: str) -> str:
+    """The office's chat as a person types it: wa.me/<number>."""
+    return f"wa.me/{number}"
 
 
 def caption(bot_username: str, payload: str) -> tuple[str, str]:
@@ -160,16 +190,23 @@ def _latin1(text: str) -> str:
 
 
 def unit_sheet_pdf(
-    cards: list[Card], bot_username: str, lang: str = "id", *, web_base: str = ""
+    cards: list[Card],
+    bot_username: str,
+    lang: str = "id",
+    *,
+    web_base: str = "",
+    wa_number: str = "",
 ) -> bytes:
     """A4 pages of 2 x 3 cards: the QR code, the unit, what it rates, what scanning opens,
     and the bot's @name with the short link for people who cannot scan. With `web_base`
     (PUBLIC_BASE_URL), each card has a second QR code and the printed address of the same
-    survey on the public web site."""
+    survey on the public web site; with `wa_number` (WHATSAPP_BUSINESS_NUMBER), a QR code of
+    the wa.me link and the first message to send the number by hand."""
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_compression(False)
     pdf.set_auto_page_break(auto=False)
     width, height, margin = 95.0, 92.0, 10.0
+    extra = bool(web_base) + bool(wa_number)
     for index, card in enumerate(cards):
         slot = index % 6
         if slot == 0:
@@ -179,29 +216,36 @@ def unit_sheet_pdf(
         pdf.set_draw_color(180, 180, 180)
         pdf.rect(x, y, width - 5, height - 4)
         text = width - 11
-        bot_png = qr_png(deep_link(bot_username, card.payload), scale=6)
-        if web_base:
-            size = 31.0
-            web_png = qr_png(web_link(web_base, card.payload), scale=6)
-            left, right = x + (width - 5) / 2 - size - 3, x + (width - 5) / 2 + 3
-            pdf.image(io.BytesIO(bot_png), x=left, y=y + 1, w=size, h=size)
-            pdf.image(io.BytesIO(web_png), x=right, y=y + 1, w=size, h=size)
-            # Each code's label on one line under it: "scan to open Telegram / the website".
-            pdf.set_font("Helvetica", "B", 6.5)
-            middle = x + (width - 5) / 2
-            for at, key in ((middle - 37, "qr.scan_telegram"), (middle, "qr.scan_web")):
-                pdf.set_xy(at, y + size + 1.5)
-                pdf.cell(37, 3.2, _latin1(ct(lang, key)), align="C")
+        codes = [(deep_link(bot_username, card.payload), "qr.scan_telegram")]
+        if wa_number:
+            codes.append((whatsapp_link(wa_number, card.payload), "qr.scan_whatsapp"))
+        if web_base:  # the rightmost code ("qr.web_open" says so)
+            codes.append((web_link(web_base, card.payload), "qr.scan_web"))
+        if extra:
+            size, gap = (31.0, 6.0) if len(codes) == 2 else (26.0, 3.0)
+            row = len(codes) * size + (len(codes) - 1) * gap
+            left = x + (width - 5 - row) / 2
+            # Each code's label on one line under it: "scan to open Telegram / ...".
+            for n, (link, key) in enumerate(codes):
+                at = left + n * (size + gap)
+                png = qr_png(link, scale=6)
+                pdf.image(io.BytesIO(png), x=at, y=y + 1, w=size, h=size)
+                pdf.set_font("Helvetica", "B", 6.5 if len(codes) == 2 else 5.5)
+                pdf.set_xy(at - gap / 2, y + size + 1.5)
+                pdf.cell(size + gap, 3.2, _latin1(ct(lang, key)), align="C")
             pdf.set_xy(x + 3, y + size + 6)
-            line = 4.2
+            line = 4.2 if extra == 1 else 3.8
         else:
+            bot_png = qr_png(codes[0][0], scale=6)
             pdf.image(io.BytesIO(bot_png), x=x + (width - 5 - 42) / 2, y=y + 2, w=42, h=42)
             pdf.set_xy(x + 3, y + 45)
             line = 4.6
-        # Two codes leave less room for the words: a size smaller.
+        # More codes leave less room for the words: a size smaller.
         big, small, step, link_size, link_step = (
-            (9.5, 7.0, 3.1, 7.5, 3.4) if web_base else (10.5, 8.0, 3.6, 8.5, 4.0)
-        )
+            (10.5, 8.0, 3.6, 8.5, 4.0),
+            (9.5, 7.0, 3.1, 7.5, 3.4),
+            (8.5, 6.5, 2.8, 7.0, 3.1),
+        )[extra]
         pdf.set_font("Helvetica", "B", big)
         pdf.multi_cell(text, line, _latin1(card.title), align="C")
         pdf.set_x(x + 3)
@@ -217,6 +261,11 @@ def unit_sheet_pdf(
         pdf.set_x(x + 3)
         pdf.set_font("Helvetica", "B", link_size)
         pdf.multi_cell(text, link_step, _latin1(link), align="C")
+        if wa_number:
+            pdf.set_x(x + 3)
+            pdf.set_font("Helvetica", "", small)
+            said = ct(lang, "qr.wa_open", text=whatsapp_text(card.payload), number=wa_number)
+            pdf.multi_cell(text, step, _latin1(said), align="C")
         if web_base:
             pdf.set_x(x + 3)
             pdf.set_font("Helvetica", "", small)

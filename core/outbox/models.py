@@ -103,3 +103,15 @@ class OutboundMessage(SQLModel, table=True):
     photo: bytes | None = Field(default=None, sa_type=LargeBinary)  # a PNG sent with the text
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # What the channel reported after accepting it (WhatsApp: sent, delivered, read or
+    # failed; whatsapp.statuses), and when.
+    delivery_status: str | None = Field(default=None, max_length=10)
+    delivery_status_at: datetime | None = None
+
+
+# WhatsApp's delivery statuses find their row by the channel's id of the message.
+Index(
+    "ix_outbound_message_channel_external_id",
+    OutboundMessage.__table__.c.channel,  # type: ignore[attr-defined]
+    OutboundMessage.__table__.c.external_id,  # type: ignore[attr-defined]
+)

@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     # and the template language codes per citizen language.
     whatsapp_templates: str = Field(
         default="case_verified=laporan_diverifikasi,case_info_requested=pertanyaan_petugas,"
-        "case_resolved=laporan_selesai",
+        "case_resolved=laporan_selesai,case_rejected=laporan_ditolak",
         max_length=1000,
     )
     whatsapp_template_languages: str = Field(default="id=id,en=en", max_length=100)

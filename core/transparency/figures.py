@@ -5,7 +5,10 @@ complaints received and resolved, the share resolved within the deadline, the me
 handling time in working days and the complaints by category. Every count is over ALL cases
 (a `rahasia` one counts, and nothing else of it is read); no text of a case, no officer and
 no service-level breakdown is ever read or published. Small cells are suppressed
-(`suppression`).
+bottom-up (`suppression`): no published total ever has a withheld part. A period that has
+not ended shows totals only (received, resolved, respondents, IKM and grade): no category,
+element, rate or median, and its trend stops before the current month, so that two
+snapshots a moment apart cannot be differenced into one record's details.
 
 Three grouped queries read the data: the survey responses per unit and local month, the
 cases per unit, local quarter and category, and the resolved cases' handling time per unit,
@@ -37,10 +40,9 @@ from core.shared.clock import local_date, local_day_bounds_utc
 from core.shared.config import Settings
 from core.surveys.models import FollowUpItem, SurveyResponse
 from core.surveys.skm import ELEMENT_COUNT, ELEMENTS, minimum_sample, round_half_up
-from core.surveys.trend import TREND_MONTHS, month_start
+from core.surveys.trend import TREND_MONTHS, month_end, month_start
 from core.surveys.unit_scores import Score, aggregate_columns, effective_population, score_of
 from core.transparency.periods import (
-    KINDS,
     PublicPeriod,
     default_period,
     periods_of_year,
@@ -49,15 +51,16 @@ from core.transparency.periods import (
 )
 from core.transparency.suppression import (
     MIN_CELL,
-    level_passes,
-    publish_grid,
-    publish_level,
+    Cell,
+    passes,
+    publish_leaf,
+    publish_parent,
+    publish_row,
     rate_base,
 )
 
 EMPTY = Score(n=0, element_sums=(0,) * ELEMENT_COUNT)
 OTHER = "lainnya"  # a category code no longer in the list counts as "other"
-MONTH_LEVEL = "month"
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/deed.id"
 
@@ -264,19 +267,18 @@ def _survey_year(
     floor: int,
     population: int,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The survey figures of every started period of `year`, and of its started months."""
+    """The survey figures of every started period of `year`, and of its started months.
+
+    Bottom-up (`suppression`): a month's answers are published when its count passes; a
+    quarter, semester or year only when every begun month in it does (so every begun
+    quarter and semester in it is published too). A period that has not ended shows its
+    count and IKM only; a month only once it has ended."""
     periods = [p for p in periods_of_year(year) if p.started(today)]
     firsts = [date(year, m, 1) for m in range(1, 13) if date(year, m, 1) <= today]
-    scores = {p.key: _merge([months.get(m, EMPTY) for m in p.months()]) for p in periods}
-    month_scores = {_month_key(m): months.get(m, EMPTY) for m in firsts}
-    level_ok = {
-        kind: level_passes([scores[p.key].n for p in periods if p.kind == kind], floor)
-        for kind in KINDS
-    }
-    level_ok[MONTH_LEVEL] = level_passes([s.n for s in month_scores.values()], floor)
+    month_ok = {m: passes(months.get(m, EMPTY).n, floor) for m in firsts}
     minimum = minimum_sample(population)
 
-    def figures(score: Score, published: bool) -> dict[str, Any]:
+    def figures(score: Score, published: bool, complete: bool) -> dict[str, Any]:
         shown = published and score.n >= floor
         if score.n == 0:
             status = "none"
@@ -296,34 +298,45 @@ def _survey_year(
             "ikm": _ikm(score) if shown else None,
             "grade": grade.letter if grade else None,
             "grade_label": grade.label if grade else None,
+            # The nine elements (3 decimals, as the page shows them) of ended periods only.
             "elements": [
-                {"number": e.number, "name": e.name, "nrr": float(e.nrr)} for e in score.elements()
+                {"number": e.number, "name": e.name, "nrr": _decimal(e.exact, 3)}
+                for e in score.elements()
             ]
-            if shown
+            if shown and complete
             else [],
         }
 
-    survey = {p.key: figures(scores[p.key], level_ok[p.kind]) for p in periods}
-    trend = {
-        key: {
-            "month": key,
-            "n": s.n,
-            "ikm": _ikm(s) if level_ok[MONTH_LEVEL] and s.n >= floor else None,
-        }
-        for key, s in month_scores.items()
+    survey = {
+        p.key: figures(
+            _merge([months.get(m, EMPTY) for m in p.months()]),
+            all(month_ok[m] for m in p.months() if m in month_ok),
+            p.complete(today),
+        )
+        for p in periods
     }
+    trend = {}
+    for m in firsts:
+        s = months.get(m, EMPTY)
+        shown = month_ok[m] and s.n >= floor and month_end(m) < today
+        trend[_month_key(m)] = {"month": _month_key(m), "n": s.n, "ikm": _ikm(s) if shown else None}
     return survey, trend
 
 
 def _complaints_year(
     quarters: dict[tuple[int, int], QuarterCases], year: int, today: date
 ) -> dict[str, dict[str, Any]]:
+    """The complaint figures of every started period of `year`, bottom-up (`suppression`):
+    a quarter's counts as they are ("<5" for 1-4), a semester's or the year's only when
+    every begun quarter in it is published; the categories and rates of ended periods
+    only."""
     periods = [p for p in periods_of_year(year) if p.started(today)]
     codes = list(CATEGORIES)
     empty = QuarterCases(categories={}, handling=Counter())
+    begun = [q for q in (1, 2, 3, 4) if date(year, 3 * q - 2, 1) <= today]
 
     def parts(p: PublicPeriod) -> list[QuarterCases]:
-        return [quarters.get((year, q), empty) for q in p.quarters()]
+        return [quarters.get((year, q), empty) for q in p.quarters() if q in begun]
 
     def by_category(p: PublicPeriod) -> list[int]:
         return [sum(q.categories.get(c, [0, 0, 0])[0] for q in parts(p)) for c in codes]
@@ -331,35 +344,48 @@ def _complaints_year(
     def total(p: PublicPeriod, index: int) -> int:
         return sum(v[index] for q in parts(p) for v in q.categories.values())
 
+    received: dict[int, Cell] = {}
+    resolved: dict[int, Cell] = {}
+    rows: dict[int, bool] = {}  # quarter -> its categories are published
+    for q in begun:
+        quarter = PublicPeriod(year, "quarter", q)
+        received[q] = publish_leaf(total(quarter, 0))
+        resolved[q] = publish_leaf(total(quarter, 1))
+        rows[q] = quarter.complete(today) and publish_row(by_category(quarter), received[q])
+
     published: dict[str, dict[str, Any]] = {}
-    for kind in KINDS:
-        level = [p for p in periods if p.kind == kind]
-        received = publish_level([total(p, 0) for p in level])
-        resolved = publish_level([total(p, 1) for p in level])
-        grid = [by_category(p) for p in level]
-        grid_ok = publish_grid(grid)
-        for p, got, done, cats in zip(level, received, resolved, grid, strict=True):
-            handling: Counter[int] = Counter()
-            for q in parts(p):
-                handling.update(q.handling)
-            rates = rate_base(done)
-            on_time = total(p, 2)
-            published[p.key] = {
-                "received": got,
-                "resolved": done,
-                "on_time_percent": _decimal(Fraction(100 * on_time, int(done)), 1)
-                if rates and isinstance(done, int)
-                else None,
-                "median_working_days": _median(handling) if rates else None,
-                "categories": [{"code": c, "n": n} for c, n in zip(codes, cats, strict=True)]
-                if grid_ok
-                else None,
-            }
+    for p in periods:
+        qs = [q for q in p.quarters() if q in begun]
+        complete = p.complete(today)
+        if p.kind == "quarter":
+            got, done, row = received[qs[0]], resolved[qs[0]], rows[qs[0]]
+        else:
+            got = publish_parent(total(p, 0), (received[q] for q in qs))
+            done = publish_parent(total(p, 1), (resolved[q] for q in qs))
+            row = complete and publish_row(by_category(p), got, (rows[q] for q in qs))
+        handling: Counter[int] = Counter()
+        for part in parts(p):
+            handling.update(part.handling)
+        rates = complete and rate_base(done)
+        on_time = total(p, 2)
+        published[p.key] = {
+            "received": got,
+            "resolved": done,
+            "on_time_percent": _decimal(Fraction(100 * on_time, int(done)), 1)
+            if rates and isinstance(done, int)
+            else None,
+            "median_working_days": _median(handling) if rates else None,
+            "categories": [{"code": c, "n": n} for c, n in zip(codes, by_category(p), strict=True)]
+            if row
+            else None,
+        }
     return published
 
 
 def _trend(period: PublicPeriod, months: dict[str, dict[str, Any]], today: date) -> list[Any]:
-    last = min(period.end, today)
+    """The 12 months up to the period's last one; for a period that has not ended, up to
+    the last month that has (the current month is never shown)."""
+    last = period.end if period.complete(today) else month_start(today) - timedelta(days=1)
     firsts = [month_start(last, back) for back in range(TREND_MONTHS - 1, -1, -1)]
     return [
         months.get(_month_key(m), {"month": _month_key(m), "n": 0, "ikm": None}) for m in firsts
