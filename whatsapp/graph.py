@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 # How long one call may take before it counts as "not reached" (status 0).
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _MEDIA_ID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-.")
+
+
+# Where Meta serves media downloads (the media endpoint answers a URL on one of these).
+MEDIA_HOSTS = (".fbsbx.com", ".facebook.com", ".whatsapp.net", ".fbcdn.net")
 
 
 @dataclass
@@ -91,12 +96,21 @@ class GraphClient:
         if response.status_code != 200:
             raise _refusal(response, info)
         url = info.get("url") if isinstance(info, dict) else None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise GraphError(0, None, "the answer names no media URL")
+        if not isinstance(url, str) or not self._media_host(url):
+            raise GraphError(0, None, "the answer names no media URL on Meta's hosts")
         size = _int(info.get("file_size"))
         if size is not None and size > max_bytes:
             raise MediaTooLarge(413, None, f"the medium has {size} bytes, more than {max_bytes}")
         return await self._download(url, max_bytes)
+
+    def _media_host(self, url: str) -> bool:
+        """Only Meta's media hosts (over https), or the configured API's own host, get the
+        access token: a media answer naming any other address is refused, not fetched."""
+        asked, base = urlsplit(url), urlsplit(self.base_url)
+        if (asked.scheme, asked.netloc) == (base.scheme, base.netloc):
+            return True
+        host = (asked.hostname or "").lower()
+        return asked.scheme == "https" and host.endswith(MEDIA_HOSTS)
 
     async def _download(self, url: str, max_bytes: int) -> bytes:
         chunks: list[bytes] = []

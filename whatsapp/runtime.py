@@ -317,7 +317,9 @@ class WhatsAppRuntime:
         async with self._slots:
             handled = await asyncio.to_thread(self._handle_in_db, inbound, at)
         outcome = handled.outcome
-        if outcome.duplicate or (outcome.again and self.answered.knows(inbound.message_id)):
+        # `again`: handled before, by this or another process (Meta never redelivers a message
+        # it had its 200 for; two processes replaying at once do): never answered twice.
+        if outcome.duplicate or outcome.again:
             return
         for payload in render_outcome(outcome, handled.lang):
             await self.send({**payload, "to": inbound.address})
@@ -367,7 +369,7 @@ class WhatsAppRuntime:
                 wait = exc.retry_after if exc.retry_after is not None else delay
                 if not later or loop.time() + wait > deadline:
                     self.failed_sends += 1
-                    log.warning("a WhatsApp answer to %s was not sent: %s", payload.get("to"), exc)
+                    log.warning("a WhatsApp answer was not sent: %s", exc)
                     return None
                 delay = min(delay * 2, 60.0)
                 await asyncio.sleep(wait)

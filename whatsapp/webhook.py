@@ -132,8 +132,16 @@ def parse_notification(
     return messages, statuses
 
 
+def message_key(secret: str, wamid: str) -> str:
+    """What a message is known by here: a keyed hash of its wamid. A wamid is base64 that
+    starts with the citizen's number, and handled ids are kept (for redeliveries) where an
+    erasure cannot find them by address; and it may be longer than the column."""
+    return "h:" + hmac.new(secret.encode(), f"wamid:{wamid}".encode(), hashlib.sha256).hexdigest()
+
+
 def store_messages(engine: Engine, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Persist cleaned messages; those not seen before, as stored, in arrival order."""
+    """Persist cleaned messages (their `id` already `message_key`'s); those not seen before,
+    as stored, in arrival order."""
     arrivals = [Arrival(message_id=m["id"], address=m["from"], payload=m) for m in messages]
     return [a.payload for a in store_inbound(engine, Channel.whatsapp, arrivals)]
 
@@ -164,6 +172,7 @@ def webhook_route(settings: Settings, engine: Engine, inlet: Inlet) -> Route:
     """GET and POST <whatsapp_webhook_path>."""
     verify_token = settings.whatsapp_verify_token.encode()
     app_secret = settings.whatsapp_app_secret
+    secret = settings.pseudonym_key
     phone_number_id = settings.whatsapp_phone_number_id
 
     async def verify(request: Request) -> Response:
@@ -190,24 +199,31 @@ def webhook_route(settings: Settings, engine: Engine, inlet: Inlet) -> Route:
             return PlainTextResponse("bad signature", status_code=403)
         try:
             body = json.loads(raw)
-        except ValueError:  # also bytes that are not UTF-8
+        except (ValueError, RecursionError):  # also bytes that are not UTF-8, deep nesting
             return PlainTextResponse("not JSON", status_code=400)
         if not isinstance(body, dict):
             return PlainTextResponse("not a notification", status_code=400)
         messages, statuses = parse_notification(body, phone_number_id)
+        messages = [{**m, "id": message_key(secret, str(m["id"]))} for m in messages]
         try:
             if messages:
                 await inlet.room()
                 fresh = await asyncio.to_thread(store_messages, engine, messages)
             else:
                 fresh = []
-            if statuses:
-                await asyncio.to_thread(record_statuses, engine, statuses)
-        except Exception:
-            log.exception("could not store a WhatsApp notification; Meta will redeliver it")
+        except Exception as exc:  # (no SQL parameters in the log: they hold the number)
+            log.error(
+                "could not store a WhatsApp notification (%s); Meta will redeliver it",
+                type(exc).__name__,
+            )
             return PlainTextResponse("try again", status_code=503)
         if fresh:
             inlet.submit(fresh)
+        if statuses:  # after the messages are safe and handed on: a failure here loses none
+            try:
+                await asyncio.to_thread(record_statuses, engine, statuses)
+            except Exception as exc:
+                log.error("could not record WhatsApp delivery statuses (%s)", type(exc).__name__)
         return Response(status_code=200)
 
     async def route(request: Request) -> Response:

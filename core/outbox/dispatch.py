@@ -19,7 +19,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, exists, or_, update
@@ -35,6 +35,11 @@ from core.shared.db import writer
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# A message a channel keeps answering "not yet" (5xx, a network error, an expired token) for
+# this many tries or this long is failed for good: staff see it as not delivered, and later
+# messages to the same person no longer wait behind it.
+GIVE_UP_ATTEMPTS = 30
+GIVE_UP_AFTER = timedelta(hours=48)
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -237,6 +242,19 @@ class Dispatcher:
             return "failed"
         except NotSentYet as exc:
             attempts = msg.attempts + 1
+            created = msg.created_at.replace(tzinfo=msg.created_at.tzinfo or UTC)
+            if attempts >= GIVE_UP_ATTEMPTS or self.clock() - created > GIVE_UP_AFTER:
+                # Never sent after a day or two of tries: failed for good, visible to staff as
+                # not delivered, and no longer holding back what follows to this person.
+                await asyncio.to_thread(
+                    self._finish,
+                    msg.id,
+                    status=OutboxStatus.failed.value,
+                    last_error=f"gave up: {exc}"[:500],
+                    attempts=attempts,
+                    **_scrubbed(msg),
+                )
+                return "failed"
             backoff = min(2.0**attempts, self.limits.max_backoff_s)
             log.warning("outbound message %s: %s; retry in %.0f s", msg.id, exc, backoff)
             await asyncio.to_thread(

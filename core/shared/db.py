@@ -51,6 +51,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
         engine = create_engine(
             url,
+            # Errors name the statement, never its values (a message's text, a number).
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 10},
             **{**pool, **kwargs},
         )
@@ -60,6 +62,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
+        hide_parameters=True,
         **{"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW, **kwargs},
     )
 
