@@ -25,7 +25,6 @@ import contextlib
 import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,23 +118,6 @@ def received_at(message: dict[str, Any], now: datetime) -> datetime:
     return now
 
 
-class Answered:
-    """wamids this process has answered (the newest few thousand): a message given `again`
-    is answered again only when this process did not already answer it."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, wamid: str) -> None:
-        self._ids[wamid] = None
-        if len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-
-    def knows(self, wamid: str) -> bool:
-        return wamid in self._ids
-
-
 class Pacer:
     """At most `per_second` sends per second from this process (the number's throughput)."""
 
@@ -192,7 +174,6 @@ class WhatsAppRuntime:
         self.backoff = backoff
         self.send_deadline = send_deadline
         self.sweep_every = sweep_every
-        self.answered = Answered()
         self.pacer = Pacer(settings.whatsapp_messages_per_second)
         self._gate = threading.Lock() if self.engine.dialect.name == "sqlite" else None
         self._slots = asyncio.Semaphore(settings.bot_concurrent_updates)
@@ -323,7 +304,6 @@ class WhatsAppRuntime:
             return
         for payload in render_outcome(outcome, handled.lang):
             await self.send({**payload, "to": inbound.address})
-        self.answered.add(inbound.message_id)
         if outcome.attachments:
             try:
                 await fetch_attachments(

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.cases.models import Attachment, AttachmentStatus
 from core.people.models import Channel
+from core.shared.db import writer
 from core.shared.files import make_private_dirs, write_private_file
+
+log = logging.getLogger(__name__)
 
 MAX_PIXELS = 40_000_000
 MAX_ATTEMPTS = 5
@@ -105,3 +111,56 @@ def pending_attachments(session: Session, source: Channel, limit: int = 50) -> l
             .limit(limit)
         ).all()
     )
+
+
+# What every channel's photo fetcher shares (bot/attachments.py, whatsapp/media.py): which
+# photos to fetch, and what became of one, each in its own short transaction.
+
+
+def attachments_to_fetch(
+    engine: Engine, source: Channel, ids: Iterable[int] | None = None
+) -> list[Attachment]:
+    """The given photos from `source` (or all its pending ones) still waiting to be fetched."""
+    with Session(engine, expire_on_commit=False) as session:
+        if ids is None:
+            return pending_attachments(session, source)
+        return list(
+            session.exec(
+                select(Attachment).where(
+                    col(Attachment.id).in_(list(ids)),
+                    Attachment.source == source.value,
+                    Attachment.status == AttachmentStatus.pending,
+                )
+            ).all()
+        )
+
+
+def mark_attachment(engine: Engine, attachment_id: int | None, status: str) -> None:
+    """A fetch that did not bring the photo: counted, and `status` (pending: try again;
+    failed: for good), unless the photo was stored or deleted meanwhile."""
+    with Session(writer(engine)) as session:
+        row = session.get(Attachment, attachment_id)
+        if row is not None and row.status == AttachmentStatus.pending.value:
+            row.status = status
+            row.attempts += 1
+            session.add(row)
+            session.commit()
+
+
+def store_fetched(
+    engine: Engine, attachment_id: int | None, data: bytes, root: Path, max_bytes: int
+) -> bool:
+    """Store a fetched photo (`store_photo`); False when it is no usable photo, or was stored
+    meanwhile by the sweep, or deleted with its case."""
+    with Session(writer(engine)) as session:
+        row = session.get(Attachment, attachment_id)
+        if row is None or row.status != AttachmentStatus.pending.value:
+            return False
+        try:
+            store_photo(session, row, data, root, max_bytes)
+        except BadImage as exc:
+            log.info("attachment %s is not a usable photo: %s", row.id, exc)
+            session.commit()
+            return False
+        session.commit()
+        return True
